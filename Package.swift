@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+// Sluice: GitOps for Apache Flink jobs. The targets follow the flow in docs/ARCHITECTURE.md:
+// Git commit -> SpecSet -> DesiredState -> Verdicts -> Plan -> Apply -> Status.
+import PackageDescription
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries, found with pkg-config; the providers name the Debian packages.
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "SluiceCore"),
+        .target(name: "SluiceYAML", dependencies: ["CYAML", "SluiceCore"]),
+        .target(name: "SluiceGit", dependencies: ["CGit2", "SluiceCore"]),
+        .target(
+            name: "SluiceSpec",
+            dependencies: ["SluiceYAML", "SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("CRDs")]
+        ),
+        .target(name: "SluiceCEL"),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec"],
+            path: "Benchmarks/sluice-bench"
+        ),
+
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML"]),
+        .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceSpecTests",
+            dependencies: ["SluiceSpec", "SluiceYAML", "SluiceGit", "SluiceTestSupport"]
+        ),
+        .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
+        .testTarget(
+            name: "SluiceCLITests",
+            dependencies: ["sluice", "SluiceTestSupport", "SluiceYAML"],
+            resources: [.copy("Golden")]
+        ),
+    ]
+)

@@ -1,0 +1,4 @@
+#ifndef SLUICE_CGIT2_SHIM_H
+#define SLUICE_CGIT2_SHIM_H
+#include <git2.h>
+#endif
