@@ -1,0 +1,420 @@
+import CYAML
+import SluiceCore
+
+/// Builds `Value` trees from libyaml's event stream (`yaml_parser_parse`).
+///
+/// The event API is used instead of libyaml's document API so that locations, limits and
+/// alias accounting are handled while reading, and no intermediate node tree is allocated.
+struct YAMLTreeBuilder {
+    /// A node an anchor names, and how many nodes it stands for once aliases inside it are
+    /// expanded; an alias adds that count without copying anything.
+    private struct Anchored {
+        var value: Value
+        var expandedCount: Int
+        /// Levels of nested collections in the node (0 for a scalar), so an alias cannot
+        /// build a tree deeper than `maxDepth`.
+        var depth: Int
+    }
+
+    private enum PendingKey {
+        case none
+        case key(String, SourceLocation)
+        case merge(SourceLocation)
+    }
+
+    /// `<<` entries of a map: the maps to merge, and where among the explicit entries they sat.
+    private struct MergeSlot {
+        var position: Int
+        var maps: [Mapping]
+    }
+
+    /// A map or list that has started and not yet ended.
+    private struct Frame {
+        var isMap: Bool
+        var location: SourceLocation
+        var anchor: String?
+        var nodeCountAtStart: Int
+        /// The deepest nesting among the children so far.
+        var childDepth = 0
+        var items: [Value] = []
+        var entries: [Mapping.Entry] = []
+        var pending: PendingKey = .none
+        var merges: [MergeSlot] = []
+        /// Key -> entry index; filled only for large maps, where a linear duplicate check would
+        /// make hostile input quadratic.
+        var keyIndex: [String: Int] = [:]
+
+        var awaitingKey: Bool {
+            if isMap, case .none = pending { return true }
+            return false
+        }
+
+        /// Where `key` was first written in this map, if it was.
+        mutating func locationOfKey(_ key: String) -> SourceLocation? {
+            if entries.count < 16 {
+                for e in entries where e.key == key { return e.keyLocation }
+                return nil
+            }
+            if keyIndex.count < entries.count {
+                for i in keyIndex.count..<entries.count { keyIndex[entries[i].key] = i }
+            }
+            return keyIndex[key].flatMap { entries[$0].keyLocation }
+        }
+
+        /// The finished map: explicit entries, with merged entries at the place of their `<<`
+        /// unless an explicit key or an earlier merged map already has the key.
+        func mapping() -> Mapping {
+            if merges.isEmpty { return Mapping(entries) }
+            var taken = Set(entries.map(\.key))
+            var out: [Mapping.Entry] = []
+            out.reserveCapacity(entries.count)
+            var slot = 0
+            for i in 0...entries.count {
+                while slot < merges.count, merges[slot].position == i {
+                    for map in merges[slot].maps {
+                        for e in map.entries where !taken.contains(e.key) {
+                            taken.insert(e.key)
+                            out.append(e)
+                        }
+                    }
+                    slot += 1
+                }
+                if i < entries.count { out.append(entries[i]) }
+            }
+            return Mapping(out)
+        }
+    }
+
+    private let file: String
+    private let limits: YAMLLimits
+    private var frames: [Frame] = []
+    private var anchors: [String: Anchored] = [:]
+    private var nodeCount = 0
+    private var aliasCount = 0
+    private var root: Value?
+    private var rootIsEmpty = false
+    private(set) var documents: [Value] = []
+
+    init(file: String, limits: YAMLLimits) {
+        self.file = file
+        self.limits = limits
+    }
+
+    /// Parses every document in `bytes`.
+    mutating func run(_ input: UnsafeBufferPointer<UInt8>) throws {
+        guard let base = input.baseAddress, input.count > 0 else { return }
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) != 0 else {
+            throw YAMLError(at: nil, "cannot start the YAML parser (out of memory)")
+        }
+        defer { yaml_parser_delete(&parser) }
+        yaml_parser_set_input_string(&parser, base, input.count)
+        var event = yaml_event_t()
+        // Bounded: libyaml consumes input with every event and ends with STREAM_END or an error.
+        while true {
+            guard yaml_parser_parse(&parser, &event) != 0 else {
+                throw Self.syntaxError(parser, input: input, file: file)
+            }
+            defer { yaml_event_delete(&event) }
+            if event.type == YAML_STREAM_END_EVENT { break }
+            try handle(&event)
+        }
+    }
+
+    private mutating func handle(_ event: inout yaml_event_t) throws {
+        switch event.type {
+        case YAML_DOCUMENT_START_EVENT:
+            anchors.removeAll(keepingCapacity: true)
+            root = nil
+            rootIsEmpty = false
+        case YAML_DOCUMENT_END_EVENT:
+            if let root, !rootIsEmpty { documents.append(root) }
+            root = nil
+        case YAML_SCALAR_EVENT:
+            try scalar(&event)
+        case YAML_SEQUENCE_START_EVENT:
+            let data = event.data.sequence_start
+            try startCollection(isMap: false, anchor: data.anchor, tag: data.tag, mark: event.start_mark)
+        case YAML_MAPPING_START_EVENT:
+            let data = event.data.mapping_start
+            try startCollection(isMap: true, anchor: data.anchor, tag: data.tag, mark: event.start_mark)
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            try endCollection()
+        case YAML_ALIAS_EVENT:
+            try alias(name: String(cString: event.data.alias.anchor), mark: event.start_mark)
+        default:
+            break
+        }
+    }
+
+    // MARK: - Nodes
+
+    private func location(_ mark: yaml_mark_t) -> SourceLocation {
+        SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    }
+
+    private mutating func countNodes(_ n: Int, at loc: SourceLocation) throws {
+        nodeCount += n
+        if nodeCount > limits.maxNodes {
+            throw YAMLError(
+                at: loc, "the document expands to more than \(limits.maxNodes) nodes",
+                hint: "aliases count once per use; a small file that expands this far is an alias bomb ('billion laughs'). "
+                    + "Write the data out or split it into smaller documents")
+        }
+    }
+
+    private mutating func scalar(_ event: inout yaml_event_t) throws {
+        let data = event.data.scalar
+        let loc = location(event.start_mark)
+        let text = UnsafeBufferPointer(start: data.value, count: data.length)
+        let anchor = data.anchor.map { String(cString: $0) }
+        let plain = data.style == YAML_PLAIN_SCALAR_STYLE
+        if frames.isEmpty, data.length == 0, plain, data.tag == nil, anchor == nil {
+            // An empty document, such as a trailing `---`: skipped.
+            root = .null
+            rootIsEmpty = true
+            return
+        }
+        try countNodes(1, at: loc)
+        let top = frames.count - 1
+        if top >= 0, frames[top].awaitingKey, plain, data.tag == nil, data.length == 2,
+            text[0] == UInt8(ascii: "<"), text[1] == UInt8(ascii: "<")
+        {
+            frames[top].pending = .merge(loc)
+            return
+        }
+        let kind = try resolve(text, tag: data.tag, plain: plain, at: loc)
+        let value = Value(kind, at: loc)
+        if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
+        try deliver(value, depth: 0)
+    }
+
+    private mutating func startCollection(
+        isMap: Bool, anchor: UnsafeMutablePointer<yaml_char_t>?, tag: UnsafeMutablePointer<yaml_char_t>?,
+        mark: yaml_mark_t
+    ) throws {
+        let loc = location(mark)
+        if frames.count >= limits.maxDepth {
+            throw YAMLError(
+                at: loc, "maps and lists are nested more than \(limits.maxDepth) levels deep",
+                hint: "flatten the structure; no Kubernetes object needs this depth")
+        }
+        if let top = frames.indices.last, frames[top].awaitingKey {
+            throw YAMLError(
+                at: loc, "a map key must be a string, number or boolean, not a \(isMap ? "map" : "list")",
+                hint: "Kubernetes objects only have string keys")
+        }
+        if let tag {
+            let name = String(cString: tag)
+            let wrong = isMap ? Tag.seq : Tag.map
+            if name == wrong {
+                throw YAMLError(
+                    at: loc, "a \(Tag.short(name)) tag on a \(isMap ? "map" : "list")",
+                    hint: "remove the tag or change the node")
+            }
+        }
+        let start = nodeCount
+        try countNodes(1, at: loc)
+        frames.append(
+            Frame(isMap: isMap, location: loc, anchor: anchor.map { String(cString: $0) }, nodeCountAtStart: start))
+    }
+
+    private mutating func endCollection() throws {
+        let frame = frames.removeLast()
+        let value =
+            frame.isMap
+            ? Value(.map(frame.mapping()), at: frame.location) : Value(.list(frame.items), at: frame.location)
+        let depth = frame.childDepth + 1
+        if let anchor = frame.anchor {
+            anchors[anchor] = Anchored(value: value, expandedCount: nodeCount - frame.nodeCountAtStart, depth: depth)
+        }
+        try deliver(value, depth: depth)
+    }
+
+    private mutating func alias(name: String, mark: yaml_mark_t) throws {
+        let loc = location(mark)
+        guard let anchored = anchors[name] else {
+            throw YAMLError(
+                at: loc, "unknown alias *\(name)",
+                hint: "define the anchor &\(name) before this alias, in the same document (an anchor cannot refer to itself)")
+        }
+        aliasCount += 1
+        if let maxAliases = limits.maxAliases, aliasCount > maxAliases {
+            throw YAMLError(
+                at: loc, "more than \(maxAliases) aliases", hint: "write the data out instead of repeating aliases")
+        }
+        try countNodes(anchored.expandedCount, at: loc)
+        if frames.count + anchored.depth > limits.maxDepth {
+            throw YAMLError(
+                at: loc, "the alias *\(name) nests maps and lists more than \(limits.maxDepth) levels deep",
+                hint: "flatten the structure or write the data out instead of nesting aliases")
+        }
+        var value = anchored.value
+        value.location = loc
+        try deliver(value, depth: anchored.depth)
+    }
+
+    /// Hands a finished node to its parent: the document, a list, or a map (as key or value).
+    private mutating func deliver(_ value: Value, depth: Int) throws {
+        guard let top = frames.indices.last else {
+            root = value
+            return
+        }
+        if depth > frames[top].childDepth { frames[top].childDepth = depth }
+        if !frames[top].isMap {
+            frames[top].items.append(value)
+            return
+        }
+        switch frames[top].pending {
+        case .none:
+            guard let key = MapKeyText.text(of: value.kind) else {
+                let loc = value.location
+                if value.isNull {
+                    throw YAMLError(at: loc, "a map key cannot be null", hint: "quote the key if it is meant as text")
+                }
+                throw YAMLError(
+                    at: loc, "a map key must be a string, number or boolean, not a \(value.typeName)",
+                    hint: "Kubernetes objects only have string keys")
+            }
+            try setKey(key, at: value.location ?? frames[top].location, top: top)
+        case .key(let key, let keyLocation):
+            frames[top].entries.append(Mapping.Entry(key: key, value: value, keyLocation: keyLocation))
+            frames[top].pending = .none
+        case .merge(let mergeLocation):
+            try merge(value, at: mergeLocation, top: top)
+            frames[top].pending = .none
+        }
+    }
+
+    private mutating func setKey(_ key: String, at loc: SourceLocation, top: Int) throws {
+        if let first = frames[top].locationOfKey(key) {
+            throw YAMLError(
+                at: loc, "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
+                hint: "remove one of the two; YAML tools disagree on which one wins")
+        }
+        frames[top].pending = .key(key, loc)
+    }
+
+    private mutating func merge(_ value: Value, at loc: SourceLocation, top: Int) throws {
+        let hint = "the value of << must be a map or a list of maps, usually aliases such as *defaults"
+        var maps: [Mapping] = []
+        switch value.kind {
+        case .map(let m):
+            maps = [m]
+        case .list(let items):
+            for item in items {
+                guard case .map(let m) = item.kind else {
+                    throw YAMLError(at: item.location ?? loc, "cannot merge a \(item.typeName) into a map", hint: hint)
+                }
+                maps.append(m)
+            }
+        default:
+            throw YAMLError(at: value.location ?? loc, "cannot merge a \(value.typeName) into a map", hint: hint)
+        }
+        frames[top].merges.append(MergeSlot(position: frames[top].entries.count, maps: maps))
+    }
+
+    // MARK: - Scalars
+
+    /// Names of the core tags as libyaml expands `!!x`.
+    enum Tag {
+        static let prefix = "tag:yaml.org,2002:"
+        static let str = prefix + "str"
+        static let null = prefix + "null"
+        static let bool = prefix + "bool"
+        static let int = prefix + "int"
+        static let float = prefix + "float"
+        static let map = prefix + "map"
+        static let seq = prefix + "seq"
+
+        static func short(_ tag: String) -> String {
+            tag.hasPrefix(prefix) ? "!!" + tag.dropFirst(prefix.count) : tag
+        }
+    }
+
+    private func resolve(
+        _ text: UnsafeBufferPointer<UInt8>, tag: UnsafeMutablePointer<yaml_char_t>?, plain: Bool, at loc: SourceLocation
+    ) throws -> Value.Kind {
+        guard let tag else {
+            return plain ? Self.kind(ScalarResolver.resolvePlain(text), text) : .string(Self.string(text))
+        }
+        let name = String(cString: tag)
+        let resolved = ScalarResolver.resolvePlain(text)
+        switch name {
+        case Tag.null:
+            if case .null = resolved { return .null }
+        case Tag.bool:
+            if case .bool(let b) = resolved { return .bool(b) }
+        case Tag.int:
+            if case .int(let i) = resolved { return .int(i) }
+        case Tag.float:
+            if case .double(let d) = resolved { return .double(d) }
+            if case .int(let i) = resolved { return .double(Double(i)) }
+        case Tag.map, Tag.seq:
+            throw YAMLError(
+                at: loc, "a \(Tag.short(name)) tag on a scalar", hint: "remove the tag or write a \(name == Tag.map ? "map" : "list")")
+        default:
+            // !!str, !!binary (kept as its base64 text), !!timestamp, `!` and custom tags: the text.
+            return .string(Self.string(text))
+        }
+        let short = Tag.short(name)
+        throw YAMLError(
+            at: loc, "cannot read \"\(Self.string(text))\" as \(short)",
+            hint: "remove the \(short) tag or write a value of that type")
+    }
+
+    private static func kind(_ r: ResolvedScalar, _ text: UnsafeBufferPointer<UInt8>) -> Value.Kind {
+        switch r {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(i)
+        case .double(let d): .double(d)
+        case .merge, .string: .string(string(text))
+        }
+    }
+
+    @inline(__always) private static func string(_ text: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: text, as: UTF8.self)
+    }
+
+    // MARK: - Errors
+
+    private static func syntaxError(_ parser: yaml_parser_t, input: UnsafeBufferPointer<UInt8>, file: String) -> YAMLError {
+        let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+        switch parser.error {
+        case YAML_MEMORY_ERROR:
+            return YAMLError(at: SourceLocation(file: file, line: 1, column: 1), "out of memory while parsing YAML")
+        case YAML_READER_ERROR:
+            let loc = locationOfOffset(min(parser.problem_offset, input.count), in: input, file: file)
+            return YAMLError(
+                at: loc, "cannot read the input: \(problem)", hint: "save the file as UTF-8 (or UTF-16 with a byte order mark)")
+        default:
+            let mark = parser.problem_mark
+            let loc = SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+            var message = "YAML syntax error: \(problem)"
+            if let context = parser.context {
+                let c = parser.context_mark
+                message += " (\(String(cString: context)) at line \(c.line + 1), column \(c.column + 1))"
+            }
+            return YAMLError(
+                at: loc, message,
+                hint: "check indentation (spaces only, no tabs), quoting and the ':' or '-' on this line and the one before")
+        }
+    }
+
+    /// Line and column (in characters) of a byte offset, for reader errors that carry only an offset.
+    private static func locationOfOffset(_ offset: Int, in input: UnsafeBufferPointer<UInt8>, file: String) -> SourceLocation {
+        var line = 1
+        var column = 1
+        for i in 0..<offset {
+            let b = input[i]
+            if b == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if b & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return SourceLocation(file: file, line: line, column: column)
+    }
+}
