@@ -1,0 +1,77 @@
+import Foundation
+
+/// How to authenticate to a remote, by reference only: an environment variable or a file holds
+/// the secret, never the spec or the command line.
+public struct GitCredentials: Sendable, Hashable {
+    /// Where a secret value is read from when it is needed.
+    public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
+        case environment(String)
+        case file(String)
+
+        public var description: String {
+            switch self {
+            case .environment(let name): "environment variable \(name)"
+            case .file(let path): "file \(path)"
+            }
+        }
+
+        /// The secret, with surrounding whitespace removed; `nil` when the variable or file is missing.
+        func read() -> String? {
+            let raw: String?
+            switch self {
+            case .environment(let name): raw = ProcessInfo.processInfo.environment[name]
+            case .file(let path): raw = try? String(contentsOfFile: path, encoding: .utf8)
+            }
+            let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed?.isEmpty == false ? trimmed : nil
+        }
+    }
+
+    /// An SSH key pair on disk, with an optional passphrase source.
+    public struct SSHKey: Sendable, Hashable {
+        public var privateKeyPath: String
+        public var publicKeyPath: String?
+        public var passphrase: SecretSource?
+
+        /// A key pair; without `publicKeyPath` libgit2 derives the public key from the private one.
+        public init(privateKeyPath: String, publicKeyPath: String? = nil, passphrase: SecretSource? = nil) {
+            self.privateKeyPath = privateKeyPath
+            self.publicKeyPath = publicKeyPath
+            self.passphrase = passphrase
+        }
+    }
+
+    /// An HTTPS token, sent as the basic-auth password.
+    public var token: SecretSource?
+    /// The HTTPS user name that goes with the token (forges accept any; GitHub documents this one).
+    public var username: String
+    /// A private key file for `ssh://` and `user@host:path` URLs.
+    public var sshKey: SSHKey?
+    /// Ask a running ssh-agent (`SSH_AUTH_SOCK`) when no key file is given.
+    public var useSSHAgent: Bool
+
+    /// Credentials that name where secrets live; the default asks only ssh-agent, and only for SSH.
+    public init(token: SecretSource? = nil, username: String = "x-access-token", sshKey: SSHKey? = nil, useSSHAgent: Bool = true) {
+        self.token = token
+        self.username = username
+        self.sshKey = sshKey
+        self.useSSHAgent = useSSHAgent
+    }
+
+    /// A description of the credentials that names where they come from, never their value.
+    var summary: String {
+        var parts: [String] = []
+        if let token { parts.append("token from \(token) with user \(username)") }
+        if let sshKey { parts.append("SSH key \(sshKey.privateKeyPath)") }
+        if sshKey == nil, useSSHAgent { parts.append("ssh-agent for ssh:// URLs") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// What to check after the server refused (or asked for missing) credentials.
+    var authenticationHint: String {
+        guard token != nil || sshKey != nil else {
+            return "the server wants credentials and none are configured; give a token by environment variable or file (HTTPS), or an SSH key (ssh://)"
+        }
+        return "check the credentials (\(summary)): that the secret is current and may read the repository"
+    }
+}

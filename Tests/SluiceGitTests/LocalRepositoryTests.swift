@@ -1,0 +1,159 @@
+import Foundation
+import SluiceCore
+import SluiceGit
+import SluiceTestSupport
+import Testing
+
+/// Reading repositories made with the real `git` command line, without any checkout.
+@Suite("Reading local repositories")
+struct LocalRepositoryTests {
+    @Test("resolve branches, tags, annotated tags, short ids, HEAD and HEAD~1")
+    func resolve() throws {
+        let fixture = try GitFixtureRepo()
+        let first = try fixture.commit("first", files: ["specs/a.yaml": "a: 1\n"])
+        try fixture.tag("v1")
+        try fixture.tag("v1-annotated", annotated: true)
+        try git(["branch", "release"], in: fixture.url)
+        let second = try fixture.commit("second", files: ["specs/a.yaml": "a: 2\n"])
+
+        let repo = try GitRepository.open(path: fixture.path)
+        #expect(try repo.resolve("HEAD").hex == second)
+        #expect(try repo.resolve("main").hex == second)
+        #expect(try repo.resolve("release").hex == first)
+        #expect(try repo.resolve("HEAD~1").hex == first)
+        #expect(try repo.resolve("main~1").hex == first)
+        #expect(try repo.resolve("v1").hex == first)
+        #expect(try repo.resolve("v1-annotated").hex == first)  // peeled from the tag object
+        #expect(try repo.resolve(String(first.prefix(8))).hex == first)
+        #expect(try repo.resolve(first).hex == first)
+    }
+
+    @Test("a bare repository opens too, and the working tree is never read")
+    func bareAndWorkingTree() throws {
+        let fixture = try GitFixtureRepo()
+        let head = try fixture.commit("first", files: ["a.yaml": "committed\n"])
+        try fixture.directory.write("a.yaml", "uncommitted\n")
+        let repo = try GitRepository.open(path: fixture.path)
+        #expect(try String(decoding: repo.read("a.yaml", at: repo.resolve("HEAD")), as: UTF8.self) == "committed\n")
+
+        let bareDir = try TemporaryDirectory(prefix: "sluice-bare")
+        try makeBareRepository(bareDir.url)
+        try fixture.push(to: bareDir.path)
+        let bare = try GitRepository.open(path: bareDir.path)
+        #expect(try bare.resolve("main").hex == head)
+        #expect(try bare.files(at: bare.resolve("main")) == ["a.yaml"])
+    }
+
+    @Test("files and contents at an old commit, listing under a folder")
+    func readAtOldCommit() throws {
+        let fixture = try GitFixtureRepo()
+        let first = try fixture.commit("first", files: ["specs/a.yaml": "a: 1\n", "README.md": "hi"])
+        try fixture.commit("second", files: ["specs/a.yaml": "a: 2\n", "specs/sub/b.yaml": "b: 1\n", "other/c.yaml": "c"],
+                           deleting: ["README.md"])
+        let repo = try GitRepository.open(path: fixture.path)
+        let old = GitCommitID(hex: first)
+        let head = try repo.resolve("HEAD")
+
+        #expect(try repo.files(at: old) == ["README.md", "specs/a.yaml"])
+        #expect(try String(decoding: repo.read("specs/a.yaml", at: old), as: UTF8.self) == "a: 1\n")
+        #expect(try String(decoding: repo.read("README.md", at: old), as: UTF8.self) == "hi")
+        #expect(try repo.files(at: head) == ["other/c.yaml", "specs/a.yaml", "specs/sub/b.yaml"])
+        #expect(try repo.files(at: head, under: "specs") == ["specs/a.yaml", "specs/sub/b.yaml"])
+        #expect(try repo.files(at: head, under: "specs/sub/") == ["specs/sub/b.yaml"])
+        #expect(try String(decoding: repo.read("specs/a.yaml", at: head), as: UTF8.self) == "a: 2\n")
+
+        let tree = try repo.tree(at: old)
+        #expect(tree.displayName.hasSuffix("@\(old.short)"))
+        #expect(try tree.files(under: "") == ["README.md", "specs/a.yaml"])
+        #expect(try tree.files(under: "./specs") == ["specs/a.yaml"])
+        #expect(try String(decoding: tree.read("specs/a.yaml"), as: UTF8.self) == "a: 1\n")
+    }
+
+    @Test("commit metadata: ids, author, times, subject, message, parents")
+    func metadata() throws {
+        let fixture = try GitFixtureRepo()
+        let first = try fixture.commit("first")
+        let env = ["GIT_AUTHOR_DATE": "2024-03-01T10:00:00Z", "GIT_COMMITTER_DATE": "2024-03-02T11:00:00Z",
+                   "GIT_AUTHOR_NAME": "Ada Author", "GIT_AUTHOR_EMAIL": "ada@example.org"]
+        let result = try run("/usr/bin/git", ["-c", "user.name=Sluice Test", "-c", "user.email=test@localhost", "commit", "-q",
+                                              "--allow-empty", "-m", "Raise parallelism\n\nBecause traffic doubled."],
+                             cwd: fixture.url, env: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        let second = try fixture.head()
+
+        let repo = try GitRepository.open(path: fixture.path)
+        let commit = try repo.commitInfo(repo.resolve("HEAD"))
+        #expect(commit.id.hex == second)
+        #expect(commit.shortID == String(second.prefix(12)))
+        #expect(commit.subject == "Raise parallelism")
+        #expect(commit.message.contains("Because traffic doubled."))
+        #expect(commit.authorName == "Ada Author")
+        #expect(commit.authorEmail == "ada@example.org")
+        #expect(commit.authorTime == ISO8601DateFormatter().date(from: "2024-03-01T10:00:00Z"))
+        #expect(commit.committerTime == ISO8601DateFormatter().date(from: "2024-03-02T11:00:00Z"))
+        #expect(commit.parents.map(\.hex) == [first])
+        #expect(try repo.commitInfo(GitCommitID(hex: first)).parents.isEmpty)
+    }
+
+    @Test("changed paths between two commits: added, modified, deleted, renamed")
+    func changedPaths() throws {
+        let fixture = try GitFixtureRepo()
+        let longText = (1...40).map { "line \($0) of a file that is long enough to be seen as renamed" }.joined(separator: "\n")
+        let a = try fixture.commit("a", files: ["keep.yaml": "k", "change.yaml": "1", "remove.yaml": "r", "old/name.yaml": longText])
+        let b = try fixture.commit("b", files: ["change.yaml": "2", "jobs/new.yaml": "n", "new/name.yaml": longText],
+                                   deleting: ["remove.yaml", "old/name.yaml"])
+        let repo = try GitRepository.open(path: fixture.path)
+        let changed = try repo.changedPaths(from: GitCommitID(hex: a), to: GitCommitID(hex: b))
+        #expect(changed == ["change.yaml", "jobs/new.yaml", "new/name.yaml", "old/name.yaml", "remove.yaml"])
+        #expect(try repo.changedPaths(from: GitCommitID(hex: b), to: GitCommitID(hex: b)).isEmpty)
+    }
+
+    @Test("unknown refs, missing paths and non-repositories give errors that name them")
+    func errors() throws {
+        let fixture = try GitFixtureRepo()
+        try fixture.commit("a", files: ["x.yaml": "x", "dir/y.yaml": "y"])
+        let repo = try GitRepository.open(path: fixture.path)
+        let unknown = #expect(throws: GitError.self) { try repo.resolve("no-such-branch") }
+        #expect(unknown?.kind == .unknownRevision)
+        #expect(unknown?.message.contains("\"no-such-branch\"") == true)
+        #expect(unknown?.message.contains(fixture.path) == true)
+        #expect(unknown?.hint?.contains("branches and tags") == true)
+
+        let head = try repo.resolve("HEAD")
+        let missingFolder = #expect(throws: GitError.self) { try repo.files(at: head, under: "specs") }
+        #expect(missingFolder?.kind == .missingPath)
+        #expect(missingFolder?.message.contains("specs") == true)
+        let missingFile = #expect(throws: GitError.self) { try repo.read("nope.yaml", at: head) }
+        #expect(missingFile?.kind == .missingPath)
+        #expect(missingFile?.message.contains("nope.yaml") == true)
+        let folder = #expect(throws: GitError.self) { try repo.read("dir", at: head) }
+        #expect(folder?.message.contains("folder") == true)
+        let unknownCommit = #expect(throws: GitError.self) {
+            try repo.commitInfo(GitCommitID(hex: String(repeating: "ab", count: 20)))
+        }
+        #expect(unknownCommit?.kind == .unknownRevision)
+
+        let notRepo = try TemporaryDirectory()
+        let error = #expect(throws: GitError.self) { try GitRepository.open(path: notRepo.path) }
+        #expect(error?.kind == .notARepository)
+        #expect(error?.message.contains(notRepo.path) == true)
+    }
+
+    @Test("listing and reading 1,000 small files stays well under a second")
+    func thousandFiles() throws {
+        let fixture = try GitFixtureRepo()
+        var files: [String: String] = [:]
+        for i in 0..<1000 { files["jobs/team\(i % 10)/job\(i).yaml"] = "name: job\(i)\nparallelism: \(i % 7 + 1)\n" }
+        try fixture.commit("many", files: files)
+        let repo = try GitRepository.open(path: fixture.path)
+        let start = Date()
+        let tree = try repo.tree(at: repo.resolve("HEAD"))
+        let paths = try tree.files(under: "jobs")
+        var bytes = 0
+        for path in paths { bytes += try tree.read(path).count }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(paths.count == 1000)
+        #expect(bytes == files.values.reduce(0) { $0 + $1.utf8.count })
+        #expect(elapsed < 0.5, "listing and reading 1,000 files took \(elapsed) s")
+    }
+}
