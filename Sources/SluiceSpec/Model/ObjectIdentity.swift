@@ -1,0 +1,36 @@
+/// The identity of an object on one cluster: (namespace, group/kind, name).
+///
+/// Together with the cluster name this is the identity of a desired object; two sources that
+/// render to the same identity on the same cluster are an error.
+public struct ObjectIdentity: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+    /// The API group, empty for the core group (`v1`).
+    public var group: String
+    public var kind: String
+    /// `nil` for cluster-scoped objects.
+    public var namespace: String?
+    public var name: String
+
+    public init(group: String, kind: String, namespace: String?, name: String) {
+        self.group = group
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// `group/kind` as kubectl prints it (`FlinkDeployment.flink.apache.org`), or just the kind for core types.
+    public var groupKind: String { group.isEmpty ? kind : "\(kind).\(group)" }
+
+    public var description: String {
+        if let namespace { "\(groupKind) \(namespace)/\(name)" } else { "\(groupKind) \(name)" }
+    }
+
+    public static func < (a: ObjectIdentity, b: ObjectIdentity) -> Bool {
+        (a.group, a.kind, a.namespace ?? "", a.name) < (b.group, b.kind, b.namespace ?? "", b.name)
+    }
+
+    /// The group part of an `apiVersion` (`flink.apache.org/v1beta1` → `flink.apache.org`, `v1` → ``).
+    public static func group(ofAPIVersion apiVersion: String) -> String {
+        guard let slash = apiVersion.lastIndex(of: "/") else { return "" }
+        return String(apiVersion[..<slash])
+    }
+}

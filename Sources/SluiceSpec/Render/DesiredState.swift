@@ -1,0 +1,68 @@
+import SluiceCore
+import SluiceYAML
+
+/// One object Sluice wants on one cluster, ready for a driver: placed in its environment's
+/// namespace, patched, and stamped with ownership marks.
+public struct DesiredObject: Sendable {
+    public var cluster: String
+    public var environment: String
+    public var identity: ObjectIdentity
+    public var value: Value
+    /// Where the source document starts in the spec repository.
+    public var source: SourceLocation
+    /// SHA-256 of the rendered object without the revision marks: equal hashes mean equal intent.
+    public var specHash: String
+
+    public var kind: String { identity.kind }
+    public var name: String { identity.name }
+
+    public init(cluster: String, environment: String, identity: ObjectIdentity, value: Value, source: SourceLocation, specHash: String) {
+        self.cluster = cluster
+        self.environment = environment
+        self.identity = identity
+        self.value = value
+        self.source = source
+        self.specHash = specHash
+    }
+}
+
+/// Everything Sluice wants on one cluster.
+public struct ClusterDesiredState: Sendable {
+    public var cluster: ClusterSpec
+    /// The environments that place objects on this cluster, in wave order.
+    public var environments: [String]
+    /// In apply order (see `ApplyOrder`), then by identity.
+    public var objects: [DesiredObject]
+
+    public init(cluster: ClusterSpec, environments: [String], objects: [DesiredObject]) {
+        self.cluster = cluster
+        self.environments = environments
+        self.objects = objects
+    }
+}
+
+/// The desired state of every cluster at one revision: what `sluice render` prints.
+public struct DesiredState: Sendable {
+    public var revision: String
+    /// Sorted by cluster name.
+    public var clusters: [ClusterDesiredState]
+
+    public var objectCount: Int { clusters.reduce(0) { $0 + $1.objects.count } }
+}
+
+/// The order objects are applied in, so that what an object needs exists before it.
+public enum ApplyOrder {
+    /// Lower ranks go first.
+    public static func rank(of object: Value, kind: String) -> Int {
+        switch kind {
+        case "Namespace": 0
+        case "ServiceAccount", "ConfigMap", "Secret": 1
+        case "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding": 2
+        case "FlinkDeployment": object[path: "spec", "job"] == nil ? 3 : 4
+        case "FlinkSessionJob": 5
+        case "Service": 6
+        case "HorizontalPodAutoscaler": 7
+        default: 8
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import SluiceCore
+import SluiceYAML
+
+/// Renders the desired state of each cluster from a `SpecSet`: a pure function of its input.
+///
+/// For every environment (in wave order), every cluster its cluster selector matches and every
+/// workload its job selector matches: set the namespace, apply the environment's targeted
+/// patches in order, stamp the ownership marks, and check that no two sources claim one identity.
+public struct Renderer: Sendable {
+    /// Only render these clusters; `nil` renders all.
+    public var clusters: Set<String>?
+    /// Only render these environments; `nil` renders all.
+    public var environments: Set<String>?
+
+    public init(clusters: Set<String>? = nil, environments: Set<String>? = nil) {
+        self.clusters = clusters
+        self.environments = environments
+    }
+
+    /// - Throws: `DiagnosticError` when a patch fails, a patched Flink object breaks its schema, or
+    ///   two sources render to one identity; `UnknownNameError` when a filter names nothing.
+    public func render(_ specs: SpecSet) throws -> DesiredState {
+        var diagnostics: [Diagnostic] = []
+        try checkFilters(specs)
+        var perCluster: [String: [DesiredObject]] = [:]
+        var environmentsOf: [String: [String]] = [:]
+        var claimed: [String: [ObjectIdentity: DesiredObject]] = [:]
+
+        for environment in specs.environments where environments?.contains(environment.name) ?? true {
+            let targets = specs.clusters.filter {
+                environment.clusterSelector.matches($0.selectorLabels) && (clusters?.contains($0.name) ?? true)
+            }
+            let workloads = specs.workloads.filter { environment.jobSelector.matches($0.labels) }
+            for cluster in targets {
+                environmentsOf[cluster.name, default: []].append(environment.name)
+                for workload in workloads where workload.isPlaced(on: cluster) {
+                    guard let object = place(workload, in: environment, on: cluster, revision: specs.revision, &diagnostics)
+                    else { continue }
+                    if let other = claimed[cluster.name]?[object.identity] {
+                        diagnostics.append(Diagnostic(.error, at: workload.location,
+                            "\(object.identity) on cluster \(cluster.name) is rendered twice: by Environment \(environment.name) from here and by Environment \(other.environment) from \(other.source)",
+                            hint: "give the environments different namespaces, or select the job in only one of them"))
+                        continue
+                    }
+                    claimed[cluster.name, default: [:]][object.identity] = object
+                    perCluster[cluster.name, default: []].append(object)
+                }
+            }
+        }
+        for objects in perCluster.values { checkSessionJobs(objects, &diagnostics) }
+        if diagnostics.contains(where: { $0.severity == .error }) { throw DiagnosticError(diagnostics) }
+
+        let states = specs.clusters
+            .filter { clusters?.contains($0.name) ?? true }
+            .map { cluster in
+                let objects = (perCluster[cluster.name] ?? []).sorted { a, b in
+                    let (ra, rb) = (ApplyOrder.rank(of: a.value, kind: a.kind), ApplyOrder.rank(of: b.value, kind: b.kind))
+                    return ra != rb ? ra < rb : a.identity < b.identity
+                }
+                return ClusterDesiredState(cluster: cluster, environments: environmentsOf[cluster.name] ?? [], objects: objects)
+            }
+        return DesiredState(revision: specs.revision, clusters: states)
+    }
+
+    /// A session job runs on a session cluster, so that FlinkDeployment must be placed on the same
+    /// cluster, in the same namespace.
+    private func checkSessionJobs(_ objects: [DesiredObject], _ diagnostics: inout [Diagnostic]) {
+        let deployments = Set(objects.filter { $0.kind == "FlinkDeployment" }.map { "\($0.identity.namespace ?? "")/\($0.name)" })
+        for job in objects where job.kind == "FlinkSessionJob" {
+            guard let target = job.value[path: "spec", "deploymentName"]?.stringValue,
+                  !deployments.contains("\(job.identity.namespace ?? "")/\(target)") else { continue }
+            diagnostics.append(Diagnostic(.error, at: job.value[path: "spec", "deploymentName"]?.location ?? job.source,
+                "FlinkSessionJob \(job.name) runs on session cluster \(target), which is not placed on cluster \(job.cluster) in namespace \(job.identity.namespace ?? "-") (environment \(job.environment))",
+                hint: "place both on the same clusters: give them the same sluice.dev/cluster-selector and environment"))
+        }
+    }
+
+    private func checkFilters(_ specs: SpecSet) throws {
+        for name in (clusters ?? []).sorted() where specs.cluster(named: name) == nil {
+            throw UnknownNameError(kind: "Cluster", name: name, known: specs.clusters.map(\.name))
+        }
+        for name in (environments ?? []).sorted() where specs.environment(named: name) == nil {
+            throw UnknownNameError(kind: "Environment", name: name, known: specs.environments.map(\.name))
+        }
+    }
+
+    /// One workload placed in one environment on one cluster; `nil` (with a diagnostic) when a patch fails.
+    private func place(
+        _ workload: SpecObject, in environment: EnvironmentSpec, on cluster: ClusterSpec, revision: String,
+        _ diagnostics: inout [Diagnostic]
+    ) -> DesiredObject? {
+        var value = workload.value
+        let namespaced = !KnownKinds.isClusterScoped(kind: workload.kind)
+        if namespaced { Ownership.setMetadataField(&value, "namespace", .string(environment.namespace)) }
+
+        var patched = false
+        for patch in environment.patches
+        where patch.target.matches(kind: workload.kind, name: workload.name, labels: workload.labels, cluster: cluster) {
+            switch patch.operation {
+            case .merge(let merge):
+                value = MergePatch.apply(merge, to: value)
+            case .json(let operations):
+                do {
+                    value = try operations.apply(to: value)
+                } catch {
+                    diagnostics.append(Diagnostic(.error, at: (error as? any SluiceError)?.location ?? patch.location,
+                        "patch of Environment \(environment.name) cannot be applied to \(workload.kind) \(workload.name) on cluster \(cluster.name): \(message(of: error))",
+                        hint: "fix the patch's path, or narrow its target"))
+                    return nil
+                }
+            }
+            patched = true
+        }
+        if patched, let schema = FlinkSchemas.schema(for: workload.kind), workload.group == KnownKinds.flinkGroup {
+            let problems = schema.validate(value)
+            if !problems.isEmpty {
+                for problem in problems {
+                    diagnostics.append(Diagnostic(.error, at: problem.location ?? workload.location,
+                        "after the patches of Environment \(environment.name) for cluster \(cluster.name): \(problem.message)",
+                        hint: problem.hint ?? "fix the patch in \(environment.location.file)"))
+                }
+                return nil
+            }
+        }
+
+        Ownership.stampLabels(&value, environment: environment.name)
+        let name = value[path: "metadata", "name"]?.stringValue ?? workload.name
+        let namespace = namespaced ? (value[path: "metadata", "namespace"]?.stringValue ?? environment.namespace) : nil
+        let identity = ObjectIdentity(group: workload.group, kind: workload.kind, namespace: namespace, name: name)
+        let hash = Ownership.specHash(of: value)
+        Ownership.stampSource(&value, revision: revision,
+                              source: "\(workload.location.file):\(workload.location.line)", specHash: hash)
+        return DesiredObject(cluster: cluster.name, environment: environment.name, identity: identity,
+                             value: value, source: workload.location, specHash: hash)
+    }
+}
+
+/// A filter names a cluster or environment the specs do not define.
+public struct UnknownNameError: SluiceError {
+    public var kind: String
+    public var name: String
+    public var known: [String]
+
+    public var message: String { "no \(kind) named \(name)" }
+    public var hint: String? { "known: \(known.isEmpty ? "none" : known.joined(separator: ", "))" }
+}
+
+extension Ownership {
+    /// Sets `metadata.<field>` to a scalar.
+    static func setMetadataField(_ object: inout Value, _ field: String, _ value: Value) {
+        guard case .map(var root) = object.kind else { return }
+        var metadata = root["metadata"]?.mapValue ?? Mapping()
+        metadata[field] = Value(value.kind, at: metadata[field]?.location)
+        root["metadata"] = Value(.map(metadata), at: root["metadata"]?.location)
+        object.kind = .map(root)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import SluiceCore
+import SluiceYAML
+
+/// The openAPIV3Schema of the Flink Kubernetes Operator's CRDs, shipped with Sluice
+/// (Sources/SluiceSpec/CRDs, Apache License 2.0) and compiled once per process.
+public enum FlinkSchemas {
+    /// The CRD version Sluice validates against.
+    public static let version = "v1beta1"
+
+    static let files = [
+        "FlinkDeployment": "flinkdeployments.flink.apache.org-v1.yml",
+        "FlinkSessionJob": "flinksessionjobs.flink.apache.org-v1.yml",
+        "FlinkStateSnapshot": "flinkstatesnapshots.flink.apache.org-v1.yml",
+    ]
+
+    /// The compiled schema of each Flink kind; loading problems are a programming error, so they trap
+    /// with the reason (the CRDs are part of the build).
+    static let compiled: [String: OpenAPISchema] = {
+        var out: [String: OpenAPISchema] = [:]
+        for (kind, file) in files {
+            do {
+                out[kind] = try schema(fromCRD: file)
+            } catch {
+                fatalError("the bundled CRD \(file) cannot be used: \(error)")
+            }
+        }
+        return out
+    }()
+
+    /// The schema of a Flink kind, or `nil` when Sluice has no CRD for it.
+    public static func schema(for kind: String) -> OpenAPISchema? { compiled[kind] }
+
+    public static var kinds: [String] { files.keys.sorted() }
+
+    static func schema(fromCRD file: String) throws -> OpenAPISchema {
+        guard let url = Bundle.module.url(forResource: "CRDs/\(file)", withExtension: nil)
+            ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "CRDs"),
+              let data = FileManager.default.contents(atPath: url.path)
+        else { throw TreeError(message: "missing resource CRDs/\(file)", hint: "rebuild Sluice") }
+        let crd = try YAML.parseSingleDocument([UInt8](data), file: "CRDs/\(file)")
+        let versions = crd[path: "spec", "versions"]?.listValue ?? []
+        guard let entry = versions.first(where: { $0["name"]?.stringValue == version }),
+              let schema = entry[path: "schema", "openAPIV3Schema"]
+        else { throw TreeError(message: "CRDs/\(file) has no \(version) schema", hint: nil) }
+        return try OpenAPISchema(schema)
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import SluiceCore
+import SluiceSpec
+import SluiceYAML
+import Testing
+
+@Suite("Rendering the desired state of each cluster")
+struct RenderTests {
+    static let twoTiers: [String: String] = [
+        "clusters/pub.yaml": SpecFixtures.cluster("pub", tier: "public"),
+        "clusters/edge.yaml": SpecFixtures.cluster("edge", tier: "edge", driver: "runtime"),
+        "clusters/stage.yaml": SpecFixtures.cluster("stage", tier: "public", stage: "staging"),
+        "environments/prod.yaml": SpecFixtures.environment("prod", namespace: "flink-prod", extra: """
+              patches:
+                - target: {kind: FlinkDeployment, tier: edge}
+                  merge:
+                    spec:
+                      taskManager: {resource: {memory: 512m}}
+                - target: {name: job-b}
+                  jsonPatch:
+                    - {op: replace, path: /spec/job/parallelism, value: 7}
+            """),
+        "jobs/a.yaml": SpecFixtures.deployment("job-a"),
+        "jobs/b.yaml": SpecFixtures.deployment("job-b", annotations: "sluice.dev/cluster-selector: sluice.dev/tier=public"),
+        "jobs/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {k: v}\n",
+    ]
+
+    func render(_ files: [String: String], revision: String = "rev1") throws -> DesiredState {
+        try Renderer().render(SpecFixtures.load(files, revision: revision))
+    }
+
+    func object(_ state: DesiredState, _ cluster: String, _ name: String) -> DesiredObject? {
+        state.clusters.first { $0.cluster.name == cluster }?.objects.first { $0.name == name }
+    }
+
+    @Test("environments place selected jobs on selected clusters, in their namespace")
+    func placement() throws {
+        let state = try render(Self.twoTiers)
+        #expect(state.clusters.map(\.cluster.name) == ["edge", "pub", "stage"])
+        let pub = try #require(state.clusters.first { $0.cluster.name == "pub" })
+        #expect(pub.objects.map(\.name) == ["cfg", "job-a", "job-b"])
+        #expect(pub.objects.allSatisfy { $0.identity.namespace == "flink-prod" && $0.value[path: "metadata", "namespace"] == "flink-prod" })
+        // job-b is placed on the public tier only; the ConfigMap only goes to Kubernetes clusters.
+        let edge = try #require(state.clusters.first { $0.cluster.name == "edge" })
+        #expect(edge.objects.map(\.name) == ["job-a"])
+        // No environment selects the staging cluster.
+        #expect(state.clusters.first { $0.cluster.name == "stage" }?.objects.isEmpty == true)
+    }
+
+    @Test("patches apply by tier and by name")
+    func patches() throws {
+        let state = try render(Self.twoTiers)
+        #expect(object(state, "edge", "job-a")?.value[path: "spec", "taskManager", "resource", "memory"] == "512m")
+        #expect(object(state, "edge", "job-a")?.value[path: "spec", "taskManager", "resource", "cpu"] == 1)
+        #expect(object(state, "pub", "job-a")?.value[path: "spec", "taskManager", "resource", "memory"] == "1024m")
+        #expect(object(state, "pub", "job-b")?.value[path: "spec", "job", "parallelism"] == 7)
+        #expect(object(state, "pub", "job-a")?.value[path: "spec", "job", "parallelism"] == 2)
+    }
+
+    @Test("ownership marks are stamped; the spec hash ignores the revision but not the spec")
+    func ownership() throws {
+        let first = try #require(object(try render(Self.twoTiers, revision: "r1"), "pub", "job-a"))
+        let labels = first.value[path: "metadata", "labels"]
+        #expect(labels?[Ownership.managedByLabel] == "sluice")
+        #expect(labels?[Ownership.environmentLabel] == "prod")
+        let annotations = first.value[path: "metadata", "annotations"]
+        #expect(annotations?[Ownership.revisionAnnotation] == "r1")
+        #expect(annotations?[Ownership.sourceAnnotation] == "jobs/a.yaml:1")
+        #expect(annotations?[Ownership.specHashAnnotation]?.stringValue == first.specHash)
+        #expect(first.specHash.count == 64)
+
+        let second = try #require(object(try render(Self.twoTiers, revision: "r2"), "pub", "job-a"))
+        #expect(second.specHash == first.specHash)
+
+        var changed = Self.twoTiers
+        changed["jobs/a.yaml"] = SpecFixtures.deployment("job-a", parallelism: 3)
+        let third = try #require(object(try render(changed), "pub", "job-a"))
+        #expect(third.specHash != first.specHash)
+    }
+
+    @Test("output does not depend on file or document order")
+    func deterministic() throws {
+        var renamed: [String: String] = [:]
+        for (i, (path, text)) in Self.twoTiers.sorted(by: { $0.key > $1.key }).enumerated() {
+            renamed["\(i)-\(path.replacingOccurrences(of: "/", with: "-"))"] = text
+        }
+        let a = try render(Self.twoTiers)
+        let b = try render(renamed)
+        #expect(a.clusters.map { $0.objects.map(\.identity) } == b.clusters.map { $0.objects.map(\.identity) })
+        #expect(a.clusters.map { $0.objects.map(\.specHash) } == b.clusters.map { $0.objects.map(\.specHash) })
+    }
+
+    @Test("two environments rendering one object on one cluster is an error naming both")
+    func identityClash() throws {
+        var files = Self.twoTiers
+        files["environments/prod2.yaml"] = SpecFixtures.environment("prod2", namespace: "flink-prod")
+        #expect {
+            try render(files)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("rendered twice") && text.contains("prod2") && text.contains("prod")
+        }
+    }
+
+    @Test("a JSON patch whose path is missing names the environment, object and cluster")
+    func failingPatch() throws {
+        var files = Self.twoTiers
+        files["environments/prod.yaml"] = SpecFixtures.environment("prod", namespace: "flink-prod", extra: """
+              patches:
+                - target: {name: job-a}
+                  jsonPatch:
+                    - {op: replace, path: /spec/nothing/here, value: 1}
+            """)
+        #expect {
+            try render(files)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("Environment prod") && text.contains("job-a") && text.contains("/spec/nothing/here")
+        }
+    }
+
+    @Test("a patch that breaks the CRD schema is caught after rendering")
+    func patchBreaksSchema() throws {
+        var files = Self.twoTiers
+        files["environments/prod.yaml"] = SpecFixtures.environment("prod", namespace: "flink-prod", extra: """
+              patches:
+                - target: {name: job-a}
+                  merge: {spec: {job: {upgradeMode: sometimes}}}
+            """)
+        #expect {
+            try render(files)
+        } throws: { error in "\(error)".contains("upgradeMode") }
+    }
+
+    @Test("filters select clusters and environments, and unknown names are refused")
+    func filters() throws {
+        let set = try SpecFixtures.load(Self.twoTiers)
+        let only = try Renderer(clusters: ["edge"]).render(set)
+        #expect(only.clusters.map(\.cluster.name) == ["edge"])
+        #expect(throws: UnknownNameError.self) { try Renderer(clusters: ["nope"]).render(set) }
+        #expect(throws: UnknownNameError.self) { try Renderer(environments: ["nope"]).render(set) }
+    }
+
+    @Test("specs-example renders per-tier differences")
+    func specsExample() throws {
+        let set = try SpecLoader().load(from: DirectoryTree(path: SpecFixtures.specsExample.path), revision: "x")
+        let state = try Renderer().render(set)
+        let edge = try #require(object(state, "edge-munich-1", "iot-sensor-aggregation"))
+        let dc = try #require(object(state, "dc-frankfurt", "iot-sensor-aggregation"))
+        #expect(edge.value[path: "spec", "flinkConfiguration", "high-availability.type"] == nil)
+        #expect(dc.value[path: "spec", "flinkConfiguration", "high-availability.type"] == "kubernetes")
+        #expect(edge.value[path: "spec", "jobManager", "replicas"] == 1)
+        #expect(dc.value[path: "spec", "image"]?.stringValue?.hasPrefix("registry.fra.internal.example/") == true)
+        #expect(object(state, "edge-munich-1", "clickstream-enrichment") == nil)
+        #expect(object(state, "gke-europe-west4", "clickstream-enrichment")?.value[path: "spec", "job", "parallelism"] == 2)
+        #expect(object(state, "aws-eu-west-1", "fraud-scoring") != nil)
+        #expect(object(state, "dc-frankfurt-flink", "clickstream-config") == nil)
+    }
+}
