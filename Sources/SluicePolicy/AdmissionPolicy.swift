@@ -1,0 +1,122 @@
+import SluiceCore
+import SluiceSpec
+import SluiceYAML
+
+/// A CEL expression as written in a policy, with where it is written.
+public struct PolicyExpression: Sendable, Hashable {
+    public var source: String
+    /// Where the expression's text starts (the scalar's position in the YAML file).
+    public var location: SourceLocation
+}
+
+/// `admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy`, as Sluice evaluates it against
+/// rendered objects instead of API requests.
+public struct AdmissionPolicy: Sendable {
+    public enum FailurePolicy: String, Sendable, Hashable, CaseIterable { case Fail, Ignore }
+
+    /// One entry of `spec.validations`.
+    public struct Validation: Sendable, Hashable {
+        public var expression: PolicyExpression
+        public var message: String?
+        public var messageExpression: PolicyExpression?
+        public var reason: String?
+    }
+
+    /// One entry of `spec.variables` or `spec.matchConditions`: a named expression.
+    public struct NamedExpression: Sendable, Hashable {
+        public var name: String
+        public var expression: PolicyExpression
+    }
+
+    public var name: String
+    public var location: SourceLocation
+    public var failurePolicy: FailurePolicy
+    /// `spec.paramKind`: the apiVersion and kind of the objects that parameterise the policy.
+    public var paramKind: (apiVersion: String, kind: String)?
+    public var matchConstraints: MatchResources
+    public var matchConditions: [NamedExpression]
+    public var variables: [NamedExpression]
+    public var validations: [Validation]
+}
+
+/// `admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding`.
+public struct AdmissionPolicyBinding: Sendable {
+    /// `spec.paramRef`: which parameter object(s) the binding hands to its policy.
+    public struct ParamRef: Sendable, Hashable {
+        public var name: String?
+        public var namespace: String?
+        public var selector: LabelSelector?
+        /// `Allow` or `Deny` when no parameter object is found (Kubernetes requires it to be set).
+        public var denyWhenNotFound: Bool
+    }
+
+    public var name: String
+    public var location: SourceLocation
+    public var policyName: String
+    public var paramRef: ParamRef?
+    public var validationActions: [ValidationAction]
+    /// Further narrows what the policy's matchConstraints select; `nil` adds no constraint.
+    public var matchResources: MatchResources?
+}
+
+/// `matchConstraints` / `matchResources`: which objects a policy or binding applies to.
+public struct MatchResources: Sendable {
+    /// One `resourceRules` entry. `*` matches everything in a list.
+    public struct Rule: Sendable, Hashable {
+        public var apiGroups: [String]
+        public var apiVersions: [String]
+        public var resources: [String]
+        public var operations: [String]
+        public var resourceNames: [String]
+
+        func matches(group: String, version: String, resource: String, name: String, operation: Operation) -> Bool {
+            func any(_ list: [String], _ value: String) -> Bool { list.contains("*") || list.contains(value) }
+            return any(apiGroups, group) && any(apiVersions, version) && any(resources, resource)
+                && any(operations, operation.rawValue) && (resourceNames.isEmpty || resourceNames.contains(name))
+        }
+    }
+
+    public var resourceRules: [Rule]
+    public var excludeResourceRules: [Rule]
+    public var namespaceSelector: LabelSelector
+    public var objectSelector: LabelSelector
+
+    /// Whether an object (by its apiVersion, kind, name, labels and namespace labels) is selected for `operation`.
+    func matches(_ object: Value, namespaceLabels: [String: String], operation: Operation) -> Bool {
+        let apiVersion = object["apiVersion"]?.stringValue ?? ""
+        let group = ObjectIdentity.group(ofAPIVersion: apiVersion)
+        let version = apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
+        let kind = object["kind"]?.stringValue ?? ""
+        let name = object[path: "metadata", "name"]?.stringValue ?? ""
+        let resource = ResourceNames.plural(of: kind)
+        let labels = SpecObject.stringMap(object[path: "metadata", "labels"])
+        guard resourceRules.contains(where: { $0.matches(group: group, version: version, resource: resource, name: name, operation: operation) }),
+              !excludeResourceRules.contains(where: { $0.matches(group: group, version: version, resource: resource, name: name, operation: operation) })
+        else { return false }
+        // Cluster-scoped objects are not subject to namespaceSelector, as in Kubernetes.
+        if object[path: "metadata", "namespace"] != nil, !namespaceSelector.matches(namespaceLabels) { return false }
+        return objectSelector.matches(labels)
+    }
+}
+
+/// The admission operation an evaluation stands for: a new object is a CREATE, one that exists at
+/// the base revision (or live on the cluster) an UPDATE, one that goes away a DELETE.
+public enum Operation: String, Sendable, Hashable, CaseIterable { case CREATE, UPDATE, DELETE }
+
+/// Kind → resource name (`FlinkDeployment` → `flinkdeployments`), as the API server's REST mapping
+/// names them for the kinds specs use.
+public enum ResourceNames {
+    static let irregular: [String: String] = [
+        "Endpoints": "endpoints", "Ingress": "ingresses", "IngressClass": "ingressclasses",
+        "NetworkPolicy": "networkpolicies", "PodSecurityPolicy": "podsecuritypolicies", "PriorityClass": "priorityclasses",
+        "StorageClass": "storageclasses", "RuntimeClass": "runtimeclasses", "ValidatingAdmissionPolicy": "validatingadmissionpolicies",
+    ]
+
+    public static func plural(of kind: String) -> String {
+        if let known = irregular[kind] { return known }
+        let lower = kind.lowercased()
+        if lower.hasSuffix("y"), let last = lower.dropLast().last, !"aeiou".contains(last) { return lower.dropLast() + "ies" }
+        if lower.hasSuffix("s") || lower.hasSuffix("x") || lower.hasSuffix("ch") || lower.hasSuffix("sh") { return lower + "es" }
+        return lower + "s"
+    }
+}

@@ -1,0 +1,31 @@
+import SluiceSpec
+
+/// What a driver reports after applying one action.
+public struct ActionOutcome: Sendable {
+    public var succeeded: Bool
+    public var message: String
+    /// A savepoint taken on the way (stop-with-savepoint, savepoint trigger), if any.
+    public var savepointPath: String?
+
+    public init(succeeded: Bool, message: String, savepointPath: String? = nil) {
+        self.succeeded = succeeded
+        self.message = message
+        self.savepointPath = savepointPath
+    }
+}
+
+/// One kind of cluster Sluice can apply to (Kubernetes, a Flink session cluster, the bundled
+/// runtime). A driver does the I/O; deciding what to do is the `Planner`'s job.
+public protocol ClusterDriver: Sendable {
+    var cluster: ClusterSpec { get }
+
+    /// Every object on the cluster that Sluice owns, plus any object at an identity in `desired`
+    /// (so that a conflict with an unowned object is seen).
+    func liveState(desired: [ObjectIdentity]) async throws -> [LiveObject]
+
+    /// Carries out one planned action.
+    func apply(_ action: PlannedAction) async throws -> ActionOutcome
+
+    /// The current health of one object.
+    func health(of identity: ObjectIdentity) async throws -> Health
+}

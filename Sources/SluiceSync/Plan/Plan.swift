@@ -1,0 +1,48 @@
+import SluiceCore
+import SluiceSpec
+import SluiceYAML
+
+/// What Sluice will do to one object.
+public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case create, update, rescale, upgrade, redeploy, savepoint, suspend, resume, delete
+    /// Nothing to do: live matches desired.
+    case none
+    /// An owned object that is no longer desired, kept because the environment does not prune.
+    case orphan
+    /// Refused: an object with this identity exists and Sluice does not own it.
+    case conflict
+}
+
+/// One step of a plan, with why and what changes.
+public struct PlannedAction: Sendable {
+    public var cluster: String
+    public var identity: ObjectIdentity
+    public var kind: ActionKind
+    public var reason: String
+    /// For Flink jobs, how disruptive the change is, as the operator classifies it.
+    public var changeClass: ChangeClass?
+    public var changes: [FieldChange]
+    public var desired: DesiredObject?
+    public var live: LiveObject?
+
+    public var isChange: Bool { ![.none, .orphan].contains(kind) }
+}
+
+/// The plan for one cluster; `error` is set when its live state could not be read or the plan
+/// is refused (e.g. a mass prune), and then it has no actions.
+public struct ClusterPlan: Sendable {
+    public var cluster: ClusterSpec
+    public var actions: [PlannedAction]
+    public var error: String?
+
+    public var changes: [PlannedAction] { actions.filter(\.isChange) }
+}
+
+/// The plan of a whole sync: every cluster, in name order.
+public struct Plan: Sendable {
+    public var revision: String
+    public var clusters: [ClusterPlan]
+
+    public var hasChanges: Bool { clusters.contains { !$0.changes.isEmpty } }
+    public var hasErrors: Bool { clusters.contains { $0.error != nil } }
+}

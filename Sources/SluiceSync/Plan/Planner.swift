@@ -1,0 +1,113 @@
+import SluiceSpec
+import SluiceYAML
+
+/// Compares the desired state of a cluster with its live state and decides the actions: a pure
+/// function, so every rule here is tested without a cluster.
+public struct Planner: Sendable {
+    /// Delete owned objects that are no longer desired.
+    public var prune: Bool
+    /// Allow deleting more than half of the owned objects of a cluster in one sync.
+    public var allowMassPrune: Bool
+
+    public init(prune: Bool = false, allowMassPrune: Bool = false) {
+        self.prune = prune
+        self.allowMassPrune = allowMassPrune
+    }
+
+    public func plan(_ desired: ClusterDesiredState, live: [LiveObject]) -> ClusterPlan {
+        let cluster = desired.cluster.name
+        var liveByIdentity: [ObjectIdentity: LiveObject] = [:]
+        for object in live { liveByIdentity[object.identity] = object }
+        var actions = desired.objects.map { object in
+            action(for: object, live: liveByIdentity[object.identity], cluster: cluster)
+        }
+
+        let wanted = Set(desired.objects.map(\.identity))
+        let owned = live.filter(\.isOwned)
+        let gone = owned.filter { !wanted.contains($0.identity) }.sorted { a, b in
+            // Dependents first: the reverse of apply order.
+            let (ra, rb) = (ApplyOrder.rank(of: a.value, kind: a.identity.kind), ApplyOrder.rank(of: b.value, kind: b.identity.kind))
+            return ra != rb ? ra > rb : a.identity < b.identity
+        }
+        for object in gone {
+            actions.append(PlannedAction(
+                cluster: cluster, identity: object.identity, kind: prune ? .delete : .orphan,
+                reason: prune ? "removed from Git" : "removed from Git; not deleted because pruning is off",
+                changeClass: nil, changes: [], desired: nil, live: object))
+        }
+        let deletes = actions.filter { $0.kind == .delete }.count
+        if deletes > 0, deletes * 2 > owned.count, !allowMassPrune {
+            return ClusterPlan(cluster: desired.cluster, actions: [], error:
+                "refusing to delete \(deletes) of the \(owned.count) objects Sluice owns on \(cluster) in one sync; if that is intended, run again with --allow-mass-prune")
+        }
+        return ClusterPlan(cluster: desired.cluster, actions: actions, error: nil)
+    }
+
+    func action(for object: DesiredObject, live: LiveObject?, cluster: String) -> PlannedAction {
+        var step = PlannedAction(cluster: cluster, identity: object.identity, kind: .none, reason: "in sync",
+                                 changeClass: nil, changes: [], desired: object, live: live)
+        guard let live else {
+            step.kind = .create
+            step.reason = "not on the cluster"
+            return step
+        }
+        guard live.isOwned else {
+            step.kind = .conflict
+            step.reason = "\(object.identity) exists on \(cluster) and is not managed by Sluice; Sluice never takes over or deletes what it does not own"
+            return step
+        }
+        step.changes = FieldDiff.changes(from: Self.intent(live.value), to: Self.intent(object.value))
+        if live.specHash == object.specHash || step.changes.isEmpty {
+            step.changes = []
+            return step
+        }
+        guard object.identity.group == KnownKinds.flinkGroup, object.kind != "FlinkStateSnapshot" else {
+            step.kind = .update
+            step.reason = "changed in Git"
+            return step
+        }
+        let oldState = live.value[path: "spec", "job", "state"]?.stringValue ?? "running"
+        let newState = object.value[path: "spec", "job", "state"]?.stringValue ?? "running"
+        let changeClass = FlinkChangeClassifier.classify(step.changes)
+        step.changeClass = changeClass
+        switch (oldState, newState) {
+        case ("running", "suspended"):
+            step.kind = .suspend
+            step.reason = "spec.job.state is suspended"
+        case ("suspended", "running"):
+            step.kind = .resume
+            step.reason = "spec.job.state is running again"
+        default:
+            switch changeClass {
+            case .savepointRedeploy:
+                step.kind = .redeploy
+                step.reason = "savepointRedeployNonce changed: redeploy from spec.job.initialSavepointPath"
+            case .upgrade:
+                let mode = object.value[path: "spec", "job", "upgradeMode"]?.stringValue ?? "stateless"
+                step.kind = .upgrade
+                step.reason = "spec changed: \(mode) upgrade"
+            case .scale:
+                step.kind = .rescale
+                step.reason = "parallelism changed"
+            case .ignore:
+                let nonceChanged = step.changes.contains { $0.keys == ["spec", "job", "savepointTriggerNonce"] }
+                step.kind = nonceChanged ? .savepoint : .update
+                step.reason = nonceChanged ? "savepointTriggerNonce changed: take a savepoint" : "changed without restarting the job"
+            }
+        }
+        return step
+    }
+
+    /// The object without the marks that change with every commit, so only intent is compared.
+    static func intent(_ value: Value) -> Value {
+        guard case .map(var root) = value.kind, var metadata = root["metadata"]?.mapValue else { return value }
+        if var annotations = metadata["annotations"]?.mapValue {
+            annotations.removeValue(forKey: Ownership.revisionAnnotation)
+            annotations.removeValue(forKey: Ownership.sourceAnnotation)
+            annotations.removeValue(forKey: Ownership.specHashAnnotation)
+            metadata["annotations"] = annotations.isEmpty ? nil : .map(annotations)
+        }
+        root["metadata"] = .map(metadata)
+        return .map(root)
+    }
+}
