@@ -27,7 +27,9 @@ let package = Package(
             dependencies: ["SluiceYAML", "SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("CRDs")]
         ),
-        .target(name: "SluiceCEL"),
+        .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .target(name: "SluicePolicy", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .target(name: "SluiceReport", dependencies: ["SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML"]),
         .executableTarget(
             name: "sluice",
             dependencies: [
@@ -48,10 +50,14 @@ let package = Package(
             name: "SluiceSpecTests",
             dependencies: ["SluiceSpec", "SluiceYAML", "SluiceGit", "SluiceTestSupport"]
         ),
-        .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
+        .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML"]),
+        .testTarget(
+            name: "SluiceReportTests",
+            dependencies: ["SluiceReport", "SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceTestSupport"]
+        ),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "SluiceTestSupport", "SluiceYAML"],
+            dependencies: ["SluiceTestSupport", "SluiceYAML"],
             resources: [.copy("Golden")]
         ),
     ]

@@ -1,0 +1,84 @@
+import Foundation
+import SluiceCore
+import SluiceGit
+import SluiceSpec
+import SluiceYAML
+
+// `sluice-bench`: the benchmarks behind `make bench` (scripts/bench.sh drives them).
+//
+//   sluice-bench generate-specs <dir> [jobs] [clusters] [environments]
+//   sluice-bench spec-from-git <repo> [path]   load + validate + render from HEAD; time and peak memory
+//   sluice-bench yaml-parse <dir> [rounds]     parse every YAML file under dir; best time of the rounds
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Peak resident memory of this process so far, in MiB.
+func peakMemoryMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("sluice-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+let args = CommandLine.arguments.dropFirst()
+guard let command = args.first else { fail("usage: sluice-bench generate-specs|spec-from-git|yaml-parse ...") }
+let rest = Array(args.dropFirst())
+
+do {
+    switch command {
+    case "generate-specs":
+        guard let dir = rest.first else { fail("generate-specs <dir> [jobs] [clusters] [environments]") }
+        let jobs = rest.count > 1 ? Int(rest[1]) ?? 1000 : 1000
+        let clusters = rest.count > 2 ? Int(rest[2]) ?? 10 : 10
+        let environments = rest.count > 3 ? Int(rest[3]) ?? 3 : 3
+        try SpecGenerator.write(to: URL(fileURLWithPath: dir), jobs: jobs, clusters: clusters, environments: environments)
+
+    case "spec-from-git":
+        guard let repoPath = rest.first else { fail("spec-from-git <repo> [path]") }
+        let path = rest.count > 1 ? rest[1] : ""
+        var objects = 0, workloads = 0
+        let elapsed = try seconds {
+            let repository = try GitRepository.open(path: repoPath)
+            let commit = try repository.resolve("HEAD")
+            let specs = try SpecLoader().load(from: try repository.tree(at: commit), path: path, revision: commit.description)
+            let state = try Renderer().render(specs)
+            objects = state.objectCount
+            workloads = specs.workloads.count
+        }
+        print(String(format: "spec-from-git: %d workloads -> %d rendered objects in %.3f s, peak memory %.1f MiB",
+                     workloads, objects, elapsed, peakMemoryMiB()))
+
+    case "yaml-parse":
+        guard let dir = rest.first else { fail("yaml-parse <dir> [rounds]") }
+        let rounds = rest.count > 1 ? Int(rest[1]) ?? 5 : 5
+        let tree = DirectoryTree(path: dir)
+        let files = try tree.files(under: "").filter { $0.hasSuffix(".yaml") }
+        let contents = try files.map { try tree.read($0) }
+        var best = Double.infinity
+        var documents = 0
+        for _ in 0..<rounds {
+            documents = 0
+            let t = try seconds {
+                for (file, bytes) in zip(files, contents) {
+                    documents += try YAML.parseDocuments(bytes, file: file).count
+                }
+            }
+            best = min(best, t)
+        }
+        let bytes = contents.reduce(0) { $0 + $1.count }
+        print(String(format: "yaml-parse: %d files, %d documents, %d bytes, best of %d: %.4f s", files.count, documents, bytes, rounds, best))
+
+    default:
+        fail("unknown benchmark \(command)")
+    }
+} catch {
+    fail("\(error)")
+}

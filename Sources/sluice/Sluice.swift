@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+
+/// The `sluice` command-line tool.
+@main
+struct Sluice: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "GitOps for Apache Flink jobs: Git is the source of truth for every cluster.",
+        discussion: """
+            Sluice reads a commit of a spec repository (Clusters, Environments, FlinkDeployments,
+            FlinkSessionJobs and plain Kubernetes manifests), renders the desired state of each
+            cluster, and checks it.
+
+            Start with:
+              sluice validate --repo . --path specs-example
+              sluice render   --repo . --path specs-example --revision HEAD --cluster edge-munich-1
+
+            Exit codes (all commands):
+              0  success
+              1  the specs are invalid (every error is printed as file:line:column)
+              2  usage error, or the repository, revision or path cannot be read
+            """,
+        version: version,
+        subcommands: [ValidateCommand.self, RenderCommand.self]
+    )
+
+    /// Maps argument-parser's usage errors to exit code 2, as documented above.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Exit statuses shared by every command; documented in `sluice --help`.
+enum ExitStatus: Int32 {
+    case success = 0
+    case invalidSpecs = 1
+    case usage = 2
+}

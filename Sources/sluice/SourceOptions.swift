@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceGit
+import SluiceSpec
+
+/// Where the specs come from: a directory, a local Git repository at a revision, or a remote one.
+struct SourceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A directory, a local Git repository, or a Git URL (file://, git://, https://, ssh://).",
+        valueName: "dir|url"))
+    var repo: String = "."
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A branch, tag or commit to read the specs at, straight from Git without a checkout. Without it a directory is read as it is on disk; a URL is read at its HEAD.",
+        valueName: "rev"))
+    var revision: String?
+
+    @Option(name: .long, help: ArgumentHelp("The folder of the spec root inside the repository.", valueName: "path"))
+    var path: String = ""
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where remote repositories are cached and fetched incrementally (default: $SLUICE_CACHE_DIR or ~/.cache/sluice/git).",
+        valueName: "dir"))
+    var cacheDir: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Name of an environment variable holding an HTTPS token for --repo (never pass the token itself).",
+        valueName: "name"))
+    var gitTokenEnv: String?
+
+    @Option(name: .long, help: ArgumentHelp("A private SSH key file for ssh:// repositories.", valueName: "file"))
+    var gitSSHKey: String?
+
+    var isRemote: Bool { repo.contains("://") || (repo.contains("@") && repo.contains(":")) }
+
+    /// Opens the tree to load specs from and names the revision it stands for.
+    func openTree() throws -> (tree: any SourceTree, revision: String) {
+        if isRemote {
+            let cache = cacheDir ?? ProcessInfo.processInfo.environment["SLUICE_CACHE_DIR"]
+                ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/sluice/git").path
+            var credentials = GitCredentials()
+            if let gitTokenEnv { credentials.token = .environment(gitTokenEnv) }
+            if let gitSSHKey { credentials.sshKey = GitCredentials.SSHKey(privateKeyPath: gitSSHKey) }
+            let repository = try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials)
+            let commit = try repository.resolve(revision ?? "HEAD")
+            return (try repository.tree(at: commit), commit.description)
+        }
+        if let revision {
+            let repository = try GitRepository.open(path: repo)
+            let commit = try repository.resolve(revision)
+            return (try repository.tree(at: commit), commit.description)
+        }
+        return (DirectoryTree(path: repo), "working-tree")
+    }
+
+    /// Loads and validates the spec set.
+    func load() throws -> SpecSet {
+        let (tree, revision) = try openTree()
+        return try SpecLoader().load(from: tree, path: path, revision: revision)
+    }
+}
+
+/// Output formats of commands that print data.
+enum DataFormat: String, ExpressibleByArgument, CaseIterable {
+    case yaml, json
+}
+
+/// Output formats of commands that print findings.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Sluice needs to build and test, only when it is missing (idempotent).
+# As root it installs Debian packages; otherwise it says what to install and stops.
+set -euo pipefail
+
+need_apt=()
+for pc in libgit2 yaml-0.1 libcurl; do
+  if ! pkg-config --exists "$pc" 2>/dev/null; then
+    case "$pc" in
+      libgit2) need_apt+=(libgit2-dev) ;;
+      yaml-0.1) need_apt+=(libyaml-dev) ;;
+      libcurl) need_apt+=(libcurl4-openssl-dev) ;;
+    esac
+  fi
+done
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v git >/dev/null || need_apt+=(git)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "install-deps: installing ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "install-deps: missing Debian packages: ${need_apt[*]}" >&2
+    echo "install-deps: run: sudo apt-get install -y ${need_apt[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v swift >/dev/null; then
+  echo "install-deps: swift is not on PATH; install Swift 6 (https://www.swift.org/install/linux/) and retry" >&2
+  exit 1
+fi
