@@ -1,40 +1,17 @@
 import Foundation
+import SluiceCore
 
 /// How to authenticate to a remote, by reference only: an environment variable or a file holds
 /// the secret, never the spec or the command line.
 public struct GitCredentials: Sendable, Hashable {
-    /// Where a secret value is read from when it is needed.
-    public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
-        case environment(String)
-        case file(String)
-
-        public var description: String {
-            switch self {
-            case .environment(let name): "environment variable \(name)"
-            case .file(let path): "file \(path)"
-            }
-        }
-
-        /// The secret, with surrounding whitespace removed; `nil` when the variable or file is missing.
-        func read() -> String? {
-            let raw: String?
-            switch self {
-            case .environment(let name): raw = ProcessInfo.processInfo.environment[name]
-            case .file(let path): raw = try? String(contentsOfFile: path, encoding: .utf8)
-            }
-            let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed?.isEmpty == false ? trimmed : nil
-        }
-    }
-
     /// An SSH key pair on disk, with an optional passphrase source.
     public struct SSHKey: Sendable, Hashable {
         public var privateKeyPath: String
         public var publicKeyPath: String?
-        public var passphrase: SecretSource?
+        public var passphrase: SecretReference?
 
         /// A key pair; without `publicKeyPath` libgit2 derives the public key from the private one.
-        public init(privateKeyPath: String, publicKeyPath: String? = nil, passphrase: SecretSource? = nil) {
+        public init(privateKeyPath: String, publicKeyPath: String? = nil, passphrase: SecretReference? = nil) {
             self.privateKeyPath = privateKeyPath
             self.publicKeyPath = publicKeyPath
             self.passphrase = passphrase
@@ -42,7 +19,7 @@ public struct GitCredentials: Sendable, Hashable {
     }
 
     /// An HTTPS token, sent as the basic-auth password.
-    public var token: SecretSource?
+    public var token: SecretReference?
     /// The HTTPS user name that goes with the token (forges accept any; GitHub documents this one).
     public var username: String
     /// A private key file for `ssh://` and `user@host:path` URLs.
@@ -51,7 +28,7 @@ public struct GitCredentials: Sendable, Hashable {
     public var useSSHAgent: Bool
 
     /// Credentials that name where secrets live; the default asks only ssh-agent, and only for SSH.
-    public init(token: SecretSource? = nil, username: String = "x-access-token", sshKey: SSHKey? = nil, useSSHAgent: Bool = true) {
+    public init(token: SecretReference? = nil, username: String = "x-access-token", sshKey: SSHKey? = nil, useSSHAgent: Bool = true) {
         self.token = token
         self.username = username
         self.sshKey = sshKey

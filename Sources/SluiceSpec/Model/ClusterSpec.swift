@@ -12,19 +12,6 @@ public struct ClusterSpec: Sendable, Hashable {
     /// How Sluice applies desired state to the cluster.
     public enum Driver: String, Sendable, Hashable, CaseIterable, Codable { case kubernetes, flink, runtime }
 
-    /// A reference to a secret value held outside Git.
-    public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
-        case environment(String)
-        case file(String)
-
-        public var description: String {
-            switch self {
-            case .environment(let name): "env:\(name)"
-            case .file(let path): "file:\(path)"
-            }
-        }
-    }
-
     /// How to reach a Kubernetes API server.
     public struct KubernetesConnection: Sendable, Hashable {
         /// A kubeconfig path; `nil` means `$KUBECONFIG` or `~/.kube/config`, as kubectl does.

@@ -94,37 +94,9 @@ public struct FieldReader {
     public mutating func rejectUnknownKeys(_ map: Mapping, _ path: String, known: [String]) {
         for entry in map where !known.contains(entry.key) {
             let node = Value(.string(entry.key), at: entry.keyLocation ?? entry.value.location)
-            let suggestion = closestMatch(to: entry.key, in: known)
+            let suggestion = Suggestion.closest(to: entry.key, in: known)
             error(node, "\(path.isEmpty ? "" : "\(path).")\(entry.key): unknown field \"\(entry.key)\"",
                   hint: suggestion.map { "did you mean \"\($0)\"?" } ?? "known fields: \(known.joined(separator: ", "))")
         }
     }
-}
-
-/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-func closestMatch(to word: String, in candidates: [String]) -> String? {
-    let limit = max(2, word.count / 3)
-    var best: (String, Int)?
-    for candidate in candidates {
-        let d = editDistance(word.lowercased(), candidate.lowercased())
-        if d <= limit, d < (best?.1 ?? .max) { best = (candidate, d) }
-    }
-    return best?.0
-}
-
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8), b = Array(b.utf8)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            let cost = a[i - 1] == b[j - 1] ? 0 : 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
 }
