@@ -27,6 +27,7 @@ let package = Package(
             dependencies: ["SluiceYAML", "SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("CRDs")]
         ),
+        .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore"]),
         .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .target(name: "SluicePolicy", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .target(name: "SluiceReport", dependencies: ["SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML"]),
@@ -50,6 +51,7 @@ let package = Package(
             name: "SluiceSpecTests",
             dependencies: ["SluiceSpec", "SluiceYAML", "SluiceGit", "SluiceTestSupport"]
         ),
+        .testTarget(name: "SluiceKubernetesTests", dependencies: ["SluiceKubernetes", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML"]),
         .testTarget(
             name: "SluiceReportTests",
