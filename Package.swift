@@ -52,6 +52,7 @@ let package = Package(
             dependencies: ["SluiceSpec", "SluiceYAML", "SluiceGit", "SluiceTestSupport"]
         ),
         .testTarget(name: "SluiceKubernetesTests", dependencies: ["SluiceKubernetes", "SluiceTestSupport"]),
+        .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML"]),
         .testTarget(
             name: "SluiceReportTests",

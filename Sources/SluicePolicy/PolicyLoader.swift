@@ -66,7 +66,7 @@ public enum PolicyLoader {
         }
         for b in bindings where !policies.contains(where: { $0.name == b.policyName }) {
             diagnostics.append(Diagnostic(.error, at: b.location, "binding \(b.name) names policy \(b.policyName), which does not exist",
-                                          hint: "known policies: \(policies.map(\.name).sorted().joined(separator: ", "))"))
+                                          hint: policies.isEmpty ? "no ValidatingAdmissionPolicy is defined beside it" : "known policies: \(policies.map(\.name).sorted().joined(separator: ", "))"))
         }
         for p in policies where !bindings.contains(where: { $0.policyName == p.name }) {
             diagnostics.append(Diagnostic(.warning, at: p.location, "policy \(p.name) has no binding, so it is never evaluated",
