@@ -27,14 +27,15 @@ let package = Package(
             dependencies: ["SluiceYAML", "SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("CRDs")]
         ),
+        .target(name: "SluiceCEL"),
         .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore"]),
         .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore"]),
-        .target(name: "SluicePolicy", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .target(name: "SluiceReport", dependencies: ["SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML"]),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec",
+                "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluicePolicy", "SluiceSync", "SluiceReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +53,7 @@ let package = Package(
             dependencies: ["SluiceSpec", "SluiceYAML", "SluiceGit", "SluiceTestSupport"]
         ),
         .testTarget(name: "SluiceKubernetesTests", dependencies: ["SluiceKubernetes", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML"]),
         .testTarget(

@@ -20,13 +20,13 @@ public struct PolicySet: Sendable {
 public enum PolicyLoader {
     static let admissionAPIVersion = "admissionregistration.k8s.io/v1"
 
-    /// Loads the policy documents of `tree` under `path` (every YAML file there), plus the policy
-    /// documents the spec set itself holds.
-    public static func load(from tree: any SourceTree, path: String, specs: SpecSet?) throws -> PolicySet {
+    /// Loads the policy documents of `tree` under `path` (every YAML file there; `nil` reads none),
+    /// plus the policy documents the spec set itself holds.
+    public static func load(from tree: any SourceTree, path: String?, specs: SpecSet?) throws -> PolicySet {
         var diagnostics: [Diagnostic] = []
         var documents: [SpecObject] = specs?.policies ?? []
         var others: [SpecObject] = specs?.workloads ?? []
-        let files = try tree.files(under: path).filter { f in SpecLoader.extensions.contains { f.hasSuffix($0) } }
+        let files = try path.map { try tree.files(under: $0) }?.filter { f in SpecLoader.extensions.contains { f.hasSuffix($0) } } ?? []
         for file in files {
             do {
                 for document in try YAML.parseDocuments(try tree.read(file), file: file) {

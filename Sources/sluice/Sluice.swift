@@ -13,19 +13,21 @@ struct Sluice: AsyncParsableCommand {
         discussion: """
             Sluice reads a commit of a spec repository (Clusters, Environments, FlinkDeployments,
             FlinkSessionJobs and plain Kubernetes manifests), renders the desired state of each
-            cluster, and checks it.
+            cluster, and checks it against ValidatingAdmissionPolicies (CEL).
 
             Start with:
               sluice validate --repo . --path specs-example
               sluice render   --repo . --path specs-example --revision HEAD --cluster edge-munich-1
+              sluice check    --base main --head HEAD --path specs-example --output markdown
 
             Exit codes (all commands):
               0  success
-              1  the specs are invalid (every error is printed as file:line:column)
+              1  the specs are invalid (every error is printed as file:line:column),
+                 or, for check, a Deny policy fired
               2  usage error, or the repository, revision or path cannot be read
             """,
         version: version,
-        subcommands: [ValidateCommand.self, RenderCommand.self]
+        subcommands: [ValidateCommand.self, RenderCommand.self, CheckCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as documented above.

@@ -36,22 +36,25 @@ struct SourceOptions: ParsableArguments {
 
     /// Opens the tree to load specs from and names the revision it stands for.
     func openTree() throws -> (tree: any SourceTree, revision: String) {
+        if isRemote || revision != nil {
+            let repository = try openRepository()
+            let commit = try repository.resolve(revision ?? "HEAD")
+            return (try repository.tree(at: commit), commit.description)
+        }
+        return (DirectoryTree(path: repo), "working-tree")
+    }
+
+    /// The repository behind --repo: a local one opened in place, or a remote one cached and fetched.
+    func openRepository() throws -> GitRepository {
         if isRemote {
             let cache = cacheDir ?? ProcessInfo.processInfo.environment["SLUICE_CACHE_DIR"]
                 ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/sluice/git").path
             var credentials = GitCredentials()
             if let gitTokenEnv { credentials.token = .environment(gitTokenEnv) }
             if let gitSSHKey { credentials.sshKey = GitCredentials.SSHKey(privateKeyPath: gitSSHKey) }
-            let repository = try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials)
-            let commit = try repository.resolve(revision ?? "HEAD")
-            return (try repository.tree(at: commit), commit.description)
+            return try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials)
         }
-        if let revision {
-            let repository = try GitRepository.open(path: repo)
-            let commit = try repository.resolve(revision)
-            return (try repository.tree(at: commit), commit.description)
-        }
-        return (DirectoryTree(path: repo), "working-tree")
+        return try GitRepository.open(path: repo)
     }
 
     /// Loads and validates the spec set.

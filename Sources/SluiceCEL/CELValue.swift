@@ -1,0 +1,192 @@
+import Foundation
+
+/// A CEL value. Numbers keep their CEL type (int, uint, double); maps keep insertion order.
+public enum CELValue: Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case uint(UInt64)
+    case double(Double)
+    case string(String)
+    case bytes([UInt8])
+    case list([CELValue])
+    case map(CELMap)
+    /// A type value, such as the result of `type(1)` (named `int`).
+    case type(String)
+
+    /// The CEL type name of the value.
+    public var typeName: String {
+        switch self {
+        case .null: "null_type"
+        case .bool: "bool"
+        case .int: "int"
+        case .uint: "uint"
+        case .double: "double"
+        case .string: "string"
+        case .bytes: "bytes"
+        case .list: "list"
+        case .map: "map"
+        case .type: "type"
+        }
+    }
+}
+
+/// A CEL map: keys are int, uint, bool or string; an int and a uint with the same value are the same key.
+public struct CELMap: Sendable {
+    public private(set) var keys: [CELValue] = []
+    private var index: [MapKey: CELValue] = [:]
+
+    public init() {}
+
+    public init(_ pairs: [(CELValue, CELValue)]) throws {
+        for (k, v) in pairs {
+            guard let key = MapKey(k) else { throw CELError("unsupported key type \(k.typeName)") }
+            if index[key] != nil { throw CELError("Failed with repeated key") }
+            keys.append(k)
+            index[key] = v
+        }
+    }
+
+    public var count: Int { keys.count }
+
+    public subscript(key: CELValue) -> CELValue? {
+        guard let k = MapKey(key) else {
+            // A double key matches an int or uint key of the same value.
+            if case .double(let d) = key, d == d.rounded(), let i = Int64(exactly: d) { return index[.int(i)] }
+            return nil
+        }
+        return index[k]
+    }
+
+    public mutating func set(_ key: CELValue, _ value: CELValue) {
+        guard let k = MapKey(key) else { return }
+        if index[k] == nil { keys.append(key) }
+        index[k] = value
+    }
+
+    public var entries: [(CELValue, CELValue)] { keys.map { ($0, self[$0]!) } }
+
+    enum MapKey: Hashable {
+        case int(Int64), bigUint(UInt64), bool(Bool), string(String)
+        init?(_ value: CELValue) {
+            switch value {
+            case .int(let i): self = .int(i)
+            case .uint(let u): self = u <= UInt64(Int64.max) ? .int(Int64(u)) : .bigUint(u)
+            case .bool(let b): self = .bool(b)
+            case .string(let s): self = .string(s)
+            default: return nil
+            }
+        }
+    }
+}
+
+/// An evaluation or compilation error. In CEL errors are values: `false && <error>` is `false`.
+public struct CELError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// 1-based position inside the expression, for compile errors.
+    public var line: Int?
+    public var column: Int?
+
+    public init(_ message: String, line: Int? = nil, column: Int? = nil) {
+        self.message = message
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String {
+        if let line, let column { return "\(line):\(column): \(message)" }
+        return message
+    }
+}
+
+// MARK: - Equality and ordering, as the CEL spec defines them across numeric types
+
+extension CELValue {
+    /// CEL `==`: numbers compare by value across int, uint and double; other types must match.
+    public func celEquals(_ other: CELValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.bytes(a), .bytes(b)): return a == b
+        case let (.type(a), .type(b)): return a == b
+        case let (.list(a), .list(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.celEquals($1) }
+        case let (.map(a), .map(b)):
+            guard a.count == b.count else { return false }
+            for (k, v) in a.entries {
+                guard let w = b[k], v.celEquals(w) else { return false }
+            }
+            return true
+        default:
+            if let order = numericOrder(other) { return order == .orderedSame }
+            return false
+        }
+    }
+
+    /// The order of two numbers of any numeric type; `nil` if either is not a number (or NaN).
+    func numericOrder(_ other: CELValue) -> ComparisonResult? {
+        switch (self, other) {
+        case let (.int(a), .int(b)): return a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
+        case let (.uint(a), .uint(b)): return a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
+        case let (.int(a), .uint(b)): return a < 0 ? .orderedAscending : UInt64(a) < b ? .orderedAscending : UInt64(a) > b ? .orderedDescending : .orderedSame
+        case let (.uint(a), .int(b)): return CELValue.int(b).numericOrder(.uint(a)).map(Self.flip)
+        case let (.double(a), .double(b)):
+            if a.isNaN || b.isNaN { return nil }
+            return a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
+        case let (.double(a), .int(b)): return Self.compare(a, exactInt: b)
+        case let (.int(a), .double(b)): return Self.compare(b, exactInt: a).map(Self.flip)
+        case let (.double(a), .uint(b)): return Self.compare(a, exactUint: b)
+        case let (.uint(a), .double(b)): return Self.compare(b, exactUint: a).map(Self.flip)
+        default: return nil
+        }
+    }
+
+    static func flip(_ r: ComparisonResult) -> ComparisonResult {
+        r == .orderedAscending ? .orderedDescending : r == .orderedDescending ? .orderedAscending : .orderedSame
+    }
+
+    static func compare(_ d: Double, exactInt i: Int64) -> ComparisonResult? {
+        if d.isNaN { return nil }
+        if d < -9.223372036854775808e18 { return .orderedAscending }
+        if d >= 9.223372036854775808e18 { return .orderedDescending }
+        let t = Int64(d.rounded(.down))
+        if t < i { return .orderedAscending }
+        if t > i { return .orderedDescending }
+        return d > Double(t) ? .orderedDescending : .orderedSame
+    }
+
+    static func compare(_ d: Double, exactUint u: UInt64) -> ComparisonResult? {
+        if d.isNaN { return nil }
+        if d < 0 { return .orderedAscending }
+        if d >= 1.8446744073709551616e19 { return .orderedDescending }
+        let t = UInt64(d.rounded(.down))
+        if t < u { return .orderedAscending }
+        if t > u { return .orderedDescending }
+        return d > Double(t) ? .orderedDescending : .orderedSame
+    }
+
+    /// CEL ordering for `<`, `<=`, `>`, `>=`.
+    func celCompare(_ other: CELValue) throws -> ComparisonResult {
+        switch (self, other) {
+        case let (.string(a), .string(b)):
+            return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
+        case let (.bool(a), .bool(b)): return a == b ? .orderedSame : (!a ? .orderedAscending : .orderedDescending)
+        case let (.bytes(a), .bytes(b)): return a.lexicographicallyPrecedes(b) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
+        default:
+            if let r = numericOrder(other) { return r }
+            if case .double(let d) = self, d.isNaN, other.isNumber { throw NaNComparison() }
+            if case .double(let d) = other, d.isNaN, isNumber { throw NaNComparison() }
+            throw CELError("no such overload: \(typeName) < \(other.typeName)")
+        }
+    }
+
+    struct NaNComparison: Error {}
+
+    var isNumber: Bool {
+        switch self {
+        case .int, .uint, .double: true
+        default: false
+        }
+    }
+}

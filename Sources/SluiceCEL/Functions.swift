@@ -1,0 +1,107 @@
+import Foundation
+
+/// The operators and functions of the standard library, plus the string and list extensions
+/// Kubernetes enables for admission policies.
+enum Functions {
+    static let typeNames: Set<String> = ["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type"]
+
+    static func noOverload(_ name: String, _ receiver: CELValue?, _ args: [CELValue]) -> CELError {
+        let types = ((receiver.map { [$0] } ?? []) + args).map(\.typeName).joined(separator: ", ")
+        return CELError("no such overload: \(name)(\(types))")
+    }
+
+    /// The extra cost of a call: proportional to the size of string and list operands.
+    static func cost(_ receiver: CELValue?, _ args: [CELValue]) -> Int {
+        var c = 0
+        for v in (receiver.map { [$0] } ?? []) + args {
+            switch v {
+            case .string(let s): c += s.utf8.count / 64
+            case .list(let l): c += l.count / 8
+            default: break
+            }
+        }
+        return c
+    }
+
+    static func call(_ name: String, receiver: CELValue?, _ args: [CELValue]) throws -> CELValue {
+        if let receiver { return try method(name, receiver, args) }
+        switch (name, args.count) {
+        case ("_==_", 2): return .bool(args[0].celEquals(args[1]))
+        case ("_!=_", 2): return .bool(!args[0].celEquals(args[1]))
+        case ("_<_", 2): return try order(args, { $0 == .orderedAscending })
+        case ("_<=_", 2): return try order(args, { $0 != .orderedDescending })
+        case ("_>_", 2): return try order(args, { $0 == .orderedDescending })
+        case ("_>=_", 2): return try order(args, { $0 != .orderedAscending })
+        case ("@in", 2): return try contains(args[1], args[0])
+        case ("_+_", 2): return try Arithmetic.add(args[0], args[1])
+        case ("_-_", 2): return try Arithmetic.subtract(args[0], args[1])
+        case ("_*_", 2): return try Arithmetic.multiply(args[0], args[1])
+        case ("_/_", 2): return try Arithmetic.divide(args[0], args[1])
+        case ("_%_", 2): return try Arithmetic.modulo(args[0], args[1])
+        case ("-_", 1): return try Arithmetic.negate(args[0])
+        case ("!_", 1):
+            guard case .bool(let b) = args[0] else { throw noOverload("!_", nil, args) }
+            return .bool(!b)
+        case ("size", 1): return try method("size", args[0], [])
+        case ("type", 1): return .type(args[0].typeName)
+        case ("dyn", 1): return args[0]
+        case ("int", 1), ("uint", 1), ("double", 1), ("string", 1), ("bool", 1), ("bytes", 1):
+            return try Conversions.convert(args[0], to: name)
+        case ("matches", 2): return try method("matches", args[0], [args[1]])
+        default: throw noOverload(name, nil, args)
+        }
+    }
+
+    static func order(_ args: [CELValue], _ test: (ComparisonResult) -> Bool) throws -> CELValue {
+        do {
+            return .bool(test(try args[0].celCompare(args[1])))
+        } catch is CELValue.NaNComparison {
+            return .bool(false)
+        }
+    }
+
+    static func contains(_ container: CELValue, _ element: CELValue) throws -> CELValue {
+        switch container {
+        case .list(let l): return .bool(l.contains { $0.celEquals(element) })
+        case .map(let m): return .bool(m[element] != nil)
+        default: throw noOverload("@in", nil, [element, container])
+        }
+    }
+
+    static func index(_ target: CELValue, _ index: CELValue) throws -> CELValue {
+        switch target {
+        case .list(let l):
+            let i: Int64
+            switch index {
+            case .int(let v): i = v
+            case .uint(let v): i = Int64(clamping: v)
+            case .double(let d) where d == d.rounded() && abs(d) < 9e18: i = Int64(d)
+            default: throw CELError("unsupported index type \(index.typeName) for a list")
+            }
+            guard i >= 0, i < l.count else { throw CELError("index out of bounds: \(i)") }
+            return l[Int(i)]
+        case .map(let m):
+            switch index {
+            case .int, .uint, .bool, .string, .double: break
+            default: throw CELError("unsupported key type \(index.typeName)")
+            }
+            guard let v = m[index] else { throw CELError("no such key: \(Conversions.text(index))") }
+            return v
+        default:
+            throw CELError("type '\(target.typeName)' does not support indexing")
+        }
+    }
+
+    static func method(_ name: String, _ receiver: CELValue, _ args: [CELValue]) throws -> CELValue {
+        switch (receiver, name, args.count) {
+        case (.string(let s), "size", 0): return .int(Int64(s.unicodeScalars.count))
+        case (.bytes(let b), "size", 0): return .int(Int64(b.count))
+        case (.list(let l), "size", 0): return .int(Int64(l.count))
+        case (.map(let m), "size", 0): return .int(Int64(m.count))
+        default: break
+        }
+        if case .string(let s) = receiver { return try StringFunctions.call(name, s, args) }
+        if case .list(let l) = receiver { return try ListFunctions.call(name, l, args) }
+        throw noOverload(name, receiver, args)
+    }
+}

@@ -1,0 +1,265 @@
+/// A recursive-descent parser for the CEL grammar.
+struct Parser {
+    static let maxDepth = 250
+
+    let source: String
+    var tokens: [Token]
+    var position = 0
+    var depth = 0
+
+    init(_ source: String) throws {
+        self.source = source
+        var lexer = Lexer(source)
+        do {
+            tokens = try lexer.tokens()
+        } catch let error as CELError {
+            throw Parser.located(error, source: source)
+        }
+    }
+
+    /// Converts an offset-carrying error into one with a 1-based line and column.
+    static func located(_ error: CELError, source: String) -> CELError {
+        guard let offset = error.column, error.line == nil else { return error }
+        var line = 1, column = 1
+        for (i, c) in source.enumerated() {
+            if i == offset { break }
+            if c == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return CELError(error.message, line: line, column: column)
+    }
+
+    var current: Token { tokens[position] }
+
+    func fail(_ message: String, _ token: Token? = nil) -> CELError {
+        Parser.located(CELError(message, column: (token ?? current).offset), source: source)
+    }
+
+    mutating func accept(_ op: String) -> Bool {
+        if case .op(op) = current.kind { position += 1; return true }
+        return false
+    }
+
+    mutating func expect(_ op: String) throws {
+        guard accept(op) else { throw fail("expected '\(op)'") }
+    }
+
+    mutating func parse() throws -> Expr {
+        let e = try expression()
+        guard case .end = current.kind else { throw fail("unexpected token after the expression") }
+        return e
+    }
+
+    mutating func expression() throws -> Expr {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth { throw fail("expression nested too deeply") }
+        let condition = try logicalOr()
+        if accept("?") {
+            let yes = try logicalOr()
+            try expect(":")
+            let no = try expression()
+            return .conditional(condition, yes, no)
+        }
+        return condition
+    }
+
+    mutating func logicalOr() throws -> Expr {
+        var e = try logicalAnd()
+        while accept("||") { e = .or(e, try logicalAnd()) }
+        return e
+    }
+
+    mutating func logicalAnd() throws -> Expr {
+        var e = try relation()
+        while accept("&&") { e = .and(e, try relation()) }
+        return e
+    }
+
+    mutating func relation() throws -> Expr {
+        var e = try addition()
+        while true {
+            if case .op(let op) = current.kind, ["<", "<=", ">", ">=", "==", "!="].contains(op) {
+                position += 1
+                e = .call(target: nil, name: "_\(op)_", args: [e, try addition()])
+            } else if case .identifier("in") = current.kind {
+                position += 1
+                e = .call(target: nil, name: "@in", args: [e, try addition()])
+            } else {
+                return e
+            }
+        }
+    }
+
+    mutating func addition() throws -> Expr {
+        var e = try multiplication()
+        while true {
+            if accept("+") { e = .call(target: nil, name: "_+_", args: [e, try multiplication()]) }
+            else if accept("-") { e = .call(target: nil, name: "_-_", args: [e, try multiplication()]) }
+            else { return e }
+        }
+    }
+
+    mutating func multiplication() throws -> Expr {
+        var e = try unary()
+        while true {
+            if accept("*") { e = .call(target: nil, name: "_*_", args: [e, try unary()]) }
+            else if accept("/") { e = .call(target: nil, name: "_/_", args: [e, try unary()]) }
+            else if accept("%") { e = .call(target: nil, name: "_%_", args: [e, try unary()]) }
+            else { return e }
+        }
+    }
+
+    mutating func unary() throws -> Expr {
+        if accept("!") {
+            var count = 1
+            while accept("!") { count += 1 }
+            let operand = try member()
+            return count % 2 == 0 ? .call(target: nil, name: "!_", args: [.call(target: nil, name: "!_", args: [operand])])
+                                  : .call(target: nil, name: "!_", args: [operand])
+        }
+        if case .op("-") = current.kind {
+            var count = 0
+            while accept("-") { count += 1 }
+            // A negated literal is a literal, so that -9223372036854775808 is representable.
+            if count % 2 == 1 {
+                switch current.kind {
+                case .int(let v): position += 1; return try member(continuing: .literal(.int(-v)))
+                case .uint(9_223_372_036_854_775_808): position += 1; return try member(continuing: .literal(.int(Int64.min)))
+                case .double(let d): position += 1; return try member(continuing: .literal(.double(-d)))
+                default: break
+                }
+            }
+            var operand = try member()
+            for _ in 0..<count { operand = .call(target: nil, name: "-_", args: [operand]) }
+            return operand
+        }
+        return try member()
+    }
+
+    mutating func member(continuing start: Expr? = nil) throws -> Expr {
+        var e = try start ?? primary()
+        while true {
+            if accept(".") {
+                // Kubernetes lets reserved words name fields after a dot (object.metadata.namespace).
+                let name: String
+                switch current.kind {
+                case .identifier(let word): name = word
+                case .reservedWord(let word): name = word
+                case .true: name = "true"
+                case .false: name = "false"
+                case .null: name = "null"
+                default: throw fail("expected a field name after '.'")
+                }
+                position += 1
+                if accept("(") {
+                    let args = try arguments(closing: ")")
+                    e = try macro(target: e, name: name, args: args) ?? .call(target: e, name: name, args: args)
+                } else {
+                    e = .select(e, Parser.unescapeField(name))
+                }
+            } else if accept("[") {
+                let index = try expression()
+                try expect("]")
+                e = .index(e, index)
+            } else {
+                return e
+            }
+        }
+    }
+
+    mutating func arguments(closing: String) throws -> [Expr] {
+        var args: [Expr] = []
+        if accept(closing) { return args }
+        repeat {
+            if case .op(closing) = current.kind { break }  // trailing comma
+            args.append(try expression())
+        } while accept(",")
+        try expect(closing)
+        return args
+    }
+
+    mutating func primary() throws -> Expr {
+        let token = current
+        switch token.kind {
+        case .int(let v): position += 1; return .literal(.int(v))
+        case .uint(let v): position += 1; return .literal(.uint(v))
+        case .double(let v): position += 1; return .literal(.double(v))
+        case .string(let s): position += 1; return .literal(.string(s))
+        case .bytes(let b): position += 1; return .literal(.bytes(b))
+        case .true: position += 1; return .literal(.bool(true))
+        case .false: position += 1; return .literal(.bool(false))
+        case .null: position += 1; return .literal(.null)
+        case .identifier(let name):
+            position += 1
+            if accept("(") {
+                let args = try arguments(closing: ")")
+                if name == "has" {
+                    guard args.count == 1, case .select(let operand, let field) = args[0] else {
+                        throw fail("has() takes a single field selection, e.g. has(object.spec.job)", token)
+                    }
+                    return .presence(operand, field)
+                }
+                return .call(target: nil, name: name, args: args)
+            }
+            if case .op("{") = current.kind { throw fail("message construction is not supported (no protobuf types)", token) }
+            return .ident(name)
+        case .op("."):
+            position += 1
+            guard case .identifier(let name) = current.kind else { throw fail("expected an identifier after a leading '.'") }
+            position += 1
+            if accept("(") { return .call(target: nil, name: name, args: try arguments(closing: ")")) }
+            return .ident(name)
+        case .op("("):
+            position += 1
+            let e = try expression()
+            try expect(")")
+            return e
+        case .op("["):
+            position += 1
+            return .list(try arguments(closing: "]"))
+        case .op("{"):
+            position += 1
+            var entries: [(Expr, Expr)] = []
+            if !accept("}") {
+                repeat {
+                    if case .op("}") = current.kind { break }
+                    let key = try expression()
+                    try expect(":")
+                    entries.append((key, try expression()))
+                } while accept(",")
+                try expect("}")
+            }
+            return .map(entries)
+        case .reservedWord(let word):
+            throw fail("reserved identifier: \(word)")
+        case .end:
+            throw fail("unexpected end of expression")
+        default:
+            throw fail("unexpected token")
+        }
+    }
+
+    /// Kubernetes' escapes for property names that are not CEL identifiers: `__dash__`, `__dot__`,
+    /// `__slash__`, `__underscores__` and `__<reserved word>__`.
+    static func unescapeField(_ name: String) -> String {
+        guard name.contains("__") else { return name }
+        if name.hasPrefix("__"), name.hasSuffix("__"), name.count > 4 {
+            let inner = String(name.dropFirst(2).dropLast(2))
+            if Lexer.reserved.contains(inner) || ["true", "false", "null", "in"].contains(inner) { return inner }
+        }
+        return name.replacingOccurrences(of: "__underscores__", with: "\u{0}")
+            .replacingOccurrences(of: "__dash__", with: "-").replacingOccurrences(of: "__dot__", with: ".")
+            .replacingOccurrences(of: "__slash__", with: "/").replacingOccurrences(of: "\u{0}", with: "__")
+    }
+
+    /// Expands the comprehension macros `all`, `exists`, `exists_one`, `map` and `filter`.
+    func macro(target: Expr, name: String, args: [Expr]) throws -> Expr? {
+        let kinds: [String: Comprehension.Kind] = ["all": .all, "exists": .exists, "exists_one": .existsOne, "map": .map, "filter": .filter]
+        guard let kind = kinds[name], args.count == 2 || (kind == .map && args.count == 3) else { return nil }
+        guard case .ident(let variable) = args[0] else { throw fail("the first argument of \(name)() must be a variable name") }
+        if args.count == 3 {
+            return .comprehension(Comprehension(kind: .map, range: target, variable: variable, filter: args[1], body: args[2]))
+        }
+        return .comprehension(Comprehension(kind: kind, range: target, variable: variable, filter: nil, body: args[1]))
+    }
+}

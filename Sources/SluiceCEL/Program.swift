@@ -1,0 +1,152 @@
+/// The Common Expression Language: compile once, evaluate many times.
+public enum CEL {
+    /// Parses `source`; a syntax error carries its 1-based line and column.
+    public static func compile(_ source: String) throws -> CELProgram {
+        var parser = try Parser(source)
+        return CELProgram(source: source, root: try parser.parse())
+    }
+}
+
+/// A compiled expression. Immutable, so one program can be evaluated from many tasks at once.
+public struct CELProgram: Sendable {
+    public let source: String
+    let root: Expr
+
+    /// Evaluates with `activation` as the variables in scope. `costLimit` bounds the work of one
+    /// evaluation (every node visited and every comprehension step counts), so a runaway
+    /// expression ends in an error instead of a hang.
+    public func evaluate(_ activation: [String: CELValue], costLimit: Int = 1_000_000) throws -> CELValue {
+        var evaluator = Evaluator(activation: activation, budget: costLimit)
+        return try evaluator.eval(root)
+    }
+}
+
+/// Walks the tree of one evaluation.
+struct Evaluator {
+    let activation: [String: CELValue]
+    var locals: [(String, CELValue)] = []
+    var budget: Int
+
+    init(activation: [String: CELValue], budget: Int) {
+        self.activation = activation
+        self.budget = budget
+    }
+
+    mutating func spend(_ cost: Int = 1) throws {
+        budget -= cost
+        if budget < 0 { throw CELError("evaluation exceeded its cost limit") }
+    }
+
+    mutating func eval(_ e: Expr) throws -> CELValue {
+        try spend()
+        switch e {
+        case .literal(let v):
+            return v
+        case .ident(let name):
+            if let local = locals.last(where: { $0.0 == name }) { return local.1 }
+            if let v = activation[name] { return v }
+            if Functions.typeNames.contains(name) { return .type(name) }
+            throw CELError("undeclared reference to '\(name)'")
+        case .select(let operand, let field):
+            let target = try eval(operand)
+            guard case .map(let m) = target else {
+                throw CELError("type '\(target.typeName)' does not support field selection")
+            }
+            guard let v = m[.string(field)] else { throw CELError("no such key: \(field)") }
+            return v
+        case .presence(let operand, let field):
+            let target = try eval(operand)
+            guard case .map(let m) = target else {
+                throw CELError("invalid type for field selection: \(target.typeName)")
+            }
+            return .bool(m[.string(field)] != nil)
+        case .index(let operand, let indexExpr):
+            return try Functions.index(try eval(operand), try eval(indexExpr))
+        case .list(let items):
+            return .list(try items.map { try eval($0) })
+        case .map(let entries):
+            var pairs: [(CELValue, CELValue)] = []
+            for (k, v) in entries { pairs.append((try eval(k), try eval(v))) }
+            return .map(try CELMap(pairs))
+        case .and(let a, let b):
+            // Commutative: false wins over an error on either side.
+            let left = Result { try eval(a) }
+            if case .success(.bool(false)) = left { return .bool(false) }
+            let right = Result { try eval(b) }
+            if case .success(.bool(false)) = right { return .bool(false) }
+            let l = try left.get(), r = try right.get()
+            guard case .bool(let x) = l, case .bool(let y) = r else { throw CELError("no such overload: \(l.typeName) && \(r.typeName)") }
+            return .bool(x && y)
+        case .or(let a, let b):
+            let left = Result { try eval(a) }
+            if case .success(.bool(true)) = left { return .bool(true) }
+            let right = Result { try eval(b) }
+            if case .success(.bool(true)) = right { return .bool(true) }
+            let l = try left.get(), r = try right.get()
+            guard case .bool(let x) = l, case .bool(let y) = r else { throw CELError("no such overload: \(l.typeName) || \(r.typeName)") }
+            return .bool(x || y)
+        case .conditional(let c, let yes, let no):
+            let condition = try eval(c)
+            guard case .bool(let b) = condition else { throw CELError("no such overload: \(condition.typeName) ? _ : _") }
+            return try eval(b ? yes : no)
+        case .call(let target, let name, let args):
+            let receiver = try target.map { try eval($0) }
+            let values = try args.map { try eval($0) }
+            try spend(Functions.cost(receiver, values))
+            return try Functions.call(name, receiver: receiver, values)
+        case .comprehension(let c):
+            return try comprehension(c)
+        }
+    }
+
+    mutating func comprehension(_ c: Comprehension) throws -> CELValue {
+        let range = try eval(c.range)
+        let items: [CELValue]
+        switch range {
+        case .list(let l): items = l
+        case .map(let m): items = m.keys
+        default: throw CELError("expression of type '\(range.typeName)' cannot be the range of a comprehension")
+        }
+        var sawError: (any Error)?
+        var count = 0
+        var out: [CELValue] = []
+        for item in items {
+            try spend()
+            locals.append((c.variable, item))
+            defer { locals.removeLast() }
+            switch c.kind {
+            case .all, .exists:
+                let wanted = c.kind == .exists
+                do {
+                    let v = try eval(c.body)
+                    guard case .bool(let b) = v else { throw CELError("no such overload: \(c.kind) predicate returned \(v.typeName)") }
+                    if b == wanted { return .bool(wanted) }
+                } catch let error as CELError where error.message != "evaluation exceeded its cost limit" {
+                    sawError = sawError ?? error
+                }
+            case .existsOne:
+                let v = try eval(c.body)
+                guard case .bool(let b) = v else { throw CELError("no such overload: exists_one predicate returned \(v.typeName)") }
+                if b { count += 1 }
+            case .filter:
+                let v = try eval(c.body)
+                guard case .bool(let b) = v else { throw CELError("no such overload: filter predicate returned \(v.typeName)") }
+                if b { out.append(item) }
+            case .map:
+                if let f = c.filter {
+                    let keep = try eval(f)
+                    guard case .bool(let b) = keep else { throw CELError("no such overload: map filter returned \(keep.typeName)") }
+                    if !b { continue }
+                }
+                out.append(try eval(c.body))
+            }
+        }
+        switch c.kind {
+        case .all, .exists:
+            if let sawError { throw sawError }
+            return .bool(c.kind == .all)
+        case .existsOne: return .bool(count == 1)
+        case .filter, .map: return .list(out)
+        }
+    }
+}

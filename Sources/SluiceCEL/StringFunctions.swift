@@ -1,0 +1,122 @@
+import Foundation
+
+/// String methods: the standard ones and the Kubernetes strings extension.
+enum StringFunctions {
+    static func call(_ name: String, _ s: String, _ args: [CELValue]) throws -> CELValue {
+        switch (name, args.count) {
+        case ("contains", 1):
+            let needle = try string(args[0], name)
+            return .bool(needle.isEmpty || s.contains(needle))
+        case ("startsWith", 1): return .bool(s.hasPrefix(try string(args[0], name)))
+        case ("endsWith", 1): return .bool(s.hasSuffix(try string(args[0], name)))
+        case ("matches", 1): return .bool(try Regex.compile(try string(args[0], name)).firstMatch(in: s) != nil)
+        case ("find", 1):
+            let r = try Regex.compile(try string(args[0], name))
+            return .string(r.firstMatch(in: s) ?? "")
+        case ("findAll", 1), ("findAll", 2):
+            let r = try Regex.compile(try string(args[0], name))
+            var all = r.allMatches(in: s)
+            if args.count == 2, case .int(let n) = args[1], n >= 0 { all = Array(all.prefix(Int(n))) }
+            return .list(all.map { .string($0) })
+        case ("lowerAscii", 0):
+            return .string(String(String.UnicodeScalarView(s.unicodeScalars.map { $0.isASCII ? Unicode.Scalar(UInt8(ascii: $0) | (($0 >= "A" && $0 <= "Z") ? 0x20 : 0)) : $0 })))
+        case ("upperAscii", 0):
+            return .string(String(String.UnicodeScalarView(s.unicodeScalars.map { ($0 >= "a" && $0 <= "z") ? Unicode.Scalar(UInt8(ascii: $0) - 0x20) : $0 })))
+        case ("trim", 0): return .string(s.trimmingCharacters(in: .whitespacesAndNewlines))
+        case ("split", 1), ("split", 2):
+            let separator = try string(args[0], name)
+            var limit = -1
+            if args.count == 2 { guard case .int(let n) = args[1] else { throw Functions.noOverload(name, .string(s), args) }; limit = Int(n) }
+            if limit == 0 { return .list([]) }
+            var parts: [String]
+            if separator.isEmpty {
+                parts = s.unicodeScalars.map { String($0) }
+            } else {
+                parts = s.components(separatedBy: separator)
+            }
+            if limit > 0, parts.count > limit {
+                parts = Array(parts.prefix(limit - 1)) + [parts.dropFirst(limit - 1).joined(separator: separator)]
+            }
+            return .list(parts.map { .string($0) })
+        case ("replace", 2), ("replace", 3):
+            let old = try string(args[0], name), new = try string(args[1], name)
+            var limit = -1
+            if args.count == 3 { guard case .int(let n) = args[2] else { throw Functions.noOverload(name, .string(s), args) }; limit = Int(n) }
+            if limit < 0 { return .string(s.replacingOccurrences(of: old, with: new)) }
+            var out = s
+            var from = out.startIndex
+            for _ in 0..<limit {
+                guard let r = out.range(of: old, range: from..<out.endIndex) else { break }
+                out.replaceSubrange(r, with: new)
+                from = out.index(r.lowerBound, offsetBy: new.count)
+            }
+            return .string(out)
+        case ("substring", 1), ("substring", 2):
+            let scalars = Array(s.unicodeScalars)
+            guard case .int(let start) = args[0] else { throw Functions.noOverload(name, .string(s), args) }
+            var end = Int64(scalars.count)
+            if args.count == 2 { guard case .int(let e) = args[1] else { throw Functions.noOverload(name, .string(s), args) }; end = e }
+            guard start >= 0, end <= scalars.count, start <= end else {
+                throw CELError("index out of range: substring(\(start)\(args.count == 2 ? ", \(end)" : ""))")
+            }
+            return .string(String(String.UnicodeScalarView(scalars[Int(start)..<Int(end)])))
+        case ("charAt", 1):
+            let scalars = Array(s.unicodeScalars)
+            guard case .int(let i) = args[0], i >= 0, i <= scalars.count else { throw CELError("index out of range: charAt") }
+            return .string(i == scalars.count ? "" : String(scalars[Int(i)]))
+        case ("indexOf", 1), ("indexOf", 2), ("lastIndexOf", 1), ("lastIndexOf", 2):
+            let needle = Array(try string(args[0], name).unicodeScalars), hay = Array(s.unicodeScalars)
+            let last = name == "lastIndexOf"
+            var bound = last ? hay.count : 0
+            if args.count == 2 {
+                guard case .int(let b) = args[1], b >= 0, b <= hay.count else { throw CELError("index out of range: \(name)") }
+                bound = Int(b)
+            }
+            if needle.isEmpty { return .int(Int64(bound)) }
+            let starts = last ? Array((0...max(0, min(bound, hay.count - needle.count))).reversed()) : Array(bound..<max(bound, hay.count - needle.count + 1))
+            for i in starts where i + needle.count <= hay.count && Array(hay[i..<i + needle.count]) == needle { return .int(Int64(i)) }
+            return .int(-1)
+        default:
+            throw Functions.noOverload(name, .string(s), args)
+        }
+    }
+
+    static func string(_ v: CELValue, _ name: String) throws -> String {
+        guard case .string(let s) = v else { throw CELError("no such overload: \(name) with \(v.typeName)") }
+        return s
+    }
+}
+
+/// RE2-style regular expressions through NSRegularExpression, compiled once per pattern.
+final class Regex: @unchecked Sendable {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: Regex] = [:]
+    let expression: NSRegularExpression
+
+    private init(_ expression: NSRegularExpression) { self.expression = expression }
+
+    static func compile(_ pattern: String) throws -> Regex {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = cache[pattern] { return cached }
+        do {
+            let r = Regex(try NSRegularExpression(pattern: pattern))
+            if cache.count > 512 { cache.removeAll() }
+            cache[pattern] = r
+            return r
+        } catch {
+            throw CELError("invalid regular expression: \(pattern)")
+        }
+    }
+
+    func firstMatch(in s: String) -> String? {
+        let range = NSRange(s.startIndex..., in: s)
+        guard let m = expression.firstMatch(in: s, range: range), let r = Range(m.range, in: s) else { return nil }
+        return String(s[r])
+    }
+
+    func allMatches(in s: String) -> [String] {
+        let range = NSRange(s.startIndex..., in: s)
+        return expression.matches(in: s, range: range).compactMap { Range($0.range, in: s).map { String(s[$0]) } }
+    }
+}

@@ -1,0 +1,74 @@
+import SluiceCEL
+import SluiceYAML
+
+/// The `ExpressionEngine` of policies: Sluice's CEL, over `Value` inputs.
+public struct CELExpressionEngine: ExpressionEngine {
+    /// The work one evaluation may do before it is stopped (see `CELProgram.evaluate`).
+    public var costLimit: Int
+
+    public init(costLimit: Int = 1_000_000) { self.costLimit = costLimit }
+
+    public func compile(_ expression: String) throws -> any CompiledExpression {
+        do {
+            return Compiled(program: try CEL.compile(expression), costLimit: costLimit)
+        } catch let error as CELError {
+            throw ExpressionError(error.message, line: error.line, column: error.column)
+        }
+    }
+
+    struct Compiled: CompiledExpression {
+        let program: CELProgram
+        let costLimit: Int
+
+        func evaluate(_ inputs: [String: Value]) throws -> Value {
+            var activation: [String: CELValue] = [:]
+            for (name, value) in inputs { activation[name] = CELBridge.cel(value) }
+            do {
+                return try CELBridge.value(program.evaluate(activation, costLimit: costLimit))
+            } catch let error as CELError {
+                throw ExpressionError(error.message)
+            }
+        }
+    }
+}
+
+/// Conversions between YAML values and CEL values.
+enum CELBridge {
+    static func cel(_ value: Value) -> CELValue {
+        switch value.kind {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(Int64(i))
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .list(let l): return .list(l.map(cel))
+        case .map(let m):
+            var out = CELMap()
+            for entry in m { out.set(.string(entry.key), cel(entry.value)) }
+            return .map(out)
+        }
+    }
+
+    static func value(_ cel: CELValue) throws -> Value {
+        switch cel {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(Int(i))
+        case .uint(let u):
+            guard let i = Int(exactly: u) else { throw ExpressionError("uint \(u) is too large") }
+            return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .bytes(let b): return .string(String(decoding: b, as: UTF8.self))
+        case .type(let t): return .string(t)
+        case .list(let l): return .list(try l.map(value))
+        case .map(let m):
+            var out = Mapping()
+            for (k, v) in m.entries {
+                guard case .string(let key) = k else { throw ExpressionError("map key of type \(k.typeName) in a result") }
+                out[key] = try value(v)
+            }
+            return .map(out)
+        }
+    }
+}

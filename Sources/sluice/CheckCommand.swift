@@ -1,0 +1,91 @@
+import ArgumentParser
+import SluiceCore
+import SluiceGit
+import SluicePolicy
+import SluiceReport
+import SluiceSpec
+import SluiceSync
+
+/// `sluice check`: the pull-request gate.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Tell a reviewer what a change does on each cluster and which policies it breaks.",
+        discussion: """
+            Renders the specs at --base and at --head, compares them cluster by cluster (objects
+            added, changed with their changed fields and how disruptive the change is for Flink
+            jobs, removed) and evaluates every ValidatingAdmissionPolicy in --policies against
+            every object rendered at --head. In policies, oldObject is the same object at --base
+            (null when it is new), and cluster and environment describe where it is placed.
+
+            Examples:
+              sluice check --base origin/main --head HEAD --path specs-example
+              sluice check --base main --head feature --output sarif > sluice.sarif
+              sluice check --base "$BASE_SHA" --head "$HEAD_SHA" --output github
+
+            Exit codes: 0 no policy denies the change, 1 a Deny fired (or a warning with
+            --fail-on-warnings), 2 usage error or the specs or policies cannot be loaded.
+            """
+    )
+
+    @OptionGroup var source: SourceOptions
+
+    @Option(name: .long, help: ArgumentHelp("The revision the change starts from (e.g. the PR's base branch).", valueName: "rev"))
+    var base: String
+
+    @Option(name: .long, help: ArgumentHelp("The revision with the change.", valueName: "rev"))
+    var head: String = "HEAD"
+
+    @Option(name: .long, help: ArgumentHelp("The folder of the policies, read at --head.", valueName: "path"))
+    var policies: String = "policies"
+
+    @Option(name: .shortAndLong, help: "Output format: text, json, sarif, junit, github or markdown.")
+    var output: CheckReport.Format = .text
+
+    @Flag(name: .long, help: "Fail (exit 1) on Warn violations too.")
+    var failOnWarnings = false
+
+    func run() throws {
+        let report: CheckReport
+        do {
+            report = try makeReport()
+        } catch {
+            // Load errors are usage errors for a gate: the change cannot even be read.
+            _ = Console.fail(error)
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        Console.out(report.render(output))
+        if report.fails(warningsAsErrors: failOnWarnings) { throw ExitCode(ExitStatus.invalidSpecs.rawValue) }
+    }
+
+    func makeReport() throws -> CheckReport {
+        let repository = try source.openRepository()
+        let baseCommit = try repository.resolve(base), headCommit = try repository.resolve(head)
+        let baseTree = try repository.tree(at: baseCommit), headTree = try repository.tree(at: headCommit)
+        let baseSpecs = try SpecLoader().load(from: baseTree, path: source.path, revision: baseCommit.hex)
+        let headSpecs = try SpecLoader().load(from: headTree, path: source.path, revision: headCommit.hex)
+        let baseState = try Renderer().render(baseSpecs)
+        let headState = try Renderer().render(headSpecs)
+        // A repository without a policies folder is checked against the policies in its specs only.
+        let hasPolicies = (try? headTree.files(under: policies)) != nil
+        let policySet = try PolicyLoader.load(from: headTree, path: hasPolicies ? policies : nil, specs: headSpecs)
+        let engine = try PolicyEngine(policySet, engine: CELExpressionEngine())
+
+        var violations: [Violation] = []
+        for cluster in headState.clusters {
+            let old = RevisionDiff.objects(baseState, cluster.cluster.name)
+            for object in cluster.objects {
+                violations += engine.evaluate(PolicyEngine.Subject(
+                    object: object.value, oldObject: old[object.identity]?.value, identity: object.identity, source: object.source,
+                    cluster: cluster.cluster, environment: headSpecs.environment(named: object.environment),
+                    environmentName: object.environment))
+            }
+        }
+        return CheckReport(base: baseCommit.hex, head: headCommit.hex,
+                           clusters: Array(Set(baseState.clusters.map(\.cluster.name) + headState.clusters.map(\.cluster.name)))
+                               .compactMap { name in headSpecs.cluster(named: name) ?? baseSpecs.cluster(named: name) },
+                           changes: RevisionDiff.changes(base: baseState, head: headState), violations: violations)
+    }
+}
+
+extension CheckReport.Format: ExpressibleByArgument {}
