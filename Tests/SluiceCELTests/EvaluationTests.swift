@@ -1,0 +1,63 @@
+import Foundation
+import SluiceCEL
+import Testing
+
+@Suite("CEL evaluation")
+struct EvaluationTests {
+    func eval(_ expression: String, _ activation: [String: CELValue] = [:]) throws -> CELValue {
+        try CEL.compile(expression).evaluate(activation)
+    }
+
+    @Test("errors are values: && and || are commutative over errors")
+    func commutativeLogic() throws {
+        #expect(try eval("1/0 == 1 && false").celEquals(.bool(false)))
+        #expect(try eval("false && 1/0 == 1").celEquals(.bool(false)))
+        #expect(try eval("1/0 == 1 || true").celEquals(.bool(true)))
+        #expect(throws: CELError.self) { try eval("1/0 == 1 && true") }
+    }
+
+    @Test("a runaway expression is stopped by the cost limit, not a hang")
+    func costLimit() throws {
+        let bomb = "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, a+b+c+d))))"
+        let program = try CEL.compile(bomb)
+        let error = #expect(throws: CELError.self) { try program.evaluate([:], costLimit: 10_000) }
+        #expect(error?.message.contains("cost limit") == true)
+        #expect(try program.evaluate([:], costLimit: 10_000_000).celEquals(.null) == false)
+    }
+
+    @Test("syntax errors carry line and column")
+    func positions() {
+        let error = #expect(throws: CELError.self) { try CEL.compile("a &&\n  (b ||") }
+        #expect(error?.line == 2)
+        let unknown = #expect(throws: CELError.self) { try CEL.compile("a ^ b") }
+        #expect(unknown?.line == 1 && unknown?.column == 3)
+    }
+
+    @Test("one program evaluates from many tasks at once")
+    func concurrent() async throws {
+        let program = try CEL.compile("object.items.filter(i, i % 2 == 0).size() == n")
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for n in 0..<64 {
+                group.addTask {
+                    let items = (0..<(2 * n)).map { CELValue.int(Int64($0)) }
+                    let object = try CELMap([(.string("items"), .list(items))])
+                    return try program.evaluate(["object": .map(object), "n": .int(Int64(n))]).celEquals(.bool(true))
+                }
+            }
+            for try await ok in group { #expect(ok) }
+        }
+    }
+
+    @Test("the Kubernetes string and list libraries")
+    func kubernetesLibraries() throws {
+        #expect(try eval("'abc-123-def'.find('[0-9]+')").celEquals(.string("123")))
+        #expect(try eval("'a1b22c333'.findAll('[0-9]+')").celEquals(.list([.string("1"), .string("22"), .string("333")])))
+        #expect(try eval("[1, 2, 3].isSorted() && ![3, 1].isSorted()").celEquals(.bool(true)))
+        #expect(try eval("[1, 2, 3].sum() == 6 && [4, 2, 9].min() == 2 && [4, 2, 9].max() == 9").celEquals(.bool(true)))
+        #expect(try eval("'a,b,c'.split(',').join('-')").celEquals(.string("a-b-c")))
+        #expect(try eval("'Hello'.lowerAscii() + 'x'.upperAscii()").celEquals(.string("helloX")))
+        #expect(try eval("object.metadata.namespace", ["object": .map(try CELMap([(.string("metadata"), .map(try CELMap([(.string("namespace"), .string("ns"))])))]))]).celEquals(.string("ns")))
+        #expect(try eval("m.__namespace__", ["m": .map(try CELMap([(.string("namespace"), .string("x"))]))]).celEquals(.string("x")))
+        #expect(try eval("m.a__dash__b", ["m": .map(try CELMap([(.string("a-b"), .int(1))]))]).celEquals(.int(1)))
+    }
+}

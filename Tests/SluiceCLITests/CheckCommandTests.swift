@@ -1,0 +1,88 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import SluiceTestSupport
+import SluiceYAML
+import Testing
+
+@Suite("sluice check on a pull-request-like pair of revisions")
+struct CheckCommandTests {
+    /// A repository with specs-example and policies/ at `base`, and a change at `head` that makes a
+    /// production job stateless and pins nothing: two Deny policies and a field change.
+    static func repository() throws -> (TemporaryDirectory, base: String, head: String) {
+        let repo = try TemporaryDirectory(prefix: "sluice-check")
+        for folder in ["specs-example", "policies"] {
+            try FileManager.default.copyItem(at: SluiceBinary.repositoryRoot.appendingPathComponent(folder),
+                                             to: repo.url.appendingPathComponent(folder))
+        }
+        try git(["init", "-q"], in: repo.url)
+        try git(["add", "-A"], in: repo.url)
+        try git(["commit", "-qm", "base"], in: repo.url)
+        let base = try git(["rev-parse", "HEAD"], in: repo.url).trimmingCharacters(in: .whitespacesAndNewlines)
+        let job = repo.url.appendingPathComponent("specs-example/jobs/clickstream-enrichment.yaml")
+        let text = try String(contentsOf: job, encoding: .utf8)
+            .replacingOccurrences(of: "upgradeMode: savepoint", with: "upgradeMode: stateless")
+            .replacingOccurrences(of: "parallelism: 8", with: "parallelism: 6")
+        try text.write(to: job, atomically: true, encoding: .utf8)
+        try git(["commit", "-qam", "make clickstream stateless"], in: repo.url)
+        let head = try git(["rev-parse", "HEAD"], in: repo.url).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (repo, base, head)
+    }
+
+    func check(_ repo: TemporaryDirectory, _ base: String, _ head: String, _ extra: [String] = []) throws -> SluiceBinary.Result {
+        try SluiceBinary.run(["check", "--repo", repo.path, "--base", base, "--head", head, "--path", "specs-example"] + extra)
+    }
+
+    @Test("a clean change exits 0; warnings fail only when asked")
+    func clean() throws {
+        let (repo, base, _) = try Self.repository()
+        let result = try check(repo, base, base)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("0 changes, 0 denied, 2 warnings"))
+        #expect(try check(repo, base, base, ["--fail-on-warnings"]).status == 1)
+    }
+
+    @Test("a denied change exits 1 and every format says why, where")
+    func denied() throws {
+        let (repo, base, head) = try Self.repository()
+        let text = try check(repo, base, head)
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("ERROR upgrade-mode-transition: upgradeMode may not change from savepoint to stateless in production"))
+        #expect(text.stdout.contains("~ spec.job.upgradeMode: \"savepoint\" → \"stateless\""))
+        #expect(text.stdout.contains("changed (scale): FlinkDeployment.flink.apache.org flink-prod/clickstream-enrichment [production]"))
+        #expect(text.stdout.contains("changed (ignore): FlinkDeployment.flink.apache.org flink-staging/clickstream-enrichment [staging]"))
+
+        let json = try JSON.decode(check(repo, base, head, ["--output", "json"]).stdout)
+        #expect((json[path: "summary", "denied"]?.intValue ?? 0) >= 2)
+        let policies = Set((json["violations"]?.listValue ?? []).compactMap { $0["policy"]?.stringValue })
+        #expect(policies.isSuperset(of: ["upgrade-mode-transition", "stateful-upgrades", "durable-checkpoints"]))
+        let violation = try #require(json["violations"]?.listValue?.first { $0["policy"] == "upgrade-mode-transition" })
+        #expect(violation["file"] == "specs-example/jobs/clickstream-enrichment.yaml")
+        #expect(violation["cluster"] == "aws-eu-west-1" || violation["cluster"] == "dc-frankfurt")
+
+        let sarif = try JSON.decode(check(repo, base, head, ["--output", "sarif"]).stdout)
+        #expect(sarif["version"] == "2.1.0")
+        #expect((sarif[path: "runs"]?[0]?["results"]?.listValue ?? []).contains { $0["level"] == "error" && $0["ruleId"] == "upgrade-mode-transition" })
+
+        let junit = try check(repo, base, head, ["--output", "junit"])
+        let xml = try XMLDocument(xmlString: junit.stdout)
+        #expect(try !xml.nodes(forXPath: "//failure").isEmpty)
+
+        let github = try check(repo, base, head, ["--output", "github"]).stdout
+        #expect(github.contains("::error file=specs-example/jobs/clickstream-enrichment.yaml,line="))
+        #expect(github.contains("::warning file=specs-example/jobs/iot-sensor-aggregation.yaml"))
+
+        let markdown = try check(repo, base, head, ["--output", "markdown"]).stdout
+        #expect(markdown.hasPrefix("### Sluice: ❌"))
+        #expect(markdown.contains("| aws-eu-west-1 | public |"))
+    }
+
+    @Test("an unknown base revision is a usage error naming it")
+    func unknownBase() throws {
+        let (repo, _, head) = try Self.repository()
+        let result = try check(repo, "no-such-base", head)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no-such-base"))
+    }
+}
