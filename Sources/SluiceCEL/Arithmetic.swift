@@ -3,6 +3,7 @@ enum Arithmetic {
     static func overflow() -> CELError { CELError("return error for overflow") }
 
     static func add(_ a: CELValue, _ b: CELValue) throws -> CELValue {
+        if let time = try TimeFunctions.add(a, b) { return time }
         switch (a, b) {
         case let (.int(x), .int(y)):
             let (r, o) = x.addingReportingOverflow(y); if o { throw overflow() }; return .int(r)
@@ -17,6 +18,7 @@ enum Arithmetic {
     }
 
     static func subtract(_ a: CELValue, _ b: CELValue) throws -> CELValue {
+        if let time = try TimeFunctions.subtract(a, b) { return time }
         switch (a, b) {
         case let (.int(x), .int(y)):
             let (r, o) = x.subtractingReportingOverflow(y); if o { throw overflow() }; return .int(r)
@@ -69,6 +71,7 @@ enum Arithmetic {
             if x == Int64.min { throw overflow() }
             return .int(-x)
         case .double(let x): return .double(-x)
+        case .duration(let d): return .duration(try CELDuration(seconds: -d.seconds, nanos: -Int64(d.nanos)))
         default: throw Functions.noOverload("-_", nil, [a])
         }
     }

@@ -13,6 +13,8 @@ public enum CELValue: Sendable {
     case map(CELMap)
     /// A type value, such as the result of `type(1)` (named `int`).
     case type(String)
+    case duration(CELDuration)
+    case timestamp(CELTimestamp)
 
     /// The CEL type name of the value.
     public var typeName: String {
@@ -27,6 +29,8 @@ public enum CELValue: Sendable {
         case .list: "list"
         case .map: "map"
         case .type: "type"
+        case .duration: "google.protobuf.Duration"
+        case .timestamp: "google.protobuf.Timestamp"
         }
     }
 }
@@ -110,6 +114,8 @@ extension CELValue {
         case let (.string(a), .string(b)): return a == b
         case let (.bytes(a), .bytes(b)): return a == b
         case let (.type(a), .type(b)): return a == b
+        case let (.duration(a), .duration(b)): return a == b
+        case let (.timestamp(a), .timestamp(b)): return a == b
         case let (.list(a), .list(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.celEquals($1) }
         case let (.map(a), .map(b)):
@@ -173,6 +179,8 @@ extension CELValue {
             return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
         case let (.bool(a), .bool(b)): return a == b ? .orderedSame : (!a ? .orderedAscending : .orderedDescending)
         case let (.bytes(a), .bytes(b)): return a.lexicographicallyPrecedes(b) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
+        case let (.duration(a), .duration(b)): return a < b ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
+        case let (.timestamp(a), .timestamp(b)): return a < b ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
         default:
             if let r = numericOrder(other) { return r }
             if case .double(let d) = self, d.isNaN, other.isNumber { throw NaNComparison() }

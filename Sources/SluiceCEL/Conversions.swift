@@ -5,6 +5,13 @@ enum Conversions {
     static func convert(_ v: CELValue, to type: String) throws -> CELValue {
         switch (type, v) {
         case ("int", .int): return v
+        case ("int", .timestamp(let t)): return .int(t.seconds)
+        case ("duration", .duration), ("timestamp", .timestamp): return v
+        case ("duration", .string(let s)): return .duration(try CELDuration.parse(s))
+        case ("timestamp", .string(let s)): return .timestamp(try CELTimestamp.parse(s))
+        case ("timestamp", .int(let i)): return .timestamp(try CELTimestamp(seconds: i, nanos: 0))
+        case ("string", .duration(let d)): return .string(d.description)
+        case ("string", .timestamp(let t)): return .string(t.description)
         case ("int", .uint(let u)):
             guard let i = Int64(exactly: u) else { throw CELError("range error") }
             return .int(i)

@@ -3,6 +3,9 @@ import Foundation
 /// The operators and functions of the standard library, plus the string and list extensions
 /// Kubernetes enables for admission policies.
 enum Functions {
+    /// Prefixes of namespaced functions (`math.greatest`, `strings.quote`, `base64.encode`).
+    static let namespaces: Set<String> = ["math", "strings", "base64"]
+
     static let typeNames: Set<String> = ["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type"]
 
     static func noOverload(_ name: String, _ receiver: CELValue?, _ args: [CELValue]) -> CELError {
@@ -25,6 +28,7 @@ enum Functions {
 
     static func call(_ name: String, receiver: CELValue?, _ args: [CELValue]) throws -> CELValue {
         if let receiver { return try method(name, receiver, args) }
+        if name.hasPrefix("math.") { return try MathFunctions.call(String(name.dropFirst(5)), args) }
         switch (name, args.count) {
         case ("_==_", 2): return .bool(args[0].celEquals(args[1]))
         case ("_!=_", 2): return .bool(!args[0].celEquals(args[1]))
@@ -45,7 +49,7 @@ enum Functions {
         case ("size", 1): return try method("size", args[0], [])
         case ("type", 1): return .type(args[0].typeName)
         case ("dyn", 1): return args[0]
-        case ("int", 1), ("uint", 1), ("double", 1), ("string", 1), ("bool", 1), ("bytes", 1):
+        case ("int", 1), ("uint", 1), ("double", 1), ("string", 1), ("bool", 1), ("bytes", 1), ("duration", 1), ("timestamp", 1):
             return try Conversions.convert(args[0], to: name)
         case ("matches", 2): return try method("matches", args[0], [args[1]])
         default: throw noOverload(name, nil, args)
@@ -100,6 +104,8 @@ enum Functions {
         case (.map(let m), "size", 0): return .int(Int64(m.count))
         default: break
         }
+        if case .timestamp(let t) = receiver, name.hasPrefix("get"), args.count <= 1 { return try TimeFunctions.accessor(name, t, args) }
+        if case .duration(let d) = receiver, name.hasPrefix("get"), args.isEmpty { return try TimeFunctions.durationAccessor(name, d) }
         if case .string(let s) = receiver { return try StringFunctions.call(name, s, args) }
         if case .list(let l) = receiver { return try ListFunctions.call(name, l, args) }
         throw noOverload(name, receiver, args)

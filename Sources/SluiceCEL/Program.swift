@@ -89,6 +89,12 @@ struct Evaluator {
             let condition = try eval(c)
             guard case .bool(let b) = condition else { throw CELError("no such overload: \(condition.typeName) ? _ : _") }
             return try eval(b ? yes : no)
+        case .call(.ident(let namespace)?, let name, let args)
+            where Functions.namespaces.contains(namespace) && !isBound(namespace):
+            // A namespaced function such as math.greatest(...) or strings.quote(...).
+            let values = try args.map { try eval($0) }
+            try spend(Functions.cost(nil, values))
+            return try Functions.call("\(namespace).\(name)", receiver: nil, values)
         case .call(let target, let name, let args):
             let receiver = try target.map { try eval($0) }
             let values = try args.map { try eval($0) }
@@ -97,6 +103,10 @@ struct Evaluator {
         case .comprehension(let c):
             return try comprehension(c)
         }
+    }
+
+    func isBound(_ name: String) -> Bool {
+        locals.contains { $0.0 == name } || activation[name] != nil
     }
 
     mutating func comprehension(_ c: Comprehension) throws -> CELValue {

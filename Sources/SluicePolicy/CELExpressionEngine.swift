@@ -61,6 +61,8 @@ enum CELBridge {
         case .string(let s): return .string(s)
         case .bytes(let b): return .string(String(decoding: b, as: UTF8.self))
         case .type(let t): return .string(t)
+        case .duration(let d): return .string(d.description)
+        case .timestamp(let t): return .string(t.description)
         case .list(let l): return .list(try l.map(value))
         case .map(let m):
             var out = Mapping()

@@ -27,6 +27,18 @@ final class TextProto {
     func bytes(_ name: String) -> [UInt8]? { if case .string(let b)? = first(name) { return b }; return nil }
     func scalar(_ name: String) -> String? { if case .scalar(let s)? = first(name) { return s }; return nil }
 
+    /// Every field name and decoded string value inside, but names and descriptions, for
+    /// looking for markers.
+    var flatText: String {
+        fields.filter { $0.0 != "description" && $0.0 != "name" }.map { name, field in
+            switch field {
+            case .scalar(let s): return "\(name) \(s)"
+            case .string(let b): return "\(name) \(String(decoding: b, as: UTF8.self))"
+            case .message(let m): return "\(name) { \(m.flatText) }"
+            }
+        }.joined(separator: " ")
+    }
+
     static func parse(_ text: String) throws -> TextProto {
         var reader = Reader(bytes: Array(text.utf8))
         return try reader.message(until: nil)
