@@ -14,14 +14,23 @@ indirect enum Expr: Sendable {
     case or(Expr, Expr)
     case conditional(Expr, Expr, Expr)
     case comprehension(Comprehension)
+    /// `cel.bind(name, value, body)`: `body` with `name` bound to `value`.
+    case bind(String, Expr, Expr)
+    /// `cel.block([slots], body)`: `body` may read slot `n` as `cel.index(n)`; slots are
+    /// evaluated once, when first read.
+    case block([Expr], Expr)
+    /// `cel.index(n)` inside a block.
+    case blockIndex(Int)
 }
 
 /// The macros over lists and maps.
 struct Comprehension: Sendable {
-    enum Kind: Sendable { case all, exists, existsOne, map, filter }
+    enum Kind: Sendable { case all, exists, existsOne, map, filter, transformList, transformMap, transformMapEntry }
     var kind: Kind
     var range: Expr
     var variable: String
+    /// The second variable of the two-variable forms: the value (for a list the first is the index).
+    var variable2: String? = nil
     /// For `map(x, filter, transform)`: the filter.
     var filter: Expr?
     var body: Expr

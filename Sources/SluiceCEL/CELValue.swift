@@ -111,7 +111,8 @@ extension CELValue {
         switch (self, other) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
+        // Code points, not canonical equivalence: CEL does not normalise strings.
+        case let (.string(a), .string(b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case let (.bytes(a), .bytes(b)): return a == b
         case let (.type(a), .type(b)): return a == b
         case let (.duration(a), .duration(b)): return a == b
@@ -176,7 +177,8 @@ extension CELValue {
     func celCompare(_ other: CELValue) throws -> ComparisonResult {
         switch (self, other) {
         case let (.string(a), .string(b)):
-            return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
+            if a.unicodeScalars.elementsEqual(b.unicodeScalars) { return .orderedSame }
+            return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? .orderedAscending : .orderedDescending
         case let (.bool(a), .bool(b)): return a == b ? .orderedSame : (!a ? .orderedAscending : .orderedDescending)
         case let (.bytes(a), .bytes(b)): return a.lexicographicallyPrecedes(b) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
         case let (.duration(a), .duration(b)): return a < b ? .orderedAscending : a == b ? .orderedSame : .orderedDescending

@@ -29,6 +29,18 @@ enum Functions {
     static func call(_ name: String, receiver: CELValue?, _ args: [CELValue]) throws -> CELValue {
         if let receiver { return try method(name, receiver, args) }
         if name.hasPrefix("math.") { return try MathFunctions.call(String(name.dropFirst(5)), args) }
+        switch (name, args.first) {
+        case ("base64.encode", .bytes(let b)?) where args.count == 1:
+            return .string(Data(b).base64EncodedString())
+        case ("base64.decode", .string(let s)?) where args.count == 1:
+            var padded = s
+            while padded.count % 4 != 0 { padded += "=" }
+            guard let data = Data(base64Encoded: padded) else { throw CELError("invalid base64 data") }
+            return .bytes([UInt8](data))
+        case ("strings.quote", .string(let s)?) where args.count == 1:
+            return .string(StringFunctions.quote(s))
+        default: break
+        }
         switch (name, args.count) {
         case ("_==_", 2): return .bool(args[0].celEquals(args[1]))
         case ("_!=_", 2): return .bool(!args[0].celEquals(args[1]))

@@ -252,14 +252,50 @@ struct Parser {
             .replacingOccurrences(of: "__slash__", with: "/").replacingOccurrences(of: "\u{0}", with: "__")
     }
 
-    /// Expands the comprehension macros `all`, `exists`, `exists_one`, `map` and `filter`.
+    /// Expands the comprehension macros (`all`, `exists`, `exists_one`, `map`, `filter`, their
+    /// two-variable forms, `transformList`, `transformMap`, `transformMapEntry`) and `cel.bind`,
+    /// `cel.block`, `cel.index`.
     func macro(target: Expr, name: String, args: [Expr]) throws -> Expr? {
-        let kinds: [String: Comprehension.Kind] = ["all": .all, "exists": .exists, "exists_one": .existsOne, "map": .map, "filter": .filter]
-        guard let kind = kinds[name], args.count == 2 || (kind == .map && args.count == 3) else { return nil }
-        guard case .ident(let variable) = args[0] else { throw fail("the first argument of \(name)() must be a variable name") }
-        if args.count == 3 {
-            return .comprehension(Comprehension(kind: .map, range: target, variable: variable, filter: args[1], body: args[2]))
+        if case .ident("cel") = target { return try celMacro(name, args) }
+        let kinds: [String: Comprehension.Kind] = [
+            "all": .all, "exists": .exists, "exists_one": .existsOne, "existsOne": .existsOne, "map": .map, "filter": .filter,
+            "transformList": .transformList, "transformMap": .transformMap, "transformMapEntry": .transformMapEntry,
+        ]
+        guard let kind = kinds[name] else { return nil }
+        let twoVariable = [.transformList, .transformMap, .transformMapEntry].contains(kind)
+        let variables = twoVariable ? 2 : (args.count >= 3 && kind != .map) || args.count == 4 ? 2 : 1
+        let rest = args.count - variables
+        guard rest == 1 || (rest == 2 && [.map, .transformList, .transformMap, .transformMapEntry].contains(kind)) else { return nil }
+        var names: [String] = []
+        for arg in args.prefix(variables) {
+            guard case .ident(let variable) = arg else { throw fail("the variables of \(name)() must be simple names") }
+            names.append(variable)
         }
-        return .comprehension(Comprehension(kind: kind, range: target, variable: variable, filter: nil, body: args[1]))
+        if names.count == 2, names[0] == names[1] { throw fail("\(name)(): the two variables must have different names") }
+        let filter = rest == 2 ? args[variables] : nil
+        return .comprehension(Comprehension(kind: kind, range: target, variable: names[0], variable2: names.count == 2 ? names[1] : nil,
+                                            filter: filter, body: args[args.count - 1]))
+    }
+
+    func celMacro(_ name: String, _ args: [Expr]) throws -> Expr? {
+        switch (name, args.count) {
+        case ("bind", 3):
+            guard case .ident(let variable) = args[0] else { throw fail("cel.bind() needs a variable name first") }
+            return .bind(variable, args[1], args[2])
+        case ("block", 2):
+            guard case .list(let slots) = args[0] else { throw fail("cel.block() needs a list of expressions first") }
+            return .block(slots, args[1])
+        case ("iterVar", 2), ("accuVar", 2):
+            // The named iteration variables of optimised expressions: plain variables to the evaluator.
+            guard case .literal(.int(let a)) = args[0], case .literal(.int(let b)) = args[1] else {
+                throw fail("cel.\(name)() needs two int literals")
+            }
+            return .ident("@\(name):\(a):\(b)")
+        case ("index", 1):
+            guard case .literal(.int(let n)) = args[0], n >= 0 else { throw fail("cel.index() needs a non-negative int literal") }
+            return .blockIndex(Int(n))
+        default:
+            return nil
+        }
     }
 }

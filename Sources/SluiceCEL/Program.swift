@@ -25,6 +25,8 @@ public struct CELProgram: Sendable {
 struct Evaluator {
     let activation: [String: CELValue]
     var locals: [(String, CELValue)] = []
+    /// The slots of the `cel.block`s being evaluated, innermost last, each computed once.
+    var blocks: [(slots: [Expr], values: [Int: Result<CELValue, any Error>])] = []
     var budget: Int
 
     init(activation: [String: CELValue], budget: Int) {
@@ -102,6 +104,22 @@ struct Evaluator {
             return try Functions.call(name, receiver: receiver, values)
         case .comprehension(let c):
             return try comprehension(c)
+        case .bind(let name, let value, let body):
+            let bound = try eval(value)
+            locals.append((name, bound))
+            defer { locals.removeLast() }
+            return try eval(body)
+        case .block(let slots, let body):
+            blocks.append((slots, [:]))
+            defer { blocks.removeLast() }
+            return try eval(body)
+        case .blockIndex(let n):
+            guard let block = blocks.indices.last, n < blocks[block].slots.count else { throw CELError("cel.index(\(n)) outside its block") }
+            if let known = blocks[block].values[n] { return try known.get() }
+            let slot = blocks[block].slots[n]
+            let result = Result { try eval(slot) }
+            blocks[block].values[n] = result
+            return try result.get()
         }
     }
 
@@ -111,19 +129,47 @@ struct Evaluator {
 
     mutating func comprehension(_ c: Comprehension) throws -> CELValue {
         let range = try eval(c.range)
-        let items: [CELValue]
+        // Pairs of (first variable, second variable): (element, -) or (key, -) with one variable,
+        // (index, element) or (key, value) with two.
+        let items: [(CELValue, CELValue)]
         switch range {
-        case .list(let l): items = l
-        case .map(let m): items = m.keys
+        case .list(let l): items = c.variable2 == nil ? l.map { ($0, .null) } : l.enumerated().map { (.int(Int64($0.offset)), $0.element) }
+        case .map(let m): items = c.variable2 == nil ? m.keys.map { ($0, .null) } : m.entries
         default: throw CELError("expression of type '\(range.typeName)' cannot be the range of a comprehension")
+        }
+        if [.transformMap, .transformMapEntry].contains(c.kind) {
+            var out = CELMap()
+            for (first, second) in items {
+                try spend()
+                locals.append((c.variable, first))
+                locals.append((c.variable2!, second))
+                defer { locals.removeLast(2) }
+                if let f = c.filter {
+                    let keep = try eval(f)
+                    guard case .bool(let b) = keep else { throw CELError("no such overload: filter returned \(keep.typeName)") }
+                    if !b { continue }
+                }
+                let value = try eval(c.body)
+                if c.kind == .transformMap {
+                    out.set(first, value)
+                } else {
+                    guard case .map(let entry) = value else { throw CELError("transformMapEntry needs a map result, got \(value.typeName)") }
+                    for (k, v) in entry.entries {
+                        if out[k] != nil { throw CELError("insert failed: key \(Conversions.text(k)) already exists") }
+                        out.set(k, v)
+                    }
+                }
+            }
+            return .map(out)
         }
         var sawError: (any Error)?
         var count = 0
         var out: [CELValue] = []
-        for item in items {
+        for (item, second) in items {
             try spend()
             locals.append((c.variable, item))
-            defer { locals.removeLast() }
+            if let v2 = c.variable2 { locals.append((v2, second)) }
+            defer { locals.removeLast(c.variable2 == nil ? 1 : 2) }
             switch c.kind {
             case .all, .exists:
                 let wanted = c.kind == .exists
@@ -141,8 +187,8 @@ struct Evaluator {
             case .filter:
                 let v = try eval(c.body)
                 guard case .bool(let b) = v else { throw CELError("no such overload: filter predicate returned \(v.typeName)") }
-                if b { out.append(item) }
-            case .map:
+                if b { out.append(c.variable2 == nil ? item : second) }
+            case .map, .transformList, .transformMap, .transformMapEntry:
                 if let f = c.filter {
                     let keep = try eval(f)
                     guard case .bool(let b) = keep else { throw CELError("no such overload: map filter returned \(keep.typeName)") }
@@ -156,7 +202,7 @@ struct Evaluator {
             if let sawError { throw sawError }
             return .bool(c.kind == .all)
         case .existsOne: return .bool(count == 1)
-        case .filter, .map: return .list(out)
+        case .filter, .map, .transformList, .transformMap, .transformMapEntry: return .list(out)
         }
     }
 }

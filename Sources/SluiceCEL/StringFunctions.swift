@@ -22,6 +22,10 @@ enum StringFunctions {
             return .string(String(String.UnicodeScalarView(s.unicodeScalars.map { $0.isASCII ? Unicode.Scalar(UInt8(ascii: $0) | (($0 >= "A" && $0 <= "Z") ? 0x20 : 0)) : $0 })))
         case ("upperAscii", 0):
             return .string(String(String.UnicodeScalarView(s.unicodeScalars.map { ($0 >= "a" && $0 <= "z") ? Unicode.Scalar(UInt8(ascii: $0) - 0x20) : $0 })))
+        case ("format", 1):
+            guard case .list(let values) = args[0] else { throw Functions.noOverload(name, .string(s), args) }
+            return .string(try Format.format(s, values))
+        case ("reverse", 0): return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed())))
         case ("trim", 0): return .string(s.trimmingCharacters(in: .whitespacesAndNewlines))
         case ("split", 1), ("split", 2):
             let separator = try string(args[0], name)
@@ -79,6 +83,26 @@ enum StringFunctions {
         default:
             throw Functions.noOverload(name, .string(s), args)
         }
+    }
+
+    /// A double-quoted CEL string literal for `s`, as `strings.quote` writes it.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\u{07}": out += "\\a"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{0B}": out += "\\v"
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     static func string(_ v: CELValue, _ name: String) throws -> String {
