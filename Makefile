@@ -32,6 +32,7 @@ demo: release
 
 bench: deps
 	$(SWIFT) build -c release --product sluice-bench
+	$(SWIFT) build -c release --product sluice
 	@scripts/bench.sh $(RELEASE_BIN)/sluice-bench
 
 clean:

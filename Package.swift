@@ -41,11 +41,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec"],
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluiceCEL"],
             path: "Benchmarks/sluice-bench"
         ),
 
         .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),
         .testTarget(

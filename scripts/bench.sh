@@ -34,3 +34,75 @@ PY
 )
 echo "pyyaml-c:   $(ls "$repo"/*/*.yaml | wc -l) files, best of 5: ${py_s} s"
 python3 -c "s=$sluice_s; p=$py_s; print(f'ratio sluice/pyyaml = {s/p:.2f} (Sluice is {p/s:.1f}x the speed of PyYAML CSafeLoader)')"
+
+echo
+echo "== sluice check over 1,000 jobs x 3 environments x all policies (goal: < 1 s)"
+sluice_bin=$(dirname "$bench")/sluice
+if [ -x "$sluice_bin" ]; then
+  cp -r policies "$repo/policies"
+  git -C "$repo" add -A
+  git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qm "policies"
+  # A pull request's worth of change: 20 jobs get a new image tag.
+  for j in $(seq 0 50 950); do sed -i -E 's/(flink-jobs:1\.[0-9]+)\.0/\1.1/' "$repo/jobs/job-$j.yaml"; done
+  git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qam "20 jobs move to a patch release"
+  for i in 1 2 3; do
+    python3 - "$sluice_bin" "$repo" <<'PY'
+import resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run([sys.argv[1], "check", "--repo", sys.argv[2], "--base", "HEAD~1", "--head", "HEAD", "--output", "json"],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+import json
+summary = json.loads(r.stdout)["summary"] if r.stdout else {}
+print(f"sluice check: {elapsed:.3f} s, peak memory {peak:.1f} MiB, exit {r.returncode}, {summary.get('violations', '?')} violations, {summary.get('changes', '?')} changes")
+PY
+  done
+else
+  echo "build the sluice product (make release) to run this benchmark"
+fi
+
+echo
+echo "== CEL: Sluice vs the C++ reference implementation (cel-expr-python), same expressions and data (goal: faster per evaluation)"
+"$bench" cel 20000 | tee "$work/cel-sluice.txt"
+if python3 -c 'import cel_expr_python' 2>/dev/null || pip install -q cel-expr-python >/dev/null 2>&1; then
+  python3 - "$work/cel-sluice.txt" <<'PY'
+import sys, time, re
+import cel_expr_python.cel as cel
+exprs = [
+    "object.spec.job.parallelism <= object.spec.taskManager.replicas * 2 && object.spec.image.startsWith('ghcr.io/')",
+    "['jobManager', 'taskManager'].all(role, role in object.spec && 'resource' in object.spec[role] && 'memory' in object.spec[role].resource)",
+    "object.spec.flinkConfiguration.all(key, !key.lowerAscii().matches('(password|secret|token)') || string(object.spec.flinkConfiguration[key]).startsWith('${'))",
+    "has(object.spec.job) && object.spec.job.upgradeMode in ['savepoint', 'last-state']",
+]
+obj = {"spec": {"image": "ghcr.io/example/jobs:1.2.3",
+    "flinkConfiguration": {"taskmanager.numberOfTaskSlots": "2", "state.backend.type": "rocksdb", "execution.checkpointing.interval": "30s", "s3.secret-key": "${S3_SECRET}"},
+    "jobManager": {"replicas": 2, "resource": {"memory": "2048m", "cpu": 1}},
+    "taskManager": {"replicas": 2, "resource": {"memory": "4096m", "cpu": 2}},
+    "job": {"parallelism": 4, "upgradeMode": "savepoint"}}}
+sluice = [float(m) for m in re.findall(r": ([0-9.]+) evals/s", open(sys.argv[1]).read())]
+try:
+    from cel_expr_python import cel_ext_strings
+    extensions = [cel_ext_strings.ExtStrings()]
+except Exception:
+    extensions = None
+env = cel.NewEnv(variables={"object": cel.Type.DYN}, extensions=extensions) if extensions else cel.NewEnv(variables={"object": cel.Type.DYN})
+act = env.Activation({"object": obj})
+n = 20000
+for i, src in enumerate(exprs):
+    try:
+        e = env.compile(src)
+    except Exception as err:
+        print(f"cel-cpp    expr{i+1}: not compiled here ({str(err).splitlines()[0][:80]})")
+        continue
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(n): e.eval(act)
+        best = min(best, time.perf_counter() - t)
+    rate = n / best
+    print(f"cel-cpp    expr{i+1}: {rate:.0f} evals/s   ratio sluice/cpp = {sluice[i]/rate:.2f}")
+PY
+else
+  echo "cel-expr-python is not installable here; only Sluice's figures are shown"
+fi

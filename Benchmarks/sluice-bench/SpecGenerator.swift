@@ -47,6 +47,7 @@ enum SpecGenerator {
                     - target: {kind: FlinkDeployment, tier: edge}
                       merge:
                         spec:
+                          jobManager: {resource: {memory: 1024m}}
                           taskManager: {resource: {memory: 1024m, cpu: 0.5}}
                     - target: {kind: FlinkDeployment, tier: private}
                       jsonPatch:
@@ -67,7 +68,7 @@ enum SpecGenerator {
                     team: team-\(j % 17)
                     shard: "\(shard)"
                 spec:
-                  image: registry.example/flink-jobs:1.\(j % 9).0
+                  image: ghcr.io/example/flink-jobs:1.\(j % 9).0
                   flinkVersion: v2_1
                   serviceAccount: flink
                   flinkConfiguration:
@@ -90,7 +91,7 @@ enum SpecGenerator {
                     jarURI: local:///opt/flink/usrlib/job-\(j).jar
                     entryClass: com.example.Job\(j)
                     args: ["--input", "topic-\(j)", "--output", "topic-\(j)-out"]
-                    parallelism: \(2 + j % 6)
+                    parallelism: \(2 * (1 + j % 4) - j % 2)
                     upgradeMode: savepoint
                     state: running
 

@@ -9,6 +9,7 @@ import SluiceYAML
 //   sluice-bench generate-specs <dir> [jobs] [clusters] [environments]
 //   sluice-bench spec-from-git <repo> [path]   load + validate + render from HEAD; time and peak memory
 //   sluice-bench yaml-parse <dir> [rounds]     parse every YAML file under dir; best time of the rounds
+//   sluice-bench cel [iterations]              evaluations per second of policy-like CEL expressions
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -75,6 +76,9 @@ do {
         }
         let bytes = contents.reduce(0) { $0 + $1.count }
         print(String(format: "yaml-parse: %d files, %d documents, %d bytes, best of %d: %.4f s", files.count, documents, bytes, rounds, best))
+
+    case "cel":
+        try CELBenchmark.run(iterations: rest.first.flatMap { Int($0) } ?? 20_000)
 
     default:
         fail("unknown benchmark \(command)")

@@ -36,39 +36,63 @@ public enum CELValue: Sendable {
 }
 
 /// A CEL map: keys are int, uint, bool or string; an int and a uint with the same value are the same key.
+///
+/// Small maps (most of a Kubernetes object) are searched linearly, which is cheaper to build
+/// than a hash table; larger ones get an index.
 public struct CELMap: Sendable {
+    static let indexThreshold = 8
+
     public private(set) var keys: [CELValue] = []
-    private var index: [MapKey: CELValue] = [:]
+    private var values: [CELValue] = []
+    private var normalized: [MapKey] = []
+    private var index: [MapKey: Int]?
 
     public init() {}
 
     public init(_ pairs: [(CELValue, CELValue)]) throws {
+        keys.reserveCapacity(pairs.count)
+        values.reserveCapacity(pairs.count)
+        normalized.reserveCapacity(pairs.count)
         for (k, v) in pairs {
             guard let key = MapKey(k) else { throw CELError("unsupported key type \(k.typeName)") }
-            if index[key] != nil { throw CELError("Failed with repeated key") }
-            keys.append(k)
-            index[key] = v
+            if position(of: key) != nil { throw CELError("Failed with repeated key") }
+            append(key, k, v)
         }
     }
 
     public var count: Int { keys.count }
 
+    private func position(of key: MapKey) -> Int? {
+        if let index { return index[key] }
+        return normalized.firstIndex(of: key)
+    }
+
+    private mutating func append(_ key: MapKey, _ original: CELValue, _ value: CELValue) {
+        keys.append(original)
+        values.append(value)
+        normalized.append(key)
+        if index != nil {
+            index![key] = normalized.count - 1
+        } else if normalized.count > Self.indexThreshold {
+            index = Dictionary(uniqueKeysWithValues: normalized.enumerated().map { ($1, $0) })
+        }
+    }
+
     public subscript(key: CELValue) -> CELValue? {
         guard let k = MapKey(key) else {
             // A double key matches an int or uint key of the same value.
-            if case .double(let d) = key, d == d.rounded(), let i = Int64(exactly: d) { return index[.int(i)] }
+            if case .double(let d) = key, d == d.rounded(), let i = Int64(exactly: d) { return position(of: .int(i)).map { values[$0] } }
             return nil
         }
-        return index[k]
+        return position(of: k).map { values[$0] }
     }
 
     public mutating func set(_ key: CELValue, _ value: CELValue) {
         guard let k = MapKey(key) else { return }
-        if index[k] == nil { keys.append(key) }
-        index[k] = value
+        if let i = position(of: k) { values[i] = value } else { append(k, key, value) }
     }
 
-    public var entries: [(CELValue, CELValue)] { keys.map { ($0, self[$0]!) } }
+    public var entries: [(CELValue, CELValue)] { Array(zip(keys, values)) }
 
     enum MapKey: Hashable {
         case int(Int64), bigUint(UInt64), bool(Bool), string(String)

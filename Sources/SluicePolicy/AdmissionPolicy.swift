@@ -81,21 +81,33 @@ public struct MatchResources: Sendable {
     public var namespaceSelector: LabelSelector
     public var objectSelector: LabelSelector
 
-    /// Whether an object (by its apiVersion, kind, name, labels and namespace labels) is selected for `operation`.
-    func matches(_ object: Value, namespaceLabels: [String: String], operation: Operation) -> Bool {
-        let apiVersion = object["apiVersion"]?.stringValue ?? ""
-        let group = ObjectIdentity.group(ofAPIVersion: apiVersion)
-        let version = apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
-        let kind = object["kind"]?.stringValue ?? ""
-        let name = object[path: "metadata", "name"]?.stringValue ?? ""
-        let resource = ResourceNames.plural(of: kind)
-        let labels = SpecObject.stringMap(object[path: "metadata", "labels"])
-        guard resourceRules.contains(where: { $0.matches(group: group, version: version, resource: resource, name: name, operation: operation) }),
-              !excludeResourceRules.contains(where: { $0.matches(group: group, version: version, resource: resource, name: name, operation: operation) })
+    /// What matching looks at, computed once per object for all policies.
+    struct Target {
+        var group, version, resource, name: String
+        var labels: [String: String]
+        var namespaceLabels: [String: String]?
+        var operation: Operation
+
+        init(_ object: Value, namespaceLabels: [String: String], operation: Operation) {
+            let apiVersion = object["apiVersion"]?.stringValue ?? ""
+            group = ObjectIdentity.group(ofAPIVersion: apiVersion)
+            version = apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
+            resource = ResourceNames.plural(of: object["kind"]?.stringValue ?? "")
+            name = object[path: "metadata", "name"]?.stringValue ?? ""
+            labels = SpecObject.stringMap(object[path: "metadata", "labels"])
+            // Cluster-scoped objects are not subject to namespaceSelector, as in Kubernetes.
+            self.namespaceLabels = object[path: "metadata", "namespace"] != nil ? namespaceLabels : nil
+            self.operation = operation
+        }
+    }
+
+    /// Whether an object is selected (resource rules, exclusions, namespace and object selectors).
+    func matches(_ t: Target) -> Bool {
+        guard resourceRules.contains(where: { $0.matches(group: t.group, version: t.version, resource: t.resource, name: t.name, operation: t.operation) }),
+              !excludeResourceRules.contains(where: { $0.matches(group: t.group, version: t.version, resource: t.resource, name: t.name, operation: t.operation) })
         else { return false }
-        // Cluster-scoped objects are not subject to namespaceSelector, as in Kubernetes.
-        if object[path: "metadata", "namespace"] != nil, !namespaceSelector.matches(namespaceLabels) { return false }
-        return objectSelector.matches(labels)
+        if let namespaceLabels = t.namespaceLabels, !namespaceSelector.matches(namespaceLabels) { return false }
+        return objectSelector.matches(t.labels)
     }
 }
 

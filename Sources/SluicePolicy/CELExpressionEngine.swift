@@ -20,9 +20,14 @@ public struct CELExpressionEngine: ExpressionEngine {
         let program: CELProgram
         let costLimit: Int
 
-        func evaluate(_ inputs: [String: Value]) throws -> Value {
-            var activation: [String: CELValue] = [:]
-            for (name, value) in inputs { activation[name] = CELBridge.cel(value) }
+        func evaluate(_ inputs: ExpressionInputs) throws -> Value {
+            // Convert only what changed since the last expression evaluated on these inputs.
+            var activation = inputs.engineState as? [String: CELValue] ?? [:]
+            if !inputs.changed.isEmpty {
+                for name in inputs.changed { activation[name] = inputs.values[name].map(CELBridge.cel) }
+                inputs.changed = []
+                inputs.engineState = activation
+            }
             do {
                 return try CELBridge.value(program.evaluate(activation, costLimit: costLimit))
             } catch let error as CELError {

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceSpec
 import SluiceYAML
@@ -17,6 +18,8 @@ public struct PolicyEngine: Sendable {
 
     let set: PolicySet
     let compiled: [String: Compiled]
+    /// The parameter objects of each binding, by binding name, found once.
+    let parameters: [String: [Value]]
 
     /// Compiles every expression of every policy. Expressions that do not compile are reported
     /// together, each at its file:line:column with the position inside the expression.
@@ -53,6 +56,12 @@ public struct PolicyEngine: Sendable {
         if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
         self.set = set
         self.compiled = compiled
+        var parameters: [String: [Value]] = [:]
+        for binding in set.bindings {
+            guard let policy = compiled[binding.policyName]?.policy else { continue }
+            parameters[binding.name] = Self.parameters(for: binding, policy: policy, in: set)
+        }
+        self.parameters = parameters
     }
 
     /// What an evaluation looks at: the object (or `nil` for a deletion), its previous version,
@@ -80,17 +89,28 @@ public struct PolicyEngine: Sendable {
         var operation: Operation { object == nil ? .DELETE : oldObject == nil ? .CREATE : .UPDATE }
     }
 
+    /// The violations of every binding for every subject, in subject order. Subjects are
+    /// independent, so they are evaluated on all cores in contiguous chunks.
+    public func evaluate(_ subjects: [Subject]) -> [Violation] {
+        let chunkCount = Swift.min(subjects.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let chunks = (0..<chunkCount).map { subjects.count * $0 / chunkCount ..< subjects.count * ($0 + 1) / chunkCount }
+        return chunks.concurrentMap { subjects[$0].flatMap(evaluate) }.flatMap { $0 }
+    }
+
     /// The violations of every binding for one subject.
     public func evaluate(_ subject: Subject) -> [Violation] {
         var out: [Violation] = []
-        let target = subject.object ?? subject.oldObject ?? .null
+        // One set of inputs for all bindings: the object is converted for the engine once.
+        let inputs = ExpressionInputs(Self.inputs(for: subject))
         let namespaceLabels = subject.identity.namespace.map { ["kubernetes.io/metadata.name": $0] } ?? [:]
+        let target = MatchResources.Target(subject.object ?? subject.oldObject ?? .null, namespaceLabels: namespaceLabels,
+                                           operation: subject.operation)
         for binding in set.bindings {
             guard let policy = compiled[binding.policyName],
-                  policy.policy.matchConstraints.matches(target, namespaceLabels: namespaceLabels, operation: subject.operation),
-                  binding.matchResources?.matches(target, namespaceLabels: namespaceLabels, operation: subject.operation) ?? true
+                  policy.policy.matchConstraints.matches(target),
+                  binding.matchResources?.matches(target) ?? true
             else { continue }
-            let paramSets = parameters(for: binding, policy: policy.policy, namespace: subject.identity.namespace)
+            let paramSets = parameters[binding.name] ?? [.null]
             if paramSets.isEmpty {
                 if binding.paramRef?.denyWhenNotFound == true {
                     out.append(violation(policy.policy, binding, subject, "no parameter object found for binding \(binding.name)", reason: "Invalid", at: binding.location))
@@ -98,14 +118,15 @@ public struct PolicyEngine: Sendable {
                 continue
             }
             for params in paramSets {
-                out += evaluate(policy, binding: binding, subject: subject, params: params)
+                inputs["params"] = params
+                out += evaluate(policy, binding: binding, subject: subject, inputs: inputs)
             }
         }
         return out
     }
 
     /// Each parameter object the binding selects; `[.null]` when the policy takes none.
-    func parameters(for binding: AdmissionPolicyBinding, policy: AdmissionPolicy, namespace: String?) -> [Value] {
+    static func parameters(for binding: AdmissionPolicyBinding, policy: AdmissionPolicy, in set: PolicySet) -> [Value] {
         guard let kind = policy.paramKind, let ref = binding.paramRef else { return [.null] }
         let candidates = set.parameterObjects.filter { $0.apiVersion == kind.apiVersion && $0.kind == kind.kind }
         if let name = ref.name { return candidates.filter { $0.name == name }.map(\.value) }
@@ -113,11 +134,10 @@ public struct PolicyEngine: Sendable {
         return []
     }
 
-    func evaluate(_ policy: Compiled, binding: AdmissionPolicyBinding, subject: Subject, params: Value) -> [Violation] {
-        var inputs: [String: Value] = [
+    static func inputs(for subject: Subject) -> [String: Value] {
+        [
             "object": subject.object ?? .null,
             "oldObject": subject.oldObject ?? .null,
-            "params": params,
             "request": [
                 "operation": .string(subject.operation.rawValue),
                 "name": .string(subject.identity.name),
@@ -135,6 +155,9 @@ public struct PolicyEngine: Sendable {
                 "labels": .map(Mapping((subject.environment?.labels ?? [:]).sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })),
             ],
         ]
+    }
+
+    func evaluate(_ policy: Compiled, binding: AdmissionPolicyBinding, subject: Subject, inputs: ExpressionInputs) -> [Violation] {
         // Variables in order; each may use the ones before it. A failing one is left out, so
         // reading it fails the expression that reads it, as in Kubernetes.
         var variables = Mapping()
@@ -188,3 +211,4 @@ public struct PolicyEngine: Sendable {
 
     func message(of error: any Error) -> String { (error as? any SluiceError)?.message ?? "\(error)" }
 }
+

@@ -64,23 +64,25 @@ struct CheckCommand: ParsableCommand {
         let baseTree = try repository.tree(at: baseCommit), headTree = try repository.tree(at: headCommit)
         let baseSpecs = try SpecLoader().load(from: baseTree, path: source.path, revision: baseCommit.hex)
         let headSpecs = try SpecLoader().load(from: headTree, path: source.path, revision: headCommit.hex)
-        let baseState = try Renderer().render(baseSpecs)
-        let headState = try Renderer().render(headSpecs)
+        // Rendering is pure, so the two revisions render at once.
+        let states = try [baseSpecs, headSpecs].concurrentMap { try Renderer().render($0) }
+        let baseState = states[0], headState = states[1]
         // A repository without a policies folder is checked against the policies in its specs only.
         let hasPolicies = (try? headTree.files(under: policies)) != nil
         let policySet = try PolicyLoader.load(from: headTree, path: hasPolicies ? policies : nil, specs: headSpecs)
         let engine = try PolicyEngine(policySet, engine: CELExpressionEngine())
 
-        var violations: [Violation] = []
+        var subjects: [PolicyEngine.Subject] = []
         for cluster in headState.clusters {
             let old = RevisionDiff.objects(baseState, cluster.cluster.name)
             for object in cluster.objects {
-                violations += engine.evaluate(PolicyEngine.Subject(
+                subjects.append(PolicyEngine.Subject(
                     object: object.value, oldObject: old[object.identity]?.value, identity: object.identity, source: object.source,
                     cluster: cluster.cluster, environment: headSpecs.environment(named: object.environment),
                     environmentName: object.environment))
             }
         }
+        let violations = engine.evaluate(subjects)
         return CheckReport(base: baseCommit.hex, head: headCommit.hex,
                            clusters: Array(Set(baseState.clusters.map(\.cluster.name) + headState.clusters.map(\.cluster.name)))
                                .compactMap { name in headSpecs.cluster(named: name) ?? baseSpecs.cluster(named: name) },

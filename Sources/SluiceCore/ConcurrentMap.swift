@@ -1,0 +1,36 @@
+import Foundation
+
+extension Array where Element: Sendable {
+    /// `map` over all cores, results in input order. For CPU-bound, independent work only: the
+    /// transform runs on Dispatch's worker threads and must not block on I/O.
+    /// The first error thrown (by input order) is rethrown after all work has finished.
+    public func concurrentMap<T: Sendable, E: Error>(_ transform: @Sendable (Element) throws(E) -> T) throws(E) -> [T] {
+        guard count > 1 else { return try map(transform) }
+        let slots = ResultSlots<T, E>(count: count)
+        DispatchQueue.concurrentPerform(iterations: count) { offset in
+            slots.store(Result { () throws(E) -> T in try transform(self[offset]) }, at: offset)
+        }
+        return try slots.values()
+    }
+}
+
+/// One slot per input; each slot is written by exactly one iteration.
+private final class ResultSlots<T: Sendable, E: Error>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<T, E>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func store(_ result: Result<T, E>, at index: Int) {
+        lock.lock(); defer { lock.unlock() }
+        results[index] = result
+    }
+
+    func values() throws(E) -> [T] {
+        lock.lock(); defer { lock.unlock() }
+        var values: [T] = []
+        values.reserveCapacity(results.count)
+        for result in results { values.append(try result!.get()) }
+        return values
+    }
+}

@@ -1,0 +1,29 @@
+import SluiceCore
+import Testing
+
+@Suite("concurrentMap")
+struct ConcurrentMapTests {
+    struct Odd: Error, Equatable { let value: Int }
+
+    @Test("results keep input order")
+    func order() {
+        let input = Array(0..<1_000)
+        #expect(input.concurrentMap { $0 * $0 } == input.map { $0 * $0 })
+    }
+
+    @Test("the first error by input order is rethrown, with its type")
+    func firstError() {
+        #expect(throws: Odd(value: 3)) {
+            try [2, 4, 3, 6, 5].concurrentMap { (n: Int) throws(Odd) -> Int in
+                if n % 2 == 1 { throw Odd(value: n) }
+                return n
+            }
+        }
+    }
+
+    @Test("empty and single inputs")
+    func small() {
+        #expect([Int]().concurrentMap { $0 + 1 } == [])
+        #expect([41].concurrentMap { $0 + 1 } == [42])
+    }
+}
