@@ -24,6 +24,7 @@ release: deps
 	$(SWIFT) build -c release --product sluice
 
 test: deps
+	@scripts/install-flink.sh >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

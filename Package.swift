@@ -29,9 +29,17 @@ let package = Package(
         ),
         .target(name: "SluiceCEL"),
         .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore"]),
-        .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .target(
+            name: "SluiceHTTP",
+            dependencies: ["SluiceCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "SluiceFlink",
+            dependencies: ["SluiceHTTP", "SluiceCore", "SluiceYAML", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP"]),
         .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
-        .target(name: "SluiceReport", dependencies: ["SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML"]),
+        .target(name: "SluiceReport", dependencies: ["SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .executableTarget(
             name: "sluice",
             dependencies: [
@@ -41,7 +49,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluiceCEL"],
+            dependencies: [
+                "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluiceCEL", "SluiceFlink", "SluiceSync", "SluiceTestSupport",
+            ],
             path: "Benchmarks/sluice-bench"
         ),
 
@@ -56,7 +66,12 @@ let package = Package(
         .testTarget(name: "SluiceKubernetesTests", dependencies: ["SluiceKubernetes", "SluiceTestSupport"]),
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML"]),
+        .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceFlinkTests",
+            dependencies: ["SluiceFlink", "SluiceSync", "SluiceSpec", "SluiceHTTP", "SluiceCore", "SluiceTestSupport"]
+        ),
         .testTarget(
             name: "SluiceReportTests",
             dependencies: ["SluiceReport", "SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceTestSupport"]

@@ -106,3 +106,20 @@ PY
 else
   echo "cel-expr-python is not installable here; only Sluice's figures are shown"
 fi
+
+echo
+echo "== plan of 1,000 Flink jobs against live state (goal: < 1 s)"
+served="$work/flink-rest"
+mkdir -p "$served"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$served" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+"$bench" plan-live 1000 "$served" "http://127.0.0.1:$port"
+kill $server 2>/dev/null || true
+
+echo
+echo "== savepoint upgrade on a real Flink session cluster, Sluice's share separated (goal: Sluice < 1 s per upgrade)"
+scripts/install-flink.sh >/dev/null
+"$bench" flink-upgrade 3

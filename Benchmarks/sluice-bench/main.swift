@@ -10,6 +10,8 @@ import SluiceYAML
 //   sluice-bench spec-from-git <repo> [path]   load + validate + render from HEAD; time and peak memory
 //   sluice-bench yaml-parse <dir> [rounds]     parse every YAML file under dir; best time of the rounds
 //   sluice-bench cel [iterations]              evaluations per second of policy-like CEL expressions
+//   sluice-bench plan-live <jobs> <root> <url> plan time against live state served from <root> at <url>
+//   sluice-bench flink-upgrade [rounds]         savepoint upgrades on a real Flink cluster, Sluice's share separated
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -79,6 +81,13 @@ do {
 
     case "cel":
         try CELBenchmark.run(iterations: rest.first.flatMap { Int($0) } ?? 20_000)
+
+    case "plan-live":
+        guard rest.count == 3, let jobs = Int(rest[0]), let url = URL(string: rest[2]) else { fail("plan-live <jobs> <root> <url>") }
+        try await FlinkBenchmarks.planAgainstLiveState(jobs: jobs, root: URL(fileURLWithPath: rest[1]), url: url)
+
+    case "flink-upgrade":
+        try await FlinkBenchmarks.savepointUpgrade(rounds: rest.first.flatMap { Int($0) } ?? 3)
 
     default:
         fail("unknown benchmark \(command)")

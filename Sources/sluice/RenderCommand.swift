@@ -1,5 +1,6 @@
 import ArgumentParser
 import SluiceCore
+import SluiceReport
 import SluiceSpec
 import SluiceYAML
 

@@ -13,21 +13,26 @@ struct Sluice: AsyncParsableCommand {
         discussion: """
             Sluice reads a commit of a spec repository (Clusters, Environments, FlinkDeployments,
             FlinkSessionJobs and plain Kubernetes manifests), renders the desired state of each
-            cluster, and checks it against ValidatingAdmissionPolicies (CEL).
+            cluster, checks it against ValidatingAdmissionPolicies (CEL), plans the changes
+            against the live state of each cluster and applies them safely.
 
             Start with:
               sluice validate --repo . --path specs-example
               sluice render   --repo . --path specs-example --revision HEAD --cluster edge-munich-1
               sluice check    --base main --head HEAD --path specs-example --output markdown
+              sluice plan     --path specs-example --revision HEAD --cluster dc-frankfurt-flink
+              sluice sync     --path specs-example --revision HEAD --cluster dc-frankfurt-flink
 
             Exit codes (all commands):
               0  success
               1  the specs are invalid (every error is printed as file:line:column),
                  or, for check, a Deny policy fired
               2  usage error, or the repository, revision or path cannot be read
+              3  sync: a cluster failed, was held, or could not be planned
+            `sluice plan` differs, for CI: 0 no changes, 2 changes planned, 1 any error.
             """,
         version: version,
-        subcommands: [ValidateCommand.self, RenderCommand.self, CheckCommand.self]
+        subcommands: [ValidateCommand.self, RenderCommand.self, CheckCommand.self, PlanCommand.self, SyncCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as documented above.
@@ -43,7 +48,9 @@ struct Sluice: AsyncParsableCommand {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(ExitStatus.usage.rawValue)
+                // `plan` keeps 2 for "changes planned", so its usage errors are plain errors.
+                let isPlan = CommandLine.arguments.dropFirst().first == PlanCommand.configuration.commandName
+                Foundation.exit(isPlan ? PlanCommand.error : ExitStatus.usage.rawValue)
             }
             exit(withError: error)
         }
@@ -55,4 +62,6 @@ enum ExitStatus: Int32 {
     case success = 0
     case invalidSpecs = 1
     case usage = 2
+    /// sync: a cluster failed, was held, or could not be planned.
+    case clusterFailed = 3
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SluiceSync
+import SluiceCore
 import Testing
 
 @Suite("The journal")

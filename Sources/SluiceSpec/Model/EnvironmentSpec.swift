@@ -12,6 +12,12 @@ public struct EnvironmentSpec: Sendable {
         public var selfHeal: Bool = false
         /// Go back to the last healthy spec when a wave's health gate fails.
         public var autoRollback: Bool = false
+
+        public init(prune: Bool = false, selfHeal: Bool = false, autoRollback: Bool = false) {
+            self.prune = prune
+            self.selfHeal = selfHeal
+            self.autoRollback = autoRollback
+        }
     }
 
     public var name: String
@@ -24,6 +30,19 @@ public struct EnvironmentSpec: Sendable {
     public var patches: [EnvironmentPatch]
     public var syncPolicy: SyncPolicy
     public var location: SourceLocation
+
+    public init(name: String, labels: [String: String] = [:], namespace: String, wave: Int = 0, clusterSelector: LabelSelector,
+                jobSelector: LabelSelector, patches: [EnvironmentPatch] = [], syncPolicy: SyncPolicy = .init(), location: SourceLocation) {
+        self.name = name
+        self.labels = labels
+        self.namespace = namespace
+        self.wave = wave
+        self.clusterSelector = clusterSelector
+        self.jobSelector = jobSelector
+        self.patches = patches
+        self.syncPolicy = syncPolicy
+        self.location = location
+    }
 }
 
 /// Which rendered objects a patch applies to; every field that is set must match.

@@ -48,6 +48,11 @@ public struct DesiredState: Sendable {
     public var clusters: [ClusterDesiredState]
 
     public var objectCount: Int { clusters.reduce(0) { $0 + $1.objects.count } }
+
+    public init(revision: String, clusters: [ClusterDesiredState]) {
+        self.revision = revision
+        self.clusters = clusters
+    }
 }
 
 /// The order objects are applied in, so that what an object needs exists before it.

@@ -1,4 +1,5 @@
 import Crypto
+import SluiceCore
 import SluiceYAML
 
 /// The marks Sluice stamps on every object it applies, so live state can be read back from the
@@ -33,11 +34,7 @@ public enum Ownership {
     /// The SHA-256 of the object's canonical JSON (keys sorted), as lowercase hex.
     public static func specHash(of object: Value) -> String {
         let json = JSON.encode(object, sortedKeys: true)
-        let digest = SHA256.hash(data: Array(json.utf8))
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return SHA256.hash(data: Array(json.utf8)).hexString
     }
 
     static func setMetadata(_ object: inout Value, _ field: String, _ key: String, _ value: Value) {

@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+import SluiceCore
+
+/// Sluice-chosen Flink job ids, which say which object a job belongs to and which spec it runs,
+/// so live state can be read back from the cluster alone.
+///
+/// Layout (32 hex digits, Flink's `JobID`): `51ce` (Sluice's mark) + 12 digits of the owner
+/// (a hash of cluster and object) + 8 digits of the spec hash + 8 digits of a per-submission
+/// serial. Flink 2.x refuses a job id it has seen before, so every submission gets a new serial;
+/// the journal keeps the id between the intent and the call, which makes a retried submission
+/// find its job instead of submitting twice.
+public struct JobOwner: Sendable, Hashable, CustomStringConvertible {
+    static let mark = "51ce"
+
+    /// The object, as `ObjectIdentity.description` prints it.
+    public let object: String
+    /// The 12-digit owner part.
+    public let key: String
+
+    public init(cluster: String, object: String) {
+        self.object = object
+        key = String(SHA256.hash(data: Data("\(cluster)\n\(object)".utf8)).hexString.prefix(12))
+    }
+
+    public var description: String { object }
+
+    /// A fresh job id for a submission of the spec with `specHash`.
+    public func newJobID(specHash: String) -> String {
+        let serial = String(UInt32.random(in: .min ... .max), radix: 16)
+        return Self.mark + key + String(specHash.prefix(8)).padding(toLength: 8, withPad: "0", startingAt: 0)
+            + String(repeating: "0", count: 8 - serial.count) + serial
+    }
+
+    /// Whether `jobID` was submitted by Sluice for this owner.
+    public func owns(_ jobID: String) -> Bool { jobID.hasPrefix(Self.mark + key) }
+
+    /// Whether `jobID` was submitted by Sluice for any owner.
+    public static func isSluiceJob(_ jobID: String) -> Bool { jobID.count == 32 && jobID.hasPrefix(mark) }
+
+    /// The 8-digit spec-hash part of a Sluice job id.
+    public static func specGeneration(of jobID: String) -> String? {
+        guard isSluiceJob(jobID) else { return nil }
+        return String(jobID.dropFirst(16).prefix(8))
+    }
+
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// PEM material from a file or inline (kubeconfig `*-data` fields are base64 of PEM; callers decode
+/// them before).
+public enum PEMSource: Sendable, Equatable {
+    /// A path to a PEM file.
+    case file(String)
+    /// PEM bytes.
+    case data(Data)
+}
+
+/// How the client verifies servers and, for mutual TLS, identifies itself.
+public struct TLSConfiguration: Sendable {
+    /// The CA certificates that may sign server certificates; `nil` uses the system bundle.
+    public var certificateAuthority: PEMSource?
+    /// The client certificate for mutual TLS.
+    public var clientCertificate: PEMSource?
+    /// The client certificate's private key (unencrypted PEM).
+    public var clientKey: PEMSource?
+    /// Skips verifying the server's certificate and host name. Only for tests and lab setups.
+    public var insecureSkipVerify: Bool
+
+    /// A configuration; the defaults verify servers against the system CA bundle.
+    public init(
+        certificateAuthority: PEMSource? = nil, clientCertificate: PEMSource? = nil,
+        clientKey: PEMSource? = nil, insecureSkipVerify: Bool = false
+    ) {
+        self.certificateAuthority = certificateAuthority
+        self.clientCertificate = clientCertificate
+        self.clientKey = clientKey
+        self.insecureSkipVerify = insecureSkipVerify
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import SluiceCore
+import SluiceSpec
+import SluiceYAML
+
+/// Plans and applies a DesiredState across clusters: live state read from every cluster in
+/// parallel, then waves in Environment `wave` order, clusters of a wave in parallel, and a health
+/// gate after each cluster's changes. A failed cluster never stops its wave-mates; it holds the
+/// waves after it.
+public struct Syncer: Sendable {
+    /// A driver per cluster name.
+    public var drivers: [String: any ClusterDriver]
+    /// Clusters that have no driver here, with the reason (missing credentials, driver not available).
+    public var unavailable: [String: String]
+    public var journal: Journal?
+
+    public init(drivers: [String: any ClusterDriver], unavailable: [String: String] = [:], journal: Journal? = nil) {
+        self.drivers = drivers
+        self.unavailable = unavailable
+        self.journal = journal
+    }
+
+    // MARK: Plan
+
+    /// The plan of every cluster in `state`, in cluster name order.
+    public func plan(_ state: DesiredState, environments: [EnvironmentSpec], options: SyncOptions = .init()) async -> Plan {
+        let clusters = await withTaskGroup(of: ClusterPlan.self) { group in
+            for desired in state.clusters {
+                group.addTask { await plan(desired, environments: environments, options: options) }
+            }
+            var plans: [ClusterPlan] = []
+            for await plan in group { plans.append(plan) }
+            return plans.sorted { $0.cluster.name < $1.cluster.name }
+        }
+        return Plan(revision: state.revision, clusters: clusters)
+    }
+
+    func plan(_ desired: ClusterDesiredState, environments: [EnvironmentSpec], options: SyncOptions) async -> ClusterPlan {
+        let name = desired.cluster.name
+        guard let driver = drivers[name] else {
+            return ClusterPlan(cluster: desired.cluster, actions: [], error: unavailable[name] ?? "no driver for cluster \(name)")
+        }
+        let live: [LiveObject]
+        do {
+            live = try await driver.liveState(desired: desired.objects.map(\.identity))
+        } catch {
+            return ClusterPlan(cluster: desired.cluster, actions: [], error: "cannot read the live state of \(name): \(error)")
+        }
+        let policies = environments.filter { desired.environments.contains($0.name) }.map(\.syncPolicy)
+        let prune = options.prune ?? policies.contains { $0.prune }
+        var plan = Planner(prune: prune, allowMassPrune: options.allowMassPrune).plan(desired, live: live)
+        plan.actions = plan.actions.map(holdRolledBack)
+        return plan
+    }
+
+    /// A spec that was rolled back after a failed health gate is not applied again until Git changes it.
+    private func holdRolledBack(_ action: PlannedAction) -> PlannedAction {
+        guard action.isChange, action.kind != .delete, let desired = action.desired, let journal,
+              let rollback = try? journal.records(cluster: action.cluster, object: action.identity.description)
+                .last(where: { $0.step == .rollback && $0.phase == .outcome && $0.succeeded == true }),
+              rollback.specHash == desired.specHash
+        else { return action }
+        var held = action
+        held.kind = .none
+        held.reason = "rolled back from this spec after a failed health gate (revision \(rollback.revision?.prefix(12) ?? "?")); commit a fix to try again"
+        held.changes = []
+        return held
+    }
+
+    // MARK: Apply
+
+    /// Applies `plan` wave by wave; `progress` sees every step as it happens.
+    public func sync(_ plan: Plan, state: DesiredState, environments: [EnvironmentSpec], options: SyncOptions = .init(),
+                     progress: @escaping @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncReport {
+        let waves = Dictionary(grouping: plan.clusters) { wave(of: $0.cluster.name, state: state, environments: environments) }
+        var results: [ClusterSyncResult] = []
+        var failedEarlier: [String] = []
+        for wave in waves.keys.sorted() {
+            let clusters = waves[wave]!
+            if !failedEarlier.isEmpty {
+                for cluster in clusters {
+                    let held = ClusterSyncResult(cluster: cluster.cluster.name, wave: wave, status: .held,
+                                                 message: "held: an earlier wave failed on \(failedEarlier.joined(separator: ", "))", actions: [])
+                    progress(.clusterFinished(held))
+                    results.append(held)
+                }
+                continue
+            }
+            progress(.waveStarted(wave: wave, clusters: clusters.map(\.cluster.name)))
+            let waveResults = await withTaskGroup(of: ClusterSyncResult.self) { group in
+                for cluster in clusters {
+                    group.addTask {
+                        let result = await sync(cluster, wave: wave, environments: environments, options: options, progress: progress)
+                        progress(.clusterFinished(result))
+                        return result
+                    }
+                }
+                var out: [ClusterSyncResult] = []
+                for await result in group { out.append(result) }
+                return out.sorted { $0.cluster < $1.cluster }
+            }
+            results += waveResults
+            failedEarlier += waveResults.filter { $0.status == .failed || $0.status == .error }.map(\.cluster)
+        }
+        return SyncReport(revision: plan.revision, clusters: results)
+    }
+
+    /// The rollout wave of a cluster: the lowest wave of the environments that select it.
+    func wave(of cluster: String, state: DesiredState, environments: [EnvironmentSpec]) -> Int {
+        let names = state.clusters.first { $0.cluster.name == cluster }?.environments ?? []
+        return environments.filter { names.contains($0.name) }.map(\.wave).min() ?? 0
+    }
+
+    func sync(_ plan: ClusterPlan, wave: Int, environments: [EnvironmentSpec], options: SyncOptions,
+              progress: @Sendable (SyncEvent) -> Void) async -> ClusterSyncResult {
+        let name = plan.cluster.name
+        if let error = plan.error {
+            return ClusterSyncResult(cluster: name, wave: wave, status: .error, message: error, actions: [])
+        }
+        let changes = plan.changes
+        guard !changes.isEmpty else {
+            return ClusterSyncResult(cluster: name, wave: wave, status: .unchanged, message: "in sync", actions: [])
+        }
+        guard let driver = drivers[name] else {
+            return ClusterSyncResult(cluster: name, wave: wave, status: .error, message: unavailable[name] ?? "no driver", actions: [])
+        }
+        var results: [ActionResult] = []
+        for action in changes {
+            progress(.actionStarted(action))
+            let result = await apply(action, with: driver, dryRun: options.dryRun)
+            progress(.actionFinished(result))
+            results.append(result)
+            if !result.succeeded {
+                return ClusterSyncResult(cluster: name, wave: wave, status: .failed,
+                                         message: "\(action.kind.rawValue) \(action.identity) failed: \(result.message)", actions: results)
+            }
+        }
+        if options.dryRun {
+            return ClusterSyncResult(cluster: name, wave: wave, status: .synced, message: "dry run: nothing changed", actions: results)
+        }
+        var failures: [String] = []
+        for index in results.indices where results[index].action.kind != .delete {
+            let action = results[index].action
+            let health = await awaitHealthy(action, driver: driver, options: options, progress: progress)
+            results[index].health = health
+            guard health.status != .healthy && health.status != .suspended else { continue }
+            results[index].succeeded = false
+            var message = "\(action.identity) did not become healthy within \(options.healthTimeout): \(health)"
+            let environment = action.desired?.environment
+            let autoRollback = options.autoRollback ?? environments.first { $0.name == environment }?.syncPolicy.autoRollback ?? false
+            if autoRollback, let rolledBack = await rollback(results[index], with: driver) {
+                results[index].rolledBack = true
+                message += "; \(rolledBack)"
+            }
+            results[index].message = message
+            failures.append(message)
+        }
+        if !failures.isEmpty {
+            return ClusterSyncResult(cluster: name, wave: wave, status: .failed, message: failures.joined(separator: "; "), actions: results)
+        }
+        return ClusterSyncResult(cluster: name, wave: wave, status: .synced, message: "\(results.count) change(s) applied and healthy", actions: results)
+    }
+
+    func apply(_ action: PlannedAction, with driver: any ClusterDriver, dryRun: Bool) async -> ActionResult {
+        let started = ContinuousClock.now
+        func result(_ succeeded: Bool, _ message: String, savepoint: String? = nil) -> ActionResult {
+            ActionResult(action: action, succeeded: succeeded, message: message, savepointPath: savepoint, health: nil,
+                         rolledBack: false, durationSeconds: Self.seconds(since: started))
+        }
+        if action.kind == .conflict { return result(false, action.reason) }
+        if dryRun { return result(true, "would \(action.kind.rawValue): \(action.reason)") }
+        do {
+            let outcome = try await driver.apply(action)
+            return result(outcome.succeeded, outcome.message, savepoint: outcome.savepointPath)
+        } catch {
+            return result(false, "\(error)")
+        }
+    }
+
+    /// Polls health until healthy (or suspended, when that is the intent) or the timeout.
+    func awaitHealthy(_ action: PlannedAction, driver: any ClusterDriver, options: SyncOptions,
+                      progress: @Sendable (SyncEvent) -> Void) async -> Health {
+        let deadline = ContinuousClock.now + options.healthTimeout
+        var last = Health(.unknown, "not checked yet")
+        var reported: Health?
+        while true {
+            do { last = try await driver.health(of: action.identity) } catch { last = Health(.unknown, "\(error)") }
+            if last.status == .healthy || last.status == .suspended { break }
+            if last != reported {
+                progress(.healthWaiting(cluster: action.cluster, identity: action.identity, health: last))
+                reported = last
+            }
+            guard ContinuousClock.now + options.healthPollInterval < deadline else { break }
+            try? await Task.sleep(for: options.healthPollInterval)
+        }
+        try? journal?.append(JournalRecord(cluster: action.cluster, object: action.identity.description, step: .healthGate, phase: .outcome,
+                                           revision: Self.revision(action), specHash: action.desired?.specHash,
+                                           succeeded: last.status == .healthy || last.status == .suspended, message: last.description))
+        return last
+    }
+
+    /// Puts the previous spec back from the savepoint its upgrade took; returns what happened, or
+    /// `nil` when there is nothing to roll back to.
+    func rollback(_ result: ActionResult, with driver: any ClusterDriver) async -> String? {
+        let action = result.action
+        guard [.upgrade, .rescale].contains(action.kind), let previous = action.live, previous.specHash != nil,
+              let savepoint = result.savepointPath, let desired = action.desired else { return nil }
+        var value = previous.value
+        Self.setInitialSavepoint(&value, savepoint)
+        let restored = DesiredObject(cluster: action.cluster, environment: desired.environment, identity: action.identity,
+                                     value: value, source: desired.source, specHash: previous.specHash ?? "")
+        let step = PlannedAction(cluster: action.cluster, identity: action.identity, kind: .redeploy,
+                                 reason: "auto-rollback to the last healthy spec", changeClass: nil, changes: [],
+                                 desired: restored, live: nil)
+        let object = action.identity.description
+        try? journal?.append(JournalRecord(cluster: action.cluster, object: object, step: .rollback, phase: .intent,
+                                           revision: Self.revision(action), specHash: desired.specHash, savepointPath: savepoint))
+        do {
+            let outcome = try await driver.apply(step)
+            try? journal?.append(JournalRecord(cluster: action.cluster, object: object, step: .rollback, phase: .outcome,
+                                               revision: Self.revision(action), specHash: desired.specHash, savepointPath: savepoint,
+                                               succeeded: outcome.succeeded, message: outcome.message))
+            return "rolled back to the previous spec from savepoint \(savepoint)"
+        } catch {
+            try? journal?.append(JournalRecord(cluster: action.cluster, object: object, step: .rollback, phase: .outcome,
+                                               revision: Self.revision(action), specHash: desired.specHash, savepointPath: savepoint,
+                                               succeeded: false, message: "\(error)"))
+            return "the rollback failed too: \(error)"
+        }
+    }
+
+    static func setInitialSavepoint(_ value: inout Value, _ path: String) {
+        guard case .map(var root) = value.kind, var spec = root["spec"]?.mapValue, var job = spec["job"]?.mapValue else { return }
+        job["initialSavepointPath"] = .string(path)
+        spec["job"] = .map(job)
+        root["spec"] = .map(spec)
+        value.kind = .map(root)
+    }
+
+    static func revision(_ action: PlannedAction) -> String? {
+        action.desired?.value[path: "metadata", "annotations", Ownership.revisionAnnotation]?.stringValue
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import SluiceCore
+import SluiceFlink
+import SluiceHTTP
+import SluiceSpec
+
+/// Builds the driver of each cluster from its spec, reading the credentials it references.
+/// A cluster whose driver cannot be built is reported with the reason, never silently skipped.
+public struct DriverFactory: Sendable {
+    /// Sluice's state directory: journal, applied-state stores, jar cache.
+    public var stateDirectory: URL
+    /// The spec repository at the revision being applied, for jars committed to it.
+    public var repository: (any SourceTree)?
+    /// How long a savepoint, stop or cancellation may take.
+    public var operationTimeout: Duration
+
+    public init(stateDirectory: URL, repository: (any SourceTree)? = nil, operationTimeout: Duration = .seconds(600)) {
+        self.stateDirectory = stateDirectory
+        self.repository = repository
+        self.operationTimeout = operationTimeout
+    }
+
+    /// The drivers of `clusters`, and the reason for each cluster that has none.
+    public func drivers(for clusters: [ClusterSpec], journal: Journal) -> (drivers: [String: any ClusterDriver], unavailable: [String: String]) {
+        var drivers: [String: any ClusterDriver] = [:]
+        var unavailable: [String: String] = [:]
+        for cluster in clusters {
+            do {
+                drivers[cluster.name] = try driver(for: cluster, journal: journal)
+            } catch {
+                unavailable[cluster.name] = "\(error)"
+            }
+        }
+        return (drivers, unavailable)
+    }
+
+    public func driver(for cluster: ClusterSpec, journal: Journal) throws -> any ClusterDriver {
+        switch cluster.driver {
+        case .flink:
+            guard let connection = cluster.flink, let url = URL(string: connection.url) else {
+                throw DriverError(cluster: cluster.name, "has no spec.flink.url", hint: "set spec.flink.url to the REST endpoint of the session cluster")
+            }
+            var configuration = HTTPClientConfiguration()
+            if let reference = connection.bearerToken {
+                guard let token = reference.read() else {
+                    throw DriverError(cluster: cluster.name, "needs a bearer token from \(reference), which is not set",
+                                      hint: "provide the token there (it is never read from Git)")
+                }
+                configuration.bearerToken = token
+            }
+            if let caFile = connection.caFile { configuration.tls.certificateAuthority = .file(caFile) }
+            let http = HTTPClient(configuration: configuration)
+            let jars = JarStore(directory: stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
+            let lifecycle = JobLifecycle(cluster: cluster.name, client: FlinkClient(baseURL: url, http: http), journal: journal,
+                                         jars: jars, operationTimeout: operationTimeout)
+            let store = try AppliedStore(directory: stateDirectory.appendingPathComponent("applied"), cluster: cluster.name)
+            return FlinkSessionDriver(cluster: cluster, lifecycle: lifecycle, store: store)
+        case .kubernetes:
+            throw DriverError(cluster: cluster.name, "uses the kubernetes driver, which this build of Sluice cannot apply to yet",
+                              hint: "plan and sync the other clusters with --cluster; `sluice render` shows what it would receive")
+        case .runtime:
+            throw DriverError(cluster: cluster.name, "uses the runtime driver, which this build of Sluice cannot apply to yet",
+                              hint: "plan and sync the other clusters with --cluster")
+        }
+    }
+}
+
+/// A cluster's driver could not be set up.
+public struct DriverError: SluiceError {
+    public var message: String
+    public var hint: String?
+
+    public init(cluster: String, _ problem: String, hint: String? = nil) {
+        message = "cluster \(cluster) \(problem)"
+        self.hint = hint
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import SluiceReport
+import SluiceSync
+
+/// `sluice sync`: make every selected cluster match Git.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Apply the plan: waves in order, clusters of a wave in parallel, a health gate after each.",
+        discussion: """
+            Plans as `sluice plan` does, then applies. Clusters are grouped by the lowest `wave`
+            of the environments that select them; the clusters of a wave sync in parallel, each
+            applying its changes in order and then waiting until every changed object is healthy
+            (a Flink job RUNNING with all tasks and, for stateful jobs, a checkpoint completed
+            after the change). A failed cluster does not stop its wave-mates, but holds every
+            later wave. With auto-rollback (flag or the environment's syncPolicy.autoRollback), a
+            job that fails its health gate after an upgrade is put back on its previous spec from
+            the upgrade's savepoint, and that spec is not retried until Git changes.
+
+            Every lifecycle step is journalled in the state directory before it is taken, so an
+            interrupted sync resumes with the same job ids and savepoints.
+
+            Examples:
+              sluice sync --path specs-example --revision HEAD --cluster dc-frankfurt-flink
+              sluice sync --path specs-example --prune --health-timeout 600
+              sluice sync --path specs-example --dry-run --output json
+
+            Exit codes: 0 every cluster in sync, 1 invalid specs, 2 usage or read error,
+            3 a cluster failed, was held, or could not be planned.
+            """
+    )
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var clusters: ClusterOptions
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Roll back a job whose health gate fails (default: each environment's syncPolicy.autoRollback).")
+    var autoRollback: Bool?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds a changed object may take to become healthy.", valueName: "seconds"))
+    var healthTimeout: Int = 300
+
+    @Flag(name: .long, help: "Show what would be done; change nothing.")
+    var dryRun = false
+
+    @Option(name: .shortAndLong, help: "Output format of the final report: text or json. Progress goes to standard error.")
+    var output: ReportFormat = .text
+
+    @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
+    var quiet = false
+
+    func run() async throws {
+        let options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, autoRollback: autoRollback,
+                                  healthTimeout: .seconds(healthTimeout), dryRun: dryRun)
+        let session: SyncSession
+        do {
+            session = try await SyncSession(source: source, clusters: clusters, options: options)
+        } catch {
+            throw Console.fail(error)
+        }
+        if !quiet { Console.err(PlanReport.text(session.plan)) }
+        let quiet = self.quiet
+        let report = await session.syncer.sync(session.plan, state: session.state, environments: session.specs.environments,
+                                               options: options) { event in
+            if !quiet { Console.err(Self.progressLine(event)) }
+        }
+        Console.out(output == .json ? PlanReport.json(report) : PlanReport.text(report))
+        if !report.succeeded { throw ExitCode(ExitStatus.clusterFailed.rawValue) }
+    }
+
+    static func progressLine(_ event: SyncEvent) -> String {
+        switch event {
+        case .waveStarted(let wave, let clusters): "wave \(wave): \(clusters.joined(separator: ", "))\n"
+        case .actionStarted(let action): "  \(action.cluster): \(action.kind.rawValue) \(action.identity) ...\n"
+        case .actionFinished(let result):
+            "  \(result.action.cluster): \(result.action.kind.rawValue) \(result.action.identity) \(result.succeeded ? "done" : "FAILED"): \(result.message)\n"
+        case .healthWaiting(let cluster, let identity, let health): "  \(cluster): waiting for \(identity): \(health)\n"
+        case .clusterFinished(let result): "  \(result.cluster): \(result.status.rawValue): \(result.message)\n"
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import SluiceCore
+import SluiceSpec
+
+/// A spec repository on disk for the Flink tests: one flink-driver cluster (plus optional extra
+/// clusters) in one environment, and one FlinkDeployment running the counting test job.
+struct SpecRepository {
+    let root: URL
+    let jar: URL
+    let output: URL
+    let savepoints: URL
+
+    struct Job {
+        var tag = "v1"
+        var parallelism = 1
+        var upgradeMode = "savepoint"
+        var state = "running"
+        var present = true
+    }
+
+    init(root: URL, jar: URL, output: URL, savepoints: URL) throws {
+        self.root = root
+        self.jar = jar
+        self.output = output
+        self.savepoints = savepoints
+        for folder in ["clusters", "environments", "jobs"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try write("environments/test.yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Environment
+            metadata:
+              name: test
+            spec:
+              namespace: streaming
+              wave: 0
+              clusters:
+                matchLabels:
+                  purpose: test
+              jobs:
+                matchLabels:
+                  app.kubernetes.io/part-of: sluice-tests
+            """)
+    }
+
+    func cluster(_ name: String, url: URL) throws {
+        try write("clusters/\(name).yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Cluster
+            metadata:
+              name: \(name)
+              labels:
+                purpose: test
+            spec:
+              tier: private
+              driver: flink
+              flink:
+                url: \(url.absoluteString)
+            """)
+    }
+
+    func job(_ job: Job) throws {
+        let file = root.appendingPathComponent("jobs/counter.yaml")
+        guard job.present else {
+            try? FileManager.default.removeItem(at: file)
+            return
+        }
+        try write("jobs/counter.yaml", """
+            apiVersion: flink.apache.org/v1beta1
+            kind: FlinkDeployment
+            metadata:
+              name: counter
+              labels:
+                app.kubernetes.io/part-of: sluice-tests
+            spec:
+              flinkVersion: v2_0
+              flinkConfiguration:
+                execution.checkpointing.interval: 1s
+                execution.checkpointing.savepoint-dir: \(savepoints.absoluteString)
+              job:
+                jarURI: \(jar.absoluteString)
+                entryClass: dev.sluice.testjob.CountingJob
+                args: ["--keys", "4", "--rate", "40", "--output", "\(output.path)", "--tag", "\(job.tag)"]
+                parallelism: \(job.parallelism)
+                upgradeMode: \(job.upgradeMode)
+                state: \(job.state)
+            """)
+    }
+
+    func load() throws -> (SpecSet, DesiredState) {
+        let specs = try SpecLoader().load(from: DirectoryTree(path: root.path), path: "", revision: "test")
+        return (specs, try Renderer().render(specs))
+    }
+
+    private func write(_ path: String, _ text: String) throws {
+        try (text + "\n").write(to: root.appendingPathComponent(path), atomically: true, encoding: .utf8)
+    }
+}
+
+/// The counts the test job writes: lines `tag key count` in `counts-<subtask>.txt`.
+struct Counts {
+    let output: URL
+
+    /// Every (tag, key, count) written so far.
+    func all() -> [(tag: String, key: Int, count: Int)] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+        return files.filter { $0.hasPrefix("counts-") }.flatMap { file -> [(String, Int, Int)] in
+            let text = (try? String(contentsOf: output.appendingPathComponent(file), encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                guard fields.count == 3, let key = Int(fields[1]), let count = Int(fields[2]) else { return nil }
+                return (String(fields[0]), key, count)
+            }
+        }
+    }
+
+    func counts(tag: String, key: Int = 0) -> [Int] { all().filter { $0.tag == tag && $0.key == key }.map(\.count) }
+
+    /// Waits (bounded) until `tag` has written a count of at least `atLeast` for key 0.
+    func await(tag: String, atLeast: Int = 1, timeout: Duration = .seconds(60)) async throws -> [Int] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let counts = counts(tag: tag)
+            if let max = counts.max(), max >= atLeast { return counts }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw CountsError(description: "the job with tag \(tag) wrote no count ≥ \(atLeast) for key 0 within \(timeout); counts so far: \(counts(tag: tag).suffix(5))")
+    }
+}
+
+struct CountsError: Error, CustomStringConvertible { var description: String }
