@@ -67,8 +67,13 @@ struct FlinkSyncTests {
         defer { world.flink.stop() }
         var job = SpecRepository.Job()
 
-        // First sync: the job is submitted and is healthy once it has checkpointed.
+        // `sluice plan` exits 2 when there are changes, and says what they are.
         try world.repo.job(job)
+        let planned = try runSluice(["plan", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path, "--output", "json"])
+        #expect(planned.status == 2, "\(planned)")
+        #expect(planned.stdout.contains("\"action\" : \"create\"") || planned.stdout.contains("\"action\": \"create\""), "\(planned.stdout)")
+
+        // First sync: the job is submitted and is healthy once it has checkpointed.
         var (plan, report) = try await world.sync()
         #expect(plan.clusters.first?.changes.map(\.kind) == [.create])
         #expect(world.result(report)?.status == .synced, "\(report.clusters)")
@@ -79,6 +84,18 @@ struct FlinkSyncTests {
         (plan, report) = try await world.sync()
         #expect(!plan.hasChanges)
         #expect(world.result(report)?.status == .unchanged)
+        let inSync = try runSluice(["plan", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path])
+        #expect(inSync.status == 0, "\(inSync)")
+        #expect(inSync.stdout.contains("in sync"))
+
+        // A new savepointTriggerNonce takes a savepoint; the job keeps running.
+        let running = try await world.runningCounterJobs().map(\.id)
+        job.savepointTriggerNonce = 1
+        try world.repo.job(job)
+        (plan, report) = try await world.sync()
+        #expect(plan.clusters.first?.changes.first?.kind == .savepoint)
+        #expect(world.result(report)?.actions.first?.savepointPath != nil, "\(report.clusters)")
+        #expect(try await world.runningCounterJobs().map(\.id) == running)
 
         // Savepoint upgrade with a rescale: stop with savepoint, start the new spec from it.
         job.tag = "v2"
@@ -152,6 +169,14 @@ struct FlinkSyncTests {
         #expect(delete.action.kind == .delete && delete.succeeded, "\(delete.message)")
         #expect(delete.savepointPath != nil)
         #expect(try await world.runningCounterJobs().isEmpty)
+
+        // The jar was uploaded once, under its content hash; the client can clean it up.
+        let client = FlinkClient(baseURL: world.flink.restURL, http: HTTPClient())
+        #expect(try await client.overview().taskManagers >= 1)
+        let jars = try await client.jars()
+        #expect(jars.count == 1 && jars[0].name.hasPrefix("sluice-"), "\(jars.map(\.name))")
+        for jar in jars { try await client.deleteJar(jar.id) }
+        #expect(try await client.jars().isEmpty)
     }
 }
 }

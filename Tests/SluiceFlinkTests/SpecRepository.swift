@@ -16,6 +16,7 @@ struct SpecRepository {
         var upgradeMode = "savepoint"
         var state = "running"
         var present = true
+        var savepointTriggerNonce: Int?
     }
 
     init(root: URL, jar: URL, output: URL, savepoints: URL) throws {
@@ -84,6 +85,7 @@ struct SpecRepository {
                 parallelism: \(job.parallelism)
                 upgradeMode: \(job.upgradeMode)
                 state: \(job.state)
+            \(job.savepointTriggerNonce.map { "    savepointTriggerNonce: \($0)" } ?? "")
             """)
     }
 
