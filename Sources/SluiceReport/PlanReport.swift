@@ -22,8 +22,11 @@ public enum PlanReport {
                 for change in action.changes.prefix(20) { out += "      \(change)\n" }
                 if action.changes.count > 20 { out += "      ... and \(action.changes.count - 20) more\n" }
             }
-            out += cluster.changes.isEmpty ? "  in sync (\(unchanged) object\(unchanged == 1 ? "" : "s"))\n"
-                                           : "  \(unchanged) unchanged\n"
+            if cluster.changes.isEmpty {
+                out += "  in sync (\(unchanged) object\(unchanged == 1 ? "" : "s"))\n"
+            } else if unchanged > 0 {
+                out += "  \(unchanged) unchanged\n"
+            }
         }
         let changes = plan.clusters.reduce(0) { $0 + $1.changes.count }
         let errors = plan.clusters.filter { $0.error != nil }.count

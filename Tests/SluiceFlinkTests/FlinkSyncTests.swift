@@ -61,7 +61,7 @@ struct FlinkSyncTests {
         }
     }
 
-    @Test("deploy, no-op, savepoint and last-state upgrades, suspend/resume, crash mid-upgrade, unreachable cluster, prune")
+    @Test("deploy, no-op, savepoint nonce, savepoint and last-state upgrades, suspend/resume, crash mid-upgrade, unreachable cluster, redeploy from initialSavepointPath, prune")
     func lifecycle() async throws {
         let world = try await World()
         defer { world.flink.stop() }
@@ -94,7 +94,7 @@ struct FlinkSyncTests {
         try world.repo.job(job)
         (plan, report) = try await world.sync()
         #expect(plan.clusters.first?.changes.first?.kind == .savepoint)
-        #expect(world.result(report)?.actions.first?.savepointPath != nil, "\(report.clusters)")
+        let triggered = try #require(world.result(report)?.actions.first?.savepointPath, "\(report.clusters)")
         #expect(try await world.runningCounterJobs().map(\.id) == running)
 
         // Savepoint upgrade with a rescale: stop with savepoint, start the new spec from it.
@@ -156,6 +156,19 @@ struct FlinkSyncTests {
         #expect(world.result(report)?.status == .synced, "\(report.clusters)")
         try await world.expectContinuity(from: "v5", to: "v6")
         try FileManager.default.removeItem(at: world.repo.root.appendingPathComponent("clusters/down.yaml"))
+
+        // A new savepointRedeployNonce restarts from initialSavepointPath (the nonce savepoint
+        // taken early on), dropping the newer state: counts resume from that point, not from v6's.
+        job.tag = "v7"
+        job.savepointRedeployNonce = 1
+        job.initialSavepointPath = triggered
+        try world.repo.job(job)
+        (plan, report) = try await world.sync()
+        #expect(plan.clusters.first?.changes.first?.kind == .redeploy)
+        #expect(world.result(report)?.status == .synced, "\(report.clusters)")
+        let redeployed = try await world.counts.await(tag: "v7")
+        #expect(redeployed.min()! > 1, "restored from the savepoint, not started fresh")
+        #expect(redeployed.min()! < world.counts.counts(tag: "v6").max()!, "restored from the older savepoint, not v6's state")
 
         // Removing the job from Git: pruning all of a cluster's objects needs --allow-mass-prune,
         // and the job is stopped with a savepoint, not thrown away.

@@ -17,6 +17,8 @@ struct SpecRepository {
         var state = "running"
         var present = true
         var savepointTriggerNonce: Int?
+        var savepointRedeployNonce: Int?
+        var initialSavepointPath: String?
     }
 
     init(root: URL, jar: URL, output: URL, savepoints: URL) throws {
@@ -86,6 +88,8 @@ struct SpecRepository {
                 upgradeMode: \(job.upgradeMode)
                 state: \(job.state)
             \(job.savepointTriggerNonce.map { "    savepointTriggerNonce: \($0)" } ?? "")
+            \(job.savepointRedeployNonce.map { "    savepointRedeployNonce: \($0)" } ?? "")
+            \(job.initialSavepointPath.map { "    initialSavepointPath: \($0)" } ?? "")
             """)
     }
 
