@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceFlink",
-            dependencies: ["SluiceHTTP", "SluiceCore", "SluiceYAML", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceSpec", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP"]),
         .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),

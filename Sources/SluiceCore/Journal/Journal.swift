@@ -1,5 +1,4 @@
 import Foundation
-import SluiceCore
 
 /// Sluice's append-only, crash-safe record of what it did: every lifecycle step, trigger id,
 /// savepoint path, revision, outcome and duration, one JSON object per line (`journal.jsonl`).
@@ -21,7 +20,7 @@ public final class Journal: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         file = directory.appendingPathComponent("journal.jsonl")
         if !FileManager.default.fileExists(atPath: file.path) {
-            FileManager.default.createFile(atPath: file.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         }
     }
 

@@ -1,3 +1,4 @@
+import SluiceCore
 import SluiceSpec
 
 /// What a sync did, per cluster and object.

@@ -1,3 +1,4 @@
+import SluiceCore
 import SluiceSpec
 
 /// What a driver reports after applying one action.

@@ -54,7 +54,7 @@ public struct DriverFactory: Sendable {
             let lifecycle = JobLifecycle(cluster: cluster.name, client: FlinkClient(baseURL: url, http: http), journal: journal,
                                          jars: jars, operationTimeout: operationTimeout)
             let store = try AppliedStore(directory: stateDirectory.appendingPathComponent("applied"), cluster: cluster.name)
-            return FlinkSessionDriver(cluster: cluster, lifecycle: lifecycle, store: store)
+            return FlinkSessionDriver(cluster: cluster, reconciler: JobReconciler(lifecycle: lifecycle, store: store))
         case .kubernetes:
             throw DriverError(cluster: cluster.name, "uses the kubernetes driver, which this build of Sluice cannot apply to yet",
                               hint: "plan and sync the other clusters with --cluster; `sluice render` shows what it would receive")

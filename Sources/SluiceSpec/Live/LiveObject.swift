@@ -1,4 +1,4 @@
-import SluiceSpec
+import SluiceCore
 import SluiceYAML
 
 /// An object as a driver found it on a cluster, normalised to the shape Sluice rendered it in,
@@ -23,19 +23,3 @@ public struct LiveObject: Sendable {
     public var environment: String? { value[path: "metadata", "labels", Ownership.environmentLabel]?.stringValue }
 }
 
-/// How an object is doing, with the reason a person needs.
-public struct Health: Sendable, Hashable, CustomStringConvertible {
-    public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
-        case healthy, progressing, suspended, degraded, missing, unknown
-    }
-
-    public var status: Status
-    public var reason: String
-
-    public init(_ status: Status, _ reason: String) {
-        self.status = status
-        self.reason = reason
-    }
-
-    public var description: String { reason.isEmpty ? status.rawValue : "\(status.rawValue): \(reason)" }
-}

@@ -1,0 +1,176 @@
+import Foundation
+import SluiceCore
+import SluiceSpec
+import SluiceYAML
+
+/// What the planner decided for one Flink object, as the lifecycle carries it out.
+public enum JobStep: String, Sendable, Codable, CaseIterable {
+    case create, update, upgrade, rescale, redeploy, savepoint, suspend, resume, delete
+}
+
+/// Applies planned steps to the Flink objects of one JobManager and reads their live state and
+/// health back: the part shared by the `flink` driver (a session cluster) and the runtime (a
+/// JobManager per deployment).
+///
+/// Live state is the JobManager's job list (Sluice job ids say which object and spec a job
+/// runs), refined by the `AppliedStore` (the applied spec, for field diffs).
+public struct JobReconciler: Sendable {
+    public let lifecycle: JobLifecycle
+    public let store: AppliedStore
+
+    public init(lifecycle: JobLifecycle, store: AppliedStore) {
+        self.lifecycle = lifecycle
+        self.store = store
+    }
+
+    public var cluster: String { lifecycle.cluster }
+    private var client: FlinkClient { lifecycle.client }
+
+    public func owner(_ identity: ObjectIdentity) -> JobOwner {
+        JobOwner(cluster: cluster, object: identity.description)
+    }
+
+    // MARK: Live state
+
+    /// The objects recorded in the store with their jobs' health, objects of `desired` whose jobs
+    /// run without a record (a lost store), and running Sluice jobs nobody claims (prunable).
+    /// `only` limits the store entries considered (the runtime keeps several JobManagers in one store).
+    public func liveState(desired: [ObjectIdentity], only: Set<ObjectIdentity>? = nil) async throws -> [LiveObject] {
+        let jobs = try await client.jobs().sorted { $0.startTime > $1.startTime }
+        var live: [LiveObject] = []
+        var claimed = Set<String>()
+        for entry in store.all where only?.contains(entry.identity) ?? true {
+            let owner = owner(entry.identity)
+            let own = jobs.filter { owner.owns($0.id) }
+            claimed.formUnion(own.map(\.id))
+            guard let value = entry.value else { continue }
+            live.append(LiveObject(identity: entry.identity, value: value, health: Self.quickHealth(value, own)))
+        }
+        for identity in desired where store[identity] == nil {
+            let owner = owner(identity)
+            let own = jobs.filter { owner.owns($0.id) }
+            guard let active = own.first(where: { !$0.state.isTerminal }) else { continue }
+            claimed.formUnion(own.map(\.id))
+            live.append(LiveObject(identity: identity, value: Self.unknownSpec(identity, jobID: active.id), health: Self.quickHealth(nil, own)))
+        }
+        if only == nil {
+            for job in jobs where JobOwner.isSluiceJob(job.id) && !job.state.isTerminal && !claimed.contains(job.id) {
+                let identity = ObjectIdentity(group: KnownKinds.flinkGroup, kind: "FlinkDeployment", namespace: nil, name: "job-\(job.id)")
+                live.append(LiveObject(identity: identity, value: Self.unknownSpec(identity, jobID: job.id),
+                                       health: Health(.healthy, "job \(job.name) \(job.state.rawValue)")))
+            }
+        }
+        return live
+    }
+
+    /// An owned object whose spec Sluice does not know, standing for a job it finds running.
+    static func unknownSpec(_ identity: ObjectIdentity, jobID: String) -> Value {
+        var metadata: [Mapping.Entry] = [.init(key: "name", value: .string(identity.name))]
+        if let namespace = identity.namespace { metadata.append(.init(key: "namespace", value: .string(namespace))) }
+        metadata.append(.init(key: "labels", value: .map(Mapping([.init(key: Ownership.managedByLabel, value: .string(Ownership.managedByValue))]))))
+        metadata.append(.init(key: "annotations", value: .map(Mapping([.init(key: jobIDAnnotation, value: .string(jobID))]))))
+        return .map(Mapping([
+            .init(key: "apiVersion", value: .string(KnownKinds.flinkAPIVersion)),
+            .init(key: "kind", value: .string(identity.kind)),
+            .init(key: "metadata", value: .map(Mapping(metadata))),
+        ]))
+    }
+
+    /// Marks a live object that stands for a job found on the cluster.
+    public static let jobIDAnnotation = "sluice.dev/job-id"
+
+    static func quickHealth(_ value: Value?, _ jobs: [JobSummary]) -> Health {
+        if let value, let spec = JobSpec(value), spec.state == .suspended { return Health(.suspended, "spec.job.state is suspended") }
+        if let value, JobSpec(value) == nil { return Health(.healthy, "session cluster definition; no job") }
+        guard let newest = jobs.first else { return Health(.missing, "no job on the cluster") }
+        switch newest.state {
+        case .running: return Health(.healthy, "job \(newest.id) RUNNING")
+        case .failed, .canceled, .finished, .failing, .restarting: return Health(.degraded, "job \(newest.id) \(newest.state.rawValue)")
+        default: return Health(.progressing, "job \(newest.id) \(newest.state.rawValue)")
+        }
+    }
+
+    // MARK: Apply
+
+    /// Carries out `step` for one object. `desired` is the rendered object (nil for a delete),
+    /// `live` what was found on the cluster.
+    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?) async throws -> JobLifecycle.Transition {
+        let owner = owner(identity)
+        let previous = store[identity]
+        let revision = desired?[path: "metadata", "annotations", Ownership.revisionAnnotation]?.stringValue
+        let context = JobLifecycle.Context(owner: owner, revision: revision, specHash: specHash ?? previous?.specHash)
+        let jobs = try await lifecycle.jobs(of: owner)
+        let active = jobs.first { !$0.state.isTerminal }
+        let lastSavepoint = active == nil ? try await newestState(jobs, identity: identity, previous: previous) : nil
+
+        if step == .delete {
+            let transition = try await lifecycle.delete(active, live.flatMap(JobSpec.init), context)
+            try store.set(identity, nil)
+            return transition
+        }
+        guard let desired, let specHash else {
+            throw FlinkError("\(step.rawValue) of \(identity) on \(cluster) needs the desired object")
+        }
+        guard let spec = JobSpec(desired) else {
+            try record(identity, desired, specHash: specHash, jobID: nil, savepoint: nil)
+            return .init(jobID: nil, savepointPath: nil, message: "session cluster definition recorded; it runs no job by itself")
+        }
+        let transition: JobLifecycle.Transition
+        switch step {
+        case .create: transition = active == nil
+            ? try await lifecycle.deploy(spec, context)
+            : try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
+        case .upgrade, .rescale, .resume: transition = try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
+        case .suspend: transition = try await lifecycle.suspend(active, spec, context)
+        case .savepoint: transition = try await lifecycle.savepoint(active, spec, context)
+        case .redeploy: transition = try await lifecycle.redeploy(active, spec, context)
+        case .update, .delete: transition = .init(jobID: active?.id, savepointPath: nil, message: "recorded; the change needs no restart")
+        }
+        try record(identity, desired, specHash: specHash, jobID: transition.jobID ?? (spec.state == .running ? active?.id : nil),
+                   savepoint: transition.savepointPath ?? lastSavepoint ?? previous?.savepointPath)
+        return transition
+    }
+
+    /// Where a job that is not running resumes from: the newest checkpoint or savepoint of its
+    /// last job while the cluster remembers it, else the newest savepoint Sluice recorded.
+    private func newestState(_ jobs: [JobSummary], identity: ObjectIdentity, previous: AppliedStore.Entry?) async throws -> String? {
+        if let last = jobs.first, let state = try await lifecycle.latestState(of: last.id) { return state }
+        return try lifecycle.journal.latestSavepoint(cluster: cluster, object: identity.description) ?? previous?.savepointPath
+    }
+
+    private func record(_ identity: ObjectIdentity, _ desired: Value, specHash: String, jobID: String?, savepoint: String?) throws {
+        try store.set(identity, AppliedStore.Entry(identity: identity, object: JSON.encode(desired, sortedKeys: true), specHash: specHash,
+                                                   jobID: jobID, savepointPath: savepoint, appliedAt: Date()))
+    }
+
+    // MARK: Health
+
+    /// Healthy when the job runs with all its tasks and, for a stateful job, has completed a
+    /// checkpoint since the last change: only then is a new spec proven to keep its state.
+    public func health(of identity: ObjectIdentity) async throws -> Health {
+        guard let entry = store[identity], let value = entry.value else { return Health(.missing, "not applied to \(cluster)") }
+        guard let spec = JobSpec(value) else { return Health(.healthy, "session cluster definition; no job") }
+        if spec.state == .suspended { return Health(.suspended, "spec.job.state is suspended") }
+        let jobs = try await lifecycle.jobs(of: owner(identity))
+        guard let job = jobs.first(where: { !$0.state.isTerminal }) ?? jobs.first else {
+            return Health(.missing, "no job for it on \(cluster)")
+        }
+        switch job.state {
+        case .running: break
+        case .failed, .canceled, .finished: return Health(.degraded, "job \(job.id) is \(job.state.rawValue)")
+        case .failing, .restarting: return Health(.degraded, "job \(job.id) is \(job.state.rawValue): it failed and Flink is restarting it")
+        default: return Health(.progressing, "job \(job.id) is \(job.state.rawValue)")
+        }
+        guard let details = try await client.job(job.id) else { return Health(.progressing, "job \(job.id) is starting") }
+        let running = details.vertices.filter { $0.status == "RUNNING" }.count
+        guard running == details.vertices.count else {
+            return Health(.progressing, "job \(job.id): \(running) of \(details.vertices.count) tasks running")
+        }
+        guard spec.isStateful else { return Health(.healthy, "job \(job.id) RUNNING") }
+        let appliedAt = Int64(entry.appliedAt.timeIntervalSince1970 * 1000)
+        guard let checkpoint = try await client.checkpoints(job.id)?.latestCompleted, checkpoint.triggerTimestamp >= appliedAt else {
+            return Health(.progressing, "job \(job.id) RUNNING; waiting for its first checkpoint since the change")
+        }
+        return Health(.healthy, "job \(job.id) RUNNING; checkpoint \(checkpoint.id) completed")
+    }
+}
