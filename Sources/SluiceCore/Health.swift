@@ -1,5 +1,5 @@
 /// How an object is doing, with the reason a person needs.
-public struct Health: Sendable, Hashable, CustomStringConvertible {
+public struct Health: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
         case healthy, progressing, suspended, degraded, missing, unknown
     }

@@ -55,14 +55,17 @@ public final class GitRepository: @unchecked Sendable {
     /// it (with the new credentials) after a fetch, so two fetches never race on the same folder.
     /// URLs: `file://`, plain local paths, `git://`, `http(s)://`, `ssh://` and `user@host:path`;
     /// `url.<base>.insteadOf` rewrites from Git config are not applied.
-    public static func cache(url: String, in cacheDirectory: URL, credentials: GitCredentials = GitCredentials()) throws -> GitRepository {
+    /// With `fetch: false` an existing cache is opened as it is (a service that must start while
+    /// the remote is unreachable fetches later).
+    public static func cache(url: String, in cacheDirectory: URL, credentials: GitCredentials = GitCredentials(),
+                             fetch: Bool = true) throws -> GitRepository {
         LibGit2.initialize()
         let folder = cacheDirectory.appendingPathComponent(GitURL.cacheName(for: url), isDirectory: true)
         let repository = try OpenCaches.shared.repository(at: folder.standardizedFileURL.path) {
             try openOrCreateCache(folder: folder, in: cacheDirectory, url: url, credentials: credentials)
         }
         repository.lock.withLock { repository.credentials = credentials }
-        try repository.fetch()
+        if fetch { try repository.fetch() }
         return repository
     }
 

@@ -119,7 +119,7 @@ public enum PlanReport {
         case .create: "+"
         case .delete: "-"
         case .conflict: "!"
-        case .orphan: "?"
+        case .orphan, .drift: "?"
         default: "~"
         }
     }

@@ -33,7 +33,9 @@ struct ClusterDirectory {
     /// The config.yaml keys: runtime defaults, overridden by the spec's flinkConfiguration, overridden
     /// by what the runtime must own (addresses, ports, process sizes, slots).
     func settings(plan: FlinkProcessPlan, restPort: Int, rpcPort: Int, configuration: RuntimeConfiguration) -> [String: String] {
-        let address = configuration.bindAddress
+        let bind = configuration.bindAddress
+        // Peers need a concrete address: a wildcard bind address is advertised as the loopback address.
+        let address = configuration.advertisedAddress
         var settings: [String: String] = [
             "execution.checkpointing.dir": state.appendingPathComponent("checkpoints").absoluteString,
             "execution.checkpointing.savepoint-dir": state.appendingPathComponent("savepoints").absoluteString,
@@ -45,9 +47,9 @@ struct ClusterDirectory {
         ]
         settings.merge(plan.flinkConfiguration) { $1 }
         settings.merge([
-            "jobmanager.rpc.address": address, "jobmanager.bind-host": address, "jobmanager.rpc.port": String(rpcPort),
-            "taskmanager.host": address, "taskmanager.bind-host": address,
-            "rest.address": address, "rest.bind-address": address, "rest.port": String(restPort),
+            "jobmanager.rpc.address": address, "jobmanager.bind-host": bind, "jobmanager.rpc.port": String(rpcPort),
+            "taskmanager.host": address, "taskmanager.bind-host": bind,
+            "rest.address": address, "rest.bind-address": bind, "rest.port": String(restPort),
             // Only the two ports above must be known; the kernel picks the others, so clusters never collide.
             "taskmanager.rpc.port": "0", "taskmanager.data.port": "0", "blob.server.port": "0",
             "metrics.internal.query-service.port": "0",

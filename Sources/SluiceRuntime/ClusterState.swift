@@ -23,6 +23,9 @@ struct ProcessRecord: Codable, Sendable, Equatable {
     var pid: Int32
     var startTime: UInt64
     var startedAt: Date
+    /// A TaskManager's `taskmanager.resource-id`, unique per start, so readiness can tell the new
+    /// TaskManager from a killed one the JobManager still lists until its heartbeat times out.
+    var resourceID: String?
 }
 
 /// One exit of a supervised process.

@@ -51,7 +51,7 @@ extension FlinkSupervisor {
         if cluster.phase == .starting || cluster.phase == .restarting, cluster.pendingRestarts.isEmpty {
             let registered = await registeredTaskManagers(cluster)
             if clusters[name] === cluster, cluster.phase != .degraded, cluster.pendingRestarts.isEmpty,
-               let registered, registered >= cluster.state.plan.taskManagers {
+               let registered, allRegistered(cluster, registered) {
                 cluster.phase = .running
                 cluster.reason = nil
             }
@@ -127,9 +127,19 @@ extension FlinkSupervisor {
         for key in cluster.expectedKeys { _ = try? rotator.rotateIfNeeded(cluster.directory.outputLog(key).path) }
     }
 
-    /// `taskmanagers` from the JobManager's `/overview`, or nil when it does not answer.
-    private func registeredTaskManagers(_ cluster: ManagedCluster) async -> Int? {
-        await getJSON(endpoint(cluster).restURL.appendingPathComponent("overview"))?["taskmanagers"] as? Int
+    /// The ids of the TaskManagers the JobManager lists (`/taskmanagers`), or nil when it does not answer.
+    private func registeredTaskManagers(_ cluster: ManagedCluster) async -> [String]? {
+        let answer = await getJSON(endpoint(cluster).restURL.appendingPathComponent("taskmanagers"))
+        return (answer?["taskmanagers"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+    }
+
+    /// Whether every TaskManager process runs and is registered under the resource id it was started
+    /// with (records from before resource ids count by number).
+    private func allRegistered(_ cluster: ManagedCluster, _ registered: [String]) -> Bool {
+        let taskManagers = cluster.state.processes.filter { $0.key.role == .taskManager }
+        guard taskManagers.count == cluster.state.plan.taskManagers,
+              cluster.record(.jobManager) != nil, registered.count >= taskManagers.count else { return false }
+        return taskManagers.allSatisfy { record in record.resourceID.map(registered.contains) ?? true }
     }
 
     /// Reads the recorded job's latest completed checkpoint (adopting the newest running job when the
@@ -139,6 +149,8 @@ extension FlinkSupervisor {
         guard let overview = await getJSON(base.appendingPathComponent("jobs/overview")),
               let jobs = overview["jobs"] as? [[String: Any]] else { return }
         var jobID = cluster.state.jobID
+        // Until the driver records its job, follow the newest running one. A recorded job is never
+        // replaced here: after a JobManager restart the driver resubmits and records the new id.
         if jobID == nil {
             let running = jobs.filter { ($0["state"] as? String) == "RUNNING" }
             jobID = running.max { ($0["start-time"] as? Int ?? 0) < ($1["start-time"] as? Int ?? 0) }?["jid"] as? String

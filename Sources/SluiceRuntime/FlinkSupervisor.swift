@@ -42,7 +42,10 @@ public actor FlinkSupervisor {
             state.processes = state.processes.filter { record in
                 let alive = ProcessTable.isAlive(record.pid, startTime: record.startTime)
                     && ProcessTable.mentions(record.pid, directory.root.path)
-                if !alive { pending[record.key] = now }
+                if !alive {
+                    _ = ProcessTable.reap(record.pid)  // our own child when this process ran the earlier supervisor
+                    pending[record.key] = now
+                }
                 return alive
             }
             let cluster = ManagedCluster(state: state, directory: directory, phase: .starting)
@@ -131,7 +134,7 @@ public actor FlinkSupervisor {
         guard let cluster = clusters[name] else { return nil }
         let processes = cluster.expectedKeys.map { key in
             ProcessStatus(role: key.role, index: key.index, pid: cluster.record(key)?.pid,
-                          logPath: cluster.directory.outputLog(key).path)
+                          startedAt: cluster.record(key)?.startedAt, logPath: cluster.directory.outputLog(key).path)
         }
         return ClusterStatus(name: name, phase: cluster.phase, reason: cluster.reason, restartCount: cluster.state.restartCount,
                              processes: cluster.phase == .stopped ? [] : processes,
@@ -170,9 +173,7 @@ public actor FlinkSupervisor {
     // MARK: - Helpers
 
     func endpoint(_ cluster: ManagedCluster) -> ClusterEndpoint {
-        // A wildcard bind address is not reachable as such; the loopback address is.
-        let host = ["0.0.0.0", "::", ""].contains(configuration.bindAddress) ? "127.0.0.1" : configuration.bindAddress
-        return ClusterEndpoint(restURL: URL(string: "http://\(host):\(cluster.state.restPort)")!,
+        ClusterEndpoint(restURL: URL(string: "http://\(configuration.advertisedAddress):\(cluster.state.restPort)")!,
                                restPort: cluster.state.restPort, rpcPort: cluster.state.rpcPort)
     }
 
@@ -213,10 +214,11 @@ public actor FlinkSupervisor {
         } else {
             _ = FileManager.default.createFile(atPath: output.path, contents: Data(banner.utf8))
         }
-        let pid = try ProcessSpawner.spawn("/bin/bash", [script.path, "start-foreground"], environment: environment,
-                                           outputPath: output.path)
+        let resourceID = key.role == .taskManager ? "sluice-\(key.fileStem)-\(UUID().uuidString.prefix(8).lowercased())" : nil
+        let arguments = [script.path, "start-foreground"] + (resourceID.map { ["-Dtaskmanager.resource-id=\($0)"] } ?? [])
+        let pid = try ProcessSpawner.spawn("/bin/bash", arguments, environment: environment, outputPath: output.path)
         let startTime = ProcessTable.stat(pid)?.startTime ?? 0
-        return ProcessRecord(key: key, pid: pid, startTime: startTime, startedAt: Date())
+        return ProcessRecord(key: key, pid: pid, startTime: startTime, startedAt: Date(), resourceID: resourceID)
     }
 
     /// Ends every process group of `cluster` at once (each gets the grace period).

@@ -43,6 +43,11 @@ public struct RuntimeConfiguration: Sendable {
         return kibibytes / 1024 * 8 / 10
     }
 
+    /// The address peers and clients use: `bindAddress`, or the loopback address for a wildcard.
+    var advertisedAddress: String {
+        ["0.0.0.0", "::", ""].contains(bindAddress) ? "127.0.0.1" : bindAddress
+    }
+
     var clustersDirectory: URL { stateDirectory.appendingPathComponent("clusters", isDirectory: true) }
 
     func clusterDirectory(_ name: String) -> URL { clustersDirectory.appendingPathComponent(name, isDirectory: true) }

@@ -8,11 +8,16 @@ public struct RuntimeError: SluiceError, Equatable {
         case invalidPlan, memoryBudget, startFailed, startupTimeout, degraded, stopped, state
     }
 
+    /// What kind of failure.
     public var kind: Kind
+    /// The spec position, for plan errors.
     public var location: SourceLocation?
+    /// What went wrong, naming the deployment or field.
     public var message: String
+    /// What to do about it.
     public var hint: String?
 
+    /// An error of `kind`.
     public init(_ kind: Kind, _ message: String, at location: SourceLocation? = nil, hint: String? = nil) {
         self.kind = kind
         self.message = message

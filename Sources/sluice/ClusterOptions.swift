@@ -27,8 +27,11 @@ struct ClusterOptions: ParsableArguments {
     @Flag(name: .long, help: "Allow deleting more than half of a cluster's owned objects in one sync.")
     var allowMassPrune = false
 
-    var stateDirectory: URL {
-        if let stateDir { return URL(fileURLWithPath: stateDir) }
+    var stateDirectory: URL { Self.stateDirectory(stateDir) }
+
+    /// `--state-dir`, else `$SLUICE_STATE_DIR`, else `~/.local/state/sluice`.
+    static func stateDirectory(_ option: String?) -> URL {
+        if let option { return URL(fileURLWithPath: option) }
         if let env = ProcessInfo.processInfo.environment["SLUICE_STATE_DIR"], !env.isEmpty { return URL(fileURLWithPath: env) }
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/state/sluice")
     }

@@ -43,6 +43,7 @@ struct PlanCommand: AsyncParsableCommand {
             _ = Console.fail(error)
             throw ExitCode(Self.error)
         }
+        await session.syncer.close()
         Console.out(output == .json ? PlanReport.json(session.plan) : PlanReport.text(session.plan))
         if session.plan.hasErrors { throw ExitCode(Self.error) }
         if session.plan.hasChanges { throw ExitCode(Self.changes) }

@@ -45,14 +45,14 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// The repository behind --repo: a local one opened in place, or a remote one cached and fetched.
-    func openRepository() throws -> GitRepository {
+    func openRepository(fetch: Bool = true) throws -> GitRepository {
         if isRemote {
             let cache = cacheDir ?? ProcessInfo.processInfo.environment["SLUICE_CACHE_DIR"]
                 ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/sluice/git").path
             var credentials = GitCredentials()
             if let gitTokenEnv { credentials.token = .environment(gitTokenEnv) }
             if let gitSSHKey { credentials.sshKey = GitCredentials.SSHKey(privateKeyPath: gitSSHKey) }
-            return try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials)
+            return try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials, fetch: fetch)
         }
         return try GitRepository.open(path: repo)
     }

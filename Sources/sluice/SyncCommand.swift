@@ -64,6 +64,7 @@ struct SyncCommand: AsyncParsableCommand {
                                                options: options) { event in
             if !quiet { Console.err(Self.progressLine(event)) }
         }
+        await session.syncer.close()
         Console.out(output == .json ? PlanReport.json(report) : PlanReport.text(report))
         if !report.succeeded { throw ExitCode(ExitStatus.clusterFailed.rawValue) }
     }

@@ -27,3 +27,17 @@ struct ConcurrentMapTests {
         #expect([41].concurrentMap { $0 + 1 } == [42])
     }
 }
+
+@Suite("Constant-time comparison")
+struct ConstantTimeTests {
+    @Test("equal only for the same bytes, whatever the lengths")
+    func equality() {
+        let token = Array("s3cret-token".utf8)
+        #expect(ConstantTime.equal(token, token))
+        #expect(!ConstantTime.equal(token, Array("s3cret-tokem".utf8)))
+        #expect(!ConstantTime.equal(token, Array("s3cret".utf8)))
+        #expect(!ConstantTime.equal([], token))
+        #expect(ConstantTime.equal([], []))
+        #expect(!ConstantTime.equal([UInt8](repeating: 0, count: 256), []), "a length difference of 256 is still a difference")
+    }
+}

@@ -186,3 +186,36 @@ struct PlannerTests {
         #expect(Objects.plan([keep], live: most, prune: true, allowMassPrune: true).changes.count == 2)
     }
 }
+
+@Suite("Drift against the cluster's view of the desired object")
+struct DriftTests {
+    static func configMap(_ data: String) -> DesiredObject {
+        Objects.desired(["apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": ["name": "settings", "namespace": "ns", "labels": ["app.kubernetes.io/managed-by": "sluice"]],
+                         "data": ["mode": .string(data)]])
+    }
+
+    @Test("defaults the server adds are not drift; a field changed on the cluster is, healed only with selfHeal")
+    func drift() {
+        let desired = Self.configMap("fast")
+        // As the server stores it: what Sluice applied (marks included) plus a default.
+        var stored = desired.value.mapValue!
+        stored["immutable"] = false
+        var live = Objects.live(desired)
+        live.value = .map(stored)
+        live.serverDesired = live.value
+        #expect(Objects.plan([desired], live: [live]).actions.first?.kind == ActionKind.none, "a server default alone is no change")
+
+        // Someone edits the data on the cluster; the marks (and spec hash) Sluice applied stay.
+        var edited = live.value.mapValue!
+        edited["data"] = ["mode": "slow"]
+        live.value = .map(edited)
+        let reported = Objects.plan([desired], live: [live]).actions.first
+        #expect(reported?.kind == .drift)
+        #expect(reported?.changes.map(\.path) == ["data.mode"])
+        #expect(reported?.isChange == false)
+
+        let healed = Planner(selfHeal: true).plan(ClusterDesiredState(cluster: Objects.cluster, environments: ["prod"], objects: [desired]), live: [live])
+        #expect(healed.actions.first?.kind == .update)
+    }
+}

@@ -27,7 +27,7 @@ final class InMemoryDriver: ClusterDriver, @unchecked Sendable {
     var actions: [PlannedAction] { lock.withLock { applied } }
     func value(of name: String) -> Value? { lock.withLock { objects.first { $0.key.name == name }?.value } }
 
-    func liveState(desired: [ObjectIdentity]) async throws -> [LiveObject] {
+    func liveState(desired: [DesiredObject]) async throws -> [LiveObject] {
         lock.withLock { objects.map { LiveObject(identity: $0.key, value: $0.value) } }
     }
 

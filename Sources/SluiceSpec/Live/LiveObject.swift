@@ -9,11 +9,15 @@ public struct LiveObject: Sendable {
     public var value: Value
     /// Observed health, when the driver knows it.
     public var health: Health?
+    /// The desired object as the cluster would store it (a Kubernetes dry-run apply), normalised
+    /// like `value`: compared with `value`, it shows drift without the server's defaults.
+    public var serverDesired: Value?
 
-    public init(identity: ObjectIdentity, value: Value, health: Health? = nil) {
+    public init(identity: ObjectIdentity, value: Value, health: Health? = nil, serverDesired: Value? = nil) {
         self.identity = identity
         self.value = value
         self.health = health
+        self.serverDesired = serverDesired
     }
 
     /// Whether Sluice applied this object; nothing else is ever updated over or deleted.

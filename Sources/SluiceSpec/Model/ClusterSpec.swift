@@ -38,6 +38,12 @@ public struct ClusterSpec: Sendable, Hashable {
         /// Where the embedded runtime keeps its state; `nil` uses Sluice's state directory.
         public var stateDirectory: String?
         public var embedded: Bool { url == nil }
+
+        public init(url: String? = nil, token: SecretReference? = nil, stateDirectory: String? = nil) {
+            self.url = url
+            self.token = token
+            self.stateDirectory = stateDirectory
+        }
     }
 
     public var name: String

@@ -6,6 +6,8 @@ public struct SyncOptions: Sendable {
     public var prune: Bool?
     /// Allow deleting more than half of a cluster's owned objects in one sync.
     public var allowMassPrune: Bool
+    /// Re-apply objects changed on the cluster (`nil`: when an environment of the cluster says `selfHeal: true`).
+    public var selfHeal: Bool?
     /// Roll a job back to its last healthy spec from the upgrade's savepoint when its health gate
     /// fails (`nil`: when its environment says `autoRollback: true`).
     public var autoRollback: Bool?
@@ -16,10 +18,11 @@ public struct SyncOptions: Sendable {
     /// Plan and report, change nothing.
     public var dryRun: Bool
 
-    public init(prune: Bool? = nil, allowMassPrune: Bool = false, autoRollback: Bool? = nil,
+    public init(prune: Bool? = nil, allowMassPrune: Bool = false, selfHeal: Bool? = nil, autoRollback: Bool? = nil,
                 healthTimeout: Duration = .seconds(300), healthPollInterval: Duration = .seconds(1), dryRun: Bool = false) {
         self.prune = prune
         self.allowMassPrune = allowMassPrune
+        self.selfHeal = selfHeal
         self.autoRollback = autoRollback
         self.healthTimeout = healthTimeout
         self.healthPollInterval = healthPollInterval

@@ -20,6 +20,11 @@ public struct Syncer: Sendable {
         self.journal = journal
     }
 
+    /// Closes every driver; call when the command or service ends.
+    public func close() async {
+        for driver in drivers.values { await driver.close() }
+    }
+
     // MARK: Plan
 
     /// The plan of every cluster in `state`, in cluster name order.
@@ -42,13 +47,14 @@ public struct Syncer: Sendable {
         }
         let live: [LiveObject]
         do {
-            live = try await driver.liveState(desired: desired.objects.map(\.identity))
+            live = try await driver.liveState(desired: desired.objects)
         } catch {
             return ClusterPlan(cluster: desired.cluster, actions: [], error: "cannot read the live state of \(name): \(error)")
         }
         let policies = environments.filter { desired.environments.contains($0.name) }.map(\.syncPolicy)
         let prune = options.prune ?? policies.contains { $0.prune }
-        var plan = Planner(prune: prune, allowMassPrune: options.allowMassPrune).plan(desired, live: live)
+        let selfHeal = options.selfHeal ?? policies.contains { $0.selfHeal }
+        var plan = Planner(prune: prune, allowMassPrune: options.allowMassPrune, selfHeal: selfHeal).plan(desired, live: live)
         plan.actions = plan.actions.map(holdRolledBack)
         return plan
     }

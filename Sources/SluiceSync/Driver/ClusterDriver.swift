@@ -22,11 +22,19 @@ public protocol ClusterDriver: Sendable {
 
     /// Every object on the cluster that Sluice owns, plus any object at an identity in `desired`
     /// (so that a conflict with an unowned object is seen).
-    func liveState(desired: [ObjectIdentity]) async throws -> [LiveObject]
+    func liveState(desired: [DesiredObject]) async throws -> [LiveObject]
 
     /// Carries out one planned action.
     func apply(_ action: PlannedAction) async throws -> ActionOutcome
 
     /// The current health of one object.
     func health(of identity: ObjectIdentity) async throws -> Health
+
+    /// Lets go of what the driver holds when a command ends (e.g. detaching runtime processes so
+    /// the next Sluice adopts them).
+    func close() async
+}
+
+extension ClusterDriver {
+    public func close() async {}
 }

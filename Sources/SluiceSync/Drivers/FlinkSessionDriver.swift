@@ -14,8 +14,8 @@ public struct FlinkSessionDriver: ClusterDriver {
         self.reconciler = reconciler
     }
 
-    public func liveState(desired: [ObjectIdentity]) async throws -> [LiveObject] {
-        try await reconciler.liveState(desired: desired)
+    public func liveState(desired: [DesiredObject]) async throws -> [LiveObject] {
+        try await reconciler.liveState(desired: desired.map(\.identity))
     }
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
@@ -43,7 +43,7 @@ extension JobStep {
         case .suspend: self = .suspend
         case .resume: self = .resume
         case .delete: self = .delete
-        case .none, .orphan, .conflict: return nil
+        case .none, .orphan, .conflict, .drift: return nil
         }
     }
 }

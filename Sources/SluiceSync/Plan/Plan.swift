@@ -11,6 +11,9 @@ public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case orphan
     /// Refused: an object with this identity exists and Sluice does not own it.
     case conflict
+    /// Changed on the cluster behind Sluice's back; reported, not healed, because the
+    /// environment's `syncPolicy.selfHeal` is off.
+    case drift
 }
 
 /// One step of a plan, with why and what changes.
@@ -25,7 +28,7 @@ public struct PlannedAction: Sendable {
     public var desired: DesiredObject?
     public var live: LiveObject?
 
-    public var isChange: Bool { ![.none, .orphan].contains(kind) }
+    public var isChange: Bool { ![.none, .orphan, .drift].contains(kind) }
 }
 
 /// The plan for one cluster; `error` is set when its live state could not be read or the plan

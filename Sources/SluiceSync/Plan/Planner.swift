@@ -8,10 +8,13 @@ public struct Planner: Sendable {
     public var prune: Bool
     /// Allow deleting more than half of the owned objects of a cluster in one sync.
     public var allowMassPrune: Bool
+    /// Re-apply objects changed on the cluster behind Sluice's back (else they are reported as drift).
+    public var selfHeal: Bool
 
-    public init(prune: Bool = false, allowMassPrune: Bool = false) {
+    public init(prune: Bool = false, allowMassPrune: Bool = false, selfHeal: Bool = false) {
         self.prune = prune
         self.allowMassPrune = allowMassPrune
+        self.selfHeal = selfHeal
     }
 
     public func plan(_ desired: ClusterDesiredState, live: [LiveObject]) -> ClusterPlan {
@@ -56,7 +59,19 @@ public struct Planner: Sendable {
             step.reason = "\(object.identity) exists on \(cluster) and is not managed by Sluice; Sluice never takes over or deletes what it does not own"
             return step
         }
-        step.changes = FieldDiff.changes(from: Self.intent(live.value), to: Self.intent(object.value))
+        if let serverDesired = live.serverDesired {
+            // The cluster's own view of the desired object: differences are real, not defaults.
+            step.changes = FieldDiff.changes(from: Self.intent(live.value), to: Self.intent(serverDesired))
+            if live.specHash == object.specHash {
+                guard !step.changes.isEmpty else { return step }
+                step.kind = selfHeal ? .update : .drift
+                step.reason = selfHeal ? "changed on the cluster behind Sluice's back: self-heal"
+                                       : "changed on the cluster behind Sluice's back; not healed because syncPolicy.selfHeal is off"
+                return step
+            }
+        } else {
+            step.changes = FieldDiff.changes(from: Self.intent(live.value), to: Self.intent(object.value))
+        }
         if live.specHash == object.specHash || step.changes.isEmpty {
             step.changes = []
             return step
