@@ -34,3 +34,32 @@ private final class ResultSlots<T: Sendable, E: Error>: @unchecked Sendable {
         return values
     }
 }
+
+extension Array where Element: Sendable {
+    /// `map` with up to `limit` transforms in flight at once (for I/O: requests to one server),
+    /// results in input order. The first error thrown cancels the rest and is rethrown.
+    public func concurrentMap<T: Sendable>(limit: Int, _ transform: @escaping @Sendable (Element) async throws -> T) async throws -> [T] {
+        guard count > 1, limit > 1 else {
+            var results: [T] = []
+            results.reserveCapacity(count)
+            for element in self { results.append(try await transform(element)) }
+            return results
+        }
+        return try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            var results = [T?](repeating: nil, count: count)
+            var next = 0
+            func start() {
+                let index = next
+                let element = self[index]
+                group.addTask { (index, try await transform(element)) }
+                next += 1
+            }
+            while next < Swift.min(limit, count) { start() }
+            while let (index, value) = try await group.next() {
+                results[index] = value
+                if next < count { start() }
+            }
+            return results.map { $0! }
+        }
+    }
+}

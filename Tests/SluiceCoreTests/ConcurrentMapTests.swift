@@ -41,3 +41,38 @@ struct ConstantTimeTests {
         #expect(!ConstantTime.equal([UInt8](repeating: 0, count: 256), []), "a length difference of 256 is still a difference")
     }
 }
+
+@Suite("Bounded async concurrentMap")
+struct AsyncConcurrentMapTests {
+    /// Counts transforms in flight and remembers the most seen at once.
+    actor Gauge {
+        var current = 0, peak = 0
+        func enter() { current += 1; peak = max(peak, current) }
+        func leave() { current -= 1 }
+    }
+
+    @Test("keeps order and never exceeds the limit")
+    func limit() async throws {
+        let gauge = Gauge()
+        let results = try await Array(0..<40).concurrentMap(limit: 4) { n -> Int in
+            await gauge.enter()
+            try await Task.sleep(for: .milliseconds(2))
+            await gauge.leave()
+            return n * 2
+        }
+        #expect(results == Array(0..<40).map { $0 * 2 })
+        let peak = await gauge.peak
+        #expect(peak <= 4 && peak >= 2)
+    }
+
+    @Test("an error is rethrown")
+    func error() async {
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            _ = try await Array(0..<10).concurrentMap(limit: 3) { n -> Int in
+                if n == 5 { throw Boom() }
+                return n
+            }
+        }
+    }
+}

@@ -118,7 +118,7 @@ public struct Syncer: Sendable {
     }
 
     func sync(_ plan: ClusterPlan, wave: Int, environments: [EnvironmentSpec], options: SyncOptions,
-              progress: @Sendable (SyncEvent) -> Void) async -> ClusterSyncResult {
+              progress: @escaping @Sendable (SyncEvent) -> Void) async -> ClusterSyncResult {
         let name = plan.cluster.name
         if let error = plan.error {
             return ClusterSyncResult(cluster: name, wave: wave, status: .error, message: error, actions: [])
@@ -131,14 +131,18 @@ public struct Syncer: Sendable {
             return ClusterSyncResult(cluster: name, wave: wave, status: .error, message: unavailable[name] ?? "no driver", actions: [])
         }
         var results: [ActionResult] = []
-        for action in changes {
-            progress(.actionStarted(action))
-            let result = await apply(action, with: driver, dryRun: options.dryRun)
-            progress(.actionFinished(result))
-            results.append(result)
-            if !result.succeeded {
+        // Objects of one apply rank do not depend on each other, so the driver may take them in parallel.
+        for group in Self.rankGroups(changes) {
+            let applied = (try? await group.concurrentMap(limit: driver.maxConcurrentActions) { action -> ActionResult in
+                progress(.actionStarted(action))
+                let result = await apply(action, with: driver, dryRun: options.dryRun)
+                progress(.actionFinished(result))
+                return result
+            }) ?? []
+            results += applied
+            if let failed = applied.first(where: { !$0.succeeded }) {
                 return ClusterSyncResult(cluster: name, wave: wave, status: .failed,
-                                         message: "\(action.kind.rawValue) \(action.identity) failed: \(result.message)", actions: results)
+                                         message: "\(failed.action.kind.rawValue) \(failed.action.identity) failed: \(failed.message)", actions: results)
             }
         }
         if options.dryRun {
@@ -165,6 +169,19 @@ public struct Syncer: Sendable {
             return ClusterSyncResult(cluster: name, wave: wave, status: .failed, message: failures.joined(separator: "; "), actions: results)
         }
         return ClusterSyncResult(cluster: name, wave: wave, status: .synced, message: "\(results.count) change(s) applied and healthy", actions: results)
+    }
+
+    /// Consecutive runs of actions with the same apply rank (deletes come last, as planned).
+    static func rankGroups(_ actions: [PlannedAction]) -> [[PlannedAction]] {
+        var groups: [[PlannedAction]] = []
+        var lastRank: Int?
+        for action in actions {
+            let value = action.desired?.value ?? action.live?.value ?? .null
+            let rank = action.kind == .delete ? Int.max : ApplyOrder.rank(of: value, kind: action.identity.kind)
+            if rank == lastRank { groups[groups.count - 1].append(action) } else { groups.append([action]) }
+            lastRank = rank
+        }
+        return groups
     }
 
     func apply(_ action: PlannedAction, with driver: any ClusterDriver, dryRun: Bool) async -> ActionResult {

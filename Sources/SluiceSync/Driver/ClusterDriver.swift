@@ -33,8 +33,12 @@ public protocol ClusterDriver: Sendable {
     /// Lets go of what the driver holds when a command ends (e.g. detaching runtime processes so
     /// the next Sluice adopts them).
     func close() async
+
+    /// How many actions of the same apply rank may run at once (1: one after another).
+    var maxConcurrentActions: Int { get }
 }
 
 extension ClusterDriver {
     public func close() async {}
+    public var maxConcurrentActions: Int { 1 }
 }
