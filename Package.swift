@@ -39,6 +39,7 @@ let package = Package(
         ),
         .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP"]),
         .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .target(name: "SluiceServer", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SluiceReport", dependencies: ["SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .executableTarget(
             name: "sluice",
@@ -67,6 +68,7 @@ let package = Package(
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceServer", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceFlinkTests",
