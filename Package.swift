@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries, found with pkg-config; the providers name the Debian packages.
@@ -37,14 +38,28 @@ let package = Package(
             name: "SluiceFlink",
             dependencies: ["SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceSpec", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP"]),
+        .target(
+            name: "SluiceRuntime",
+            dependencies: [
+                "SluiceCore", "SluiceYAML", "SluiceHTTP", "SluiceFlink", "SluiceSpec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceRuntime"]),
         .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
-        .target(name: "SluiceServer", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "SluiceServer",
+            dependencies: [
+                "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePolicy",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "SluiceReport", dependencies: ["SluicePolicy", "SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluicePolicy", "SluiceSync", "SluiceReport",
+                "SluiceRuntime", "SluiceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,12 +83,14 @@ let package = Package(
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime", "SluiceYAML", "SluiceTestSupport"]),
         .testTarget(name: "SluiceServerTests", dependencies: ["SluiceServer", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceFlinkTests",
             dependencies: [
                 "SluiceFlink", "SluiceSync", "SluiceSpec", "SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
+                "SluiceRuntime", "SluiceServer",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,21 +1,95 @@
 #!/usr/bin/env bash
-# The main job, as far as it goes today: validate and render specs-example from this
-# repository's own Git history (HEAD), and print what each cluster would run.
+# `make demo`: Sluice on specs-example from this repository's Git history, with the edge lab
+# cluster served by the embedded runtime (Flink processes on this host, no Kubernetes):
+# plan, sync, status, then a commit that changes the job and the savepoint upgrade it causes.
+# Everything it starts is stopped at the end, also on Ctrl-C or failure.
 set -euo pipefail
-sluice=${1:-.build/release/sluice}
+sluice=$(cd "$(dirname "${1:-.build/release/sluice}")" && pwd)/$(basename "${1:-.build/release/sluice}")
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 if ! git rev-parse --verify -q HEAD >/dev/null; then
   echo "demo: this checkout has no commits; the demo reads specs-example from Git history" >&2
   exit 2
 fi
-rev=$(git rev-parse --short HEAD)
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-echo "== sluice validate --repo . --revision HEAD --path specs-example   (HEAD is $rev)"
-"$sluice" validate --repo . --revision HEAD --path specs-example
-echo
-echo "== sluice render --repo . --revision HEAD --path specs-example --output table"
-"$sluice" render --repo . --revision HEAD --path specs-example --output table
-echo
-echo "== sluice render --repo . --revision HEAD --path specs-example --cluster edge-munich-1"
-"$sluice" render --repo . --revision HEAD --path specs-example --cluster edge-munich-1
+step "Flink 2.3 and the demo job (installed once into ~/.cache/sluice)"
+FLINK_HOME=$(scripts/install-flink.sh)
+export FLINK_HOME
+jar="${SLUICE_CACHE:-$HOME/.cache/sluice}/flink-test-job/sluice-test-job.jar"
+
+work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
+state="$work/state"
+cleanup() {
+  step "Stopping everything the demo started"
+  "$sluice" runtime down --state-dir "$state" --cluster edge-lab || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step "A throwaway clone of this repository (HEAD is $(git rev-parse --short HEAD))"
+git clone -q "$root" "$work/repo"
+cd "$work/repo"
+git config user.name "Sluice demo"
+git config user.email "demo@localhost"
+
+# specs-example's jobs ship as container images (jarURI local://). The edge lab runs on the
+# embedded runtime, so map its job to a jar this machine has: Sluice's demo job, committed into
+# the clone, through the sluice.dev/jar-uri annotation and an Environment patch.
+mkdir -p specs-example/artifacts
+cp "$jar" specs-example/artifacts/sluice-demo-job.jar
+python3 - "$work" <<'PY'
+import sys, pathlib
+work = sys.argv[1]
+path = pathlib.Path("specs-example/environments/staging.yaml")
+text = path.read_text()
+patch = f"""    # make demo: the edge lab runs Sluice's demo job (a keyed counter) on this machine.
+    - target:
+        kind: FlinkDeployment
+        tier: edge
+      merge:
+        metadata:
+          annotations:
+            sluice.dev/jar-uri: specs-example/artifacts/sluice-demo-job.jar
+        spec:
+          flinkConfiguration:
+            execution.checkpointing.interval: 2s
+            execution.checkpointing.dir: file://{work}/checkpoints
+            execution.checkpointing.savepoint-dir: file://{work}/savepoints
+          jobManager: {{resource: {{memory: 768m}}}}
+          taskManager: {{replicas: 1, resource: {{memory: 1024m}}}}
+          job:
+            entryClass: dev.sluice.testjob.CountingJob
+            args: ["--output", "{work}/output", "--tag", "v1", "--rate", "20"]
+            parallelism: 1
+"""
+path.write_text(text.replace("  syncPolicy:", patch + "  syncPolicy:", 1))
+PY
+git add -A && git commit -qm "demo: run the edge lab's job with Sluice's demo jar"
+
+run() { echo "\$ sluice $*"; "$sluice" "$@"; }
+
+step "What would change on the edge lab (embedded runtime)"
+run plan --repo . --revision HEAD --path specs-example --cluster edge-lab --state-dir "$state" || true
+
+step "Sync: start a JobManager and a TaskManager, submit the job, wait for RUNNING and a checkpoint"
+run sync --repo . --revision HEAD --path specs-example --cluster edge-lab --state-dir "$state" --health-timeout 180
+
+step "Status of the runtime"
+run runtime status --state-dir "$state" --cluster edge-lab
+sleep 4
+echo "keyed counters so far: $(tail -n 4 "$work"/output/counts-*.txt | tr '\n' ' ')"
+
+step "A spec change in Git: a new program argument, committed"
+sed -i 's/"--tag", "v1"/"--tag", "v2"/' specs-example/environments/staging.yaml
+git commit -qam "demo: tag v2"
+run plan --repo . --revision HEAD --path specs-example --cluster edge-lab --state-dir "$state" || true
+
+step "Sync: stop with a savepoint, start the new spec from it"
+run sync --repo . --revision HEAD --path specs-example --cluster edge-lab --state-dir "$state" --health-timeout 180
+sleep 4
+echo "keyed counters after the upgrade (they continue, not restart at 1): $(grep '^v2' "$work"/output/counts-*.txt | tail -n 4 | cut -d: -f2 | tr '\n' ' ')"
+
+step "The journal of what Sluice did"
+tail -n 6 "$state/journal.jsonl" | cut -c1-200

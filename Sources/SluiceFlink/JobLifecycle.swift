@@ -193,8 +193,9 @@ public struct JobLifecycle: Sendable {
         do {
             _ = try await client.run(jar: jarID, request)
         } catch {
-            // The request may have reached Flink before the error: look before declaring failure.
-            if (try? await client.job(jobID)) != nil {
+            // The request may have reached Flink before the error: look before declaring failure
+            // (a job Flink registered but could not start is a failure too).
+            if let job = try? await client.job(jobID), job.state != .failed {
                 try record(.submit, .outcome, context, jobID: jobID, savepointPath: restoreFrom, succeeded: true, since: started)
                 return jobID
             }

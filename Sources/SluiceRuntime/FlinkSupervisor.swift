@@ -12,6 +12,9 @@ public actor FlinkSupervisor {
     let configuration: RuntimeConfiguration
     var clusters: [String: ManagedCluster] = [:]
     let http: HTTPClient
+    /// Set by `shutdown`: the supervisor no longer knows its deployments, so it must not start any
+    /// (it could start a second JobManager beside processes left running for the next runtime).
+    var isShutDown = false
 
     /// Loads the durable state of every deployment under `stateDirectory`. Processes of an earlier
     /// runtime that still run (same pid, same start time, and their environment names the deployment
@@ -71,6 +74,10 @@ public actor FlinkSupervisor {
     /// with the other running plans would exceed the memory budget. Throws when the cluster becomes
     /// degraded or is not ready within `startupTimeout` (its processes then stay supervised).
     public func ensureRunning(_ plan: FlinkProcessPlan, startupTimeout: Duration) async throws -> ClusterEndpoint {
+        guard !isShutDown else {
+            throw RuntimeError(.stopped, "the runtime supervisor was shut down; cannot start \(plan.name)",
+                               hint: "create a new FlinkSupervisor on the same state directory")
+        }
         if let existing = clusters[plan.name], existing.state.desiredRunning {
             if existing.state.plan == plan {
                 startMonitor(plan.name)
@@ -156,6 +163,7 @@ public actor FlinkSupervisor {
     /// Ends supervision. `leaveRunning: true` leaves the processes running and the state on disk, so
     /// a new runtime on the same state directory adopts them; `false` stops every deployment.
     public func shutdown(leaveRunning: Bool) async {
+        isShutDown = true
         for cluster in clusters.values {
             cluster.monitor?.cancel()
             cluster.monitor = nil
@@ -177,7 +185,9 @@ public actor FlinkSupervisor {
                                restPort: cluster.state.restPort, rpcPort: cluster.state.rpcPort)
     }
 
-    private func checkBudget(_ plan: FlinkProcessPlan) throws {
+    /// Throws `memoryBudget` when `plan` (replacing any running plan of the same name) does not
+    /// fit next to the other deployments; callers check before stopping what runs now.
+    public func checkBudget(_ plan: FlinkProcessPlan) throws {
         let others = clusters.values.filter { $0.state.desiredRunning && $0.state.plan.name != plan.name }
         let used = others.reduce(0) { $0 + $1.state.plan.totalMemoryMiB }
         let budget = configuration.memoryBudgetMiB

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceCore
-import SluicePolicy
+import SluiceServer
 import SluiceSpec
 import SluiceSync
 
@@ -37,7 +37,7 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
-/// Everything `plan` and `sync` share: load, render, connect, read live state, plan, gate on policies.
+/// Everything `plan` and `sync` share: the pipeline from the spec tree to a gated plan.
 struct SyncSession {
     let specs: SpecSet
     let state: DesiredState
@@ -47,38 +47,15 @@ struct SyncSession {
 
     init(source: SourceOptions, clusters: ClusterOptions, options: SyncOptions) async throws {
         let (tree, revision) = try source.openTree()
-        specs = try SpecLoader().load(from: tree, path: source.path, revision: revision)
-        Console.printDiagnostics(specs.warnings)
-        state = try Renderer(clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
-                             environments: clusters.environment.isEmpty ? nil : Set(clusters.environment)).render(specs)
-        let journal = try Journal(directory: clusters.stateDirectory)
-        let factory = DriverFactory(stateDirectory: clusters.stateDirectory, repository: tree)
-        let (drivers, unavailable) = factory.drivers(for: state.clusters.map(\.cluster), journal: journal)
-        syncer = Syncer(drivers: drivers, unavailable: unavailable, journal: journal)
+        let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
+                                environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
+                                policies: clusters.policies, stateDirectory: clusters.stateDirectory)
+        let planned = try await pipeline.plan(tree, revision: revision, options: options)
+        Console.printDiagnostics(planned.specs.warnings)
+        specs = planned.specs
+        state = planned.state
+        syncer = planned.syncer
+        plan = planned.plan
         self.options = options
-        plan = await syncer.plan(state, environments: specs.environments, options: options)
-        let hasPolicies = (try? tree.files(under: clusters.policies)) != nil
-        let policySet = try PolicyLoader.load(from: tree, path: hasPolicies ? clusters.policies : nil, specs: specs)
-        plan = Self.gate(plan, state: state, specs: specs, engine: try PolicyEngine(policySet, engine: CELExpressionEngine()))
-    }
-
-    /// Evaluates the policies with `oldObject` = the live object; a cluster with a Deny applies nothing.
-    static func gate(_ plan: Plan, state: DesiredState, specs: SpecSet, engine: PolicyEngine) -> Plan {
-        var gated = plan
-        for index in gated.clusters.indices where gated.clusters[index].error == nil {
-            let cluster = gated.clusters[index]
-            let subjects = cluster.actions.compactMap { action -> PolicyEngine.Subject? in
-                guard let desired = action.desired else { return nil }
-                return PolicyEngine.Subject(object: desired.value, oldObject: action.live?.value, identity: desired.identity,
-                                            source: desired.source, cluster: cluster.cluster,
-                                            environment: specs.environment(named: desired.environment), environmentName: desired.environment)
-            }
-            let denials = engine.evaluate(subjects).filter(\.denies)
-            guard !denials.isEmpty else { continue }
-            gated.clusters[index].actions = []
-            gated.clusters[index].error = "policies deny the change: " + denials.prefix(5).map { "\($0.policy) on \($0.object): \($0.message)" }.joined(separator: "; ")
-                + (denials.count > 5 ? "; and \(denials.count - 5) more" : "")
-        }
-        return gated
     }
 }

@@ -32,7 +32,8 @@ struct Sluice: AsyncParsableCommand {
             `sluice plan` differs, for CI: 0 no changes, 2 changes planned, 1 any error.
             """,
         version: version,
-        subcommands: [ValidateCommand.self, RenderCommand.self, CheckCommand.self, PlanCommand.self, SyncCommand.self]
+        subcommands: [ValidateCommand.self, RenderCommand.self, CheckCommand.self, PlanCommand.self, SyncCommand.self,
+                      ServeCommand.self, RuntimeCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as documented above.

@@ -19,6 +19,9 @@ struct SpecRepository {
         var savepointTriggerNonce: Int?
         var savepointRedeployNonce: Int?
         var initialSavepointPath: String?
+        /// For runtime clusters: the processes' memory (`spec.jobManager/taskManager.resource.memory`).
+        var jobManagerMemory: String?
+        var taskManagerMemory: String?
     }
 
     init(root: URL, jar: URL, output: URL, savepoints: URL) throws {
@@ -62,6 +65,22 @@ struct SpecRepository {
             """)
     }
 
+    func runtimeCluster(_ name: String, stateDirectory: URL) throws {
+        try write("clusters/\(name).yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Cluster
+            metadata:
+              name: \(name)
+              labels:
+                purpose: test
+            spec:
+              tier: edge
+              driver: runtime
+              runtime:
+                stateDirectory: \(stateDirectory.path)
+            """)
+    }
+
     func job(_ job: Job) throws {
         let file = root.appendingPathComponent("jobs/counter.yaml")
         guard job.present else {
@@ -77,7 +96,10 @@ struct SpecRepository {
                 app.kubernetes.io/part-of: sluice-tests
             spec:
               flinkVersion: v2_0
+            \(job.jobManagerMemory.map { "  jobManager: {resource: {memory: \($0)}}" } ?? "")
+            \(job.taskManagerMemory.map { "  taskManager: {replicas: 1, resource: {memory: \($0)}}" } ?? "")
               flinkConfiguration:
+                taskmanager.numberOfTaskSlots: "2"
                 execution.checkpointing.interval: 1s
                 execution.checkpointing.savepoint-dir: \(savepoints.absoluteString)
               job:

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceFlink
 import SluiceHTTP
+import SluiceRuntime
 import SluiceSpec
 
 /// Builds the driver of each cluster from its spec, reading the credentials it references.
@@ -13,11 +14,15 @@ public struct DriverFactory: Sendable {
     public var repository: (any SourceTree)?
     /// How long a savepoint, stop or cancellation may take.
     public var operationTimeout: Duration
+    /// Embedded runtimes kept by a long-running service; `nil` makes one per command.
+    public var runtimes: RuntimeRegistry?
 
-    public init(stateDirectory: URL, repository: (any SourceTree)? = nil, operationTimeout: Duration = .seconds(600)) {
+    public init(stateDirectory: URL, repository: (any SourceTree)? = nil, operationTimeout: Duration = .seconds(600),
+                runtimes: RuntimeRegistry? = nil) {
         self.stateDirectory = stateDirectory
         self.repository = repository
         self.operationTimeout = operationTimeout
+        self.runtimes = runtimes
     }
 
     /// The drivers of `clusters`, and the reason for each cluster that has none.
@@ -59,8 +64,30 @@ public struct DriverFactory: Sendable {
             throw DriverError(cluster: cluster.name, "uses the kubernetes driver, which this build of Sluice cannot apply to yet",
                               hint: "plan and sync the other clusters with --cluster; `sluice render` shows what it would receive")
         case .runtime:
-            throw DriverError(cluster: cluster.name, "uses the runtime driver, which this build of Sluice cannot apply to yet",
-                              hint: "plan and sync the other clusters with --cluster")
+            let connection = cluster.runtime ?? ClusterSpec.RuntimeConnection(url: nil, token: nil, stateDirectory: nil)
+            if let address = connection.url {
+                guard let url = URL(string: address) else { throw DriverError(cluster: cluster.name, "has an invalid spec.runtime.url \(address)") }
+                var configuration = HTTPClientConfiguration()
+                if let reference = connection.token {
+                    guard let token = reference.read() else {
+                        throw DriverError(cluster: cluster.name, "needs the runtime token from \(reference), which is not set",
+                                          hint: "provide the token there (the same one `sluice runtime serve --token-file` reads on the edge host)")
+                    }
+                    configuration.bearerToken = token
+                }
+                return RemoteRuntimeDriver(cluster: cluster, baseURL: url, http: HTTPClient(configuration: configuration))
+            }
+            let make = {
+                let directory = connection.stateDirectory.map { URL(fileURLWithPath: $0) }
+                    ?? RuntimeLocation.directory(stateDirectory: stateDirectory, cluster: cluster.name)
+                return try FlinkRuntime(cluster: cluster.name,
+                                        configuration: RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory),
+                                        journal: journal, repository: repository, operationTimeout: operationTimeout)
+            }
+            if let runtimes {
+                return EmbeddedRuntimeDriver(cluster: cluster, runtime: try runtimes.runtime(for: cluster.name, make: make), ownsRuntime: false)
+            }
+            return EmbeddedRuntimeDriver(cluster: cluster, runtime: try make(), ownsRuntime: true)
         }
     }
 }

@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// Real JobManagers and TaskManagers on 127.0.0.1. One at a time: the machine has 2 cores.
-@Suite("FlinkSupervisor with real Flink processes", .serialized,
-       .enabled(if: FlinkInstallation.testsEnabled, "needs Java 17 (and SLUICE_SKIP_FLINK_TESTS unset)"))
+extension RealFlink {
+@Suite("FlinkSupervisor with real Flink processes")
 struct FlinkSupervisorTests {
     @Test("start, follow checkpoints, kill -9 a TaskManager and the JobManager, stop leaves no process")
     func lifecycle() async throws {
@@ -111,6 +111,7 @@ struct FlinkSupervisorTests {
         let reason = status.reason ?? ""
         #expect(reason.contains("JobManager exited 4 times"), "\(reason)")
         #expect(reason.contains("jobmanager-1.log"))
+        #expect(reason.contains("last exit status"), "\(reason)")
         // No more restarts once degraded.
         try await Task.sleep(for: .seconds(3))
         #expect(await supervisor.status(of: plan.name)?.restartCount == 3)
@@ -130,6 +131,7 @@ struct FlinkSupervisorTests {
         let before = try #require(await first.status(of: plan.name))
         await first.shutdown(leaveRunning: true)
         #expect(RuntimeTests.jobManagerJVMs(mentioning: clusterDirectory) == 1)
+        await #expect(throws: RuntimeError.self) { _ = try await first.ensureRunning(plan, startupTimeout: .seconds(5)) }
         // The TaskManager dies while no runtime runs: the next one restarts it and adopts the JobManager.
         let taskManager = try #require(RuntimeTests.pid(before, .taskManager))
         kill(taskManager, SIGKILL)
@@ -154,6 +156,8 @@ struct FlinkSupervisorTests {
         #expect(await third.status(of: plan.name)?.phase == .stopped)
         await third.shutdown(leaveRunning: false)
     }
+}
+
 }
 
 @Suite("FlinkSupervisor memory budget")

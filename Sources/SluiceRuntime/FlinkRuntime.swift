@@ -1,0 +1,208 @@
+import Foundation
+import SluiceCore
+import SluiceFlink
+import SluiceHTTP
+import SluiceSpec
+import SluiceYAML
+
+/// The bundled runtime: FlinkDeployments and FlinkSessionJobs on this host, with no Kubernetes.
+///
+/// A FlinkDeployment gets its own JobManager and TaskManagers from the `FlinkSupervisor`
+/// (application mode; a deployment without `spec.job` is a session cluster for
+/// FlinkSessionJobs); its job goes through the same `JobReconciler` as on a Flink session
+/// cluster, so upgrades, suspend/resume and savepoints mean the same everywhere. The runtime
+/// keeps its desired state on disk and recovers a job whose JobManager crashed from the latest
+/// checkpoint the supervisor recorded.
+public actor FlinkRuntime {
+    public let cluster: String
+    public let supervisor: FlinkSupervisor
+    public let journal: Journal
+    public let store: AppliedStore
+    private let http: HTTPClient
+    private let jars: JarStore
+    private let startupTimeout: Duration
+    private let operationTimeout: Duration
+
+    public init(cluster: String, configuration: RuntimeConfiguration, journal: Journal, repository: (any SourceTree)? = nil,
+                startupTimeout: Duration = .seconds(120), operationTimeout: Duration = .seconds(600)) throws {
+        self.cluster = cluster
+        supervisor = try FlinkSupervisor(configuration: configuration)
+        self.journal = journal
+        store = try AppliedStore(directory: configuration.stateDirectory.appendingPathComponent("applied"), cluster: cluster)
+        http = HTTPClient()
+        jars = JarStore(directory: configuration.stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
+        self.startupTimeout = startupTimeout
+        self.operationTimeout = operationTimeout
+    }
+
+    /// The supervisor's name for the processes of a deployment.
+    static func processName(_ identity: ObjectIdentity) -> String {
+        "\(identity.namespace ?? "default").\(identity.name)"
+    }
+
+    private func reconciler(_ endpoint: URL) -> JobReconciler {
+        let lifecycle = JobLifecycle(cluster: cluster, client: FlinkClient(baseURL: endpoint, http: http), journal: journal,
+                                     jars: jars, operationTimeout: operationTimeout)
+        return JobReconciler(lifecycle: lifecycle, store: store)
+    }
+
+    /// The deployment whose JobManager runs the job of `identity`: itself, or for a session job
+    /// the session deployment it names.
+    private func host(of identity: ObjectIdentity, value: Value?) -> ObjectIdentity {
+        guard identity.kind == "FlinkSessionJob", let deployment = value?[path: "spec", "deploymentName"]?.stringValue else { return identity }
+        return ObjectIdentity(group: identity.group, kind: "FlinkDeployment", namespace: identity.namespace, name: deployment)
+    }
+
+    // MARK: Live state
+
+    /// Every object the runtime runs, with its health: the supervisor's view of the processes
+    /// and each JobManager's view of its job.
+    public func liveState() async throws -> [LiveObject] {
+        var live: [LiveObject] = []
+        for entry in store.all {
+            guard let value = entry.value else { continue }
+            let host = host(of: entry.identity, value: value)
+            let status = await supervisor.status(of: Self.processName(host))
+            guard let status, let url = status.restURL, status.phase == .running else {
+                live.append(LiveObject(identity: entry.identity, value: value, health: Self.processHealth(status, value: value)))
+                continue
+            }
+            let objects = (try? await reconciler(url).liveState(desired: [], only: [entry.identity])) ?? []
+            live += objects.isEmpty ? [LiveObject(identity: entry.identity, value: value, health: Health(.unknown, "JobManager at \(url) did not answer"))] : objects
+        }
+        return live
+    }
+
+    /// The health of an object whose processes are not running.
+    static func processHealth(_ status: ClusterStatus?, value: Value) -> Health {
+        if JobSpec(value)?.state == .suspended { return Health(.suspended, "spec.job.state is suspended") }
+        guard let status else { return Health(.missing, "no processes") }
+        let reason = status.reason.map { ": \($0)" } ?? ""
+        switch status.phase {
+        case .starting, .restarting: return Health(.progressing, "processes \(status.phase.rawValue)\(reason)")
+        case .degraded: return Health(.degraded, status.reason ?? "processes degraded")
+        case .stopped, .running: return Health(.missing, "processes \(status.phase.rawValue)\(reason)")
+        }
+    }
+
+    // MARK: Apply
+
+    /// Carries out one planned step.
+    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?) async throws -> JobLifecycle.Transition {
+        let host = host(of: identity, value: desired ?? live)
+        let name = Self.processName(host)
+        if identity.kind == "FlinkSessionJob" {
+            guard let status = await supervisor.status(of: name), let url = status.restURL else {
+                throw FlinkError("session job \(identity) needs the session cluster \(host) on \(cluster), which is not running",
+                                 hint: "add a FlinkDeployment named \(host.name) without spec.job to the same environment")
+            }
+            return try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live)
+        }
+        switch step {
+        case .delete:
+            var transition: JobLifecycle.Transition?
+            if let url = try await running(name) {
+                transition = try await reconciler(url).apply(.delete, identity: identity, desired: nil, specHash: nil, live: live)
+            }
+            await supervisor.stop(name)
+            try store.set(identity, nil)
+            return transition ?? .init(jobID: nil, savepointPath: nil, message: "stopped")
+        case .suspend:
+            let url = try await ensureRunning(desired, name: name)
+            let transition = try await reconciler(url).apply(.suspend, identity: identity, desired: desired, specHash: specHash, live: live)
+            // A suspended deployment gives its memory back; resume starts it again from the savepoint.
+            await supervisor.stop(name)
+            return transition
+        default:
+            if let desired, let live, try FlinkProcessPlan.from(deployment: desired) != (try? FlinkProcessPlan.from(deployment: live)),
+               let url = try await running(name) {
+                // Refuse before stopping anything: a plan that does not fit must leave the running job alone.
+                var plan = try FlinkProcessPlan.from(deployment: desired)
+                plan.name = name
+                try await supervisor.checkBudget(plan)
+                // New memory, slots or TaskManagers: stop the job with a savepoint, replace the
+                // processes, and start the new spec from the savepoint on the new JobManager.
+                let stopped = try await reconciler(url).apply(.suspend, identity: identity, desired: live, specHash: nil, live: live)
+                await supervisor.stop(name)
+                let newURL = try await ensureRunning(desired, name: name)
+                var transition = try await reconciler(newURL).apply(.resume, identity: identity, desired: desired, specHash: specHash, live: live)
+                transition.message = "processes replaced; \(stopped.message); \(transition.message)"
+                return transition
+            }
+            let url = try await ensureRunning(desired, name: name)
+            let transition = try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live)
+            if let job = transition.jobID { await supervisor.recordJob(name: name, jobID: job) }
+            return transition
+        }
+    }
+
+    private func ensureRunning(_ desired: Value?, name: String) async throws -> URL {
+        guard let desired else { throw FlinkError("cannot start \(name) on \(cluster) without its spec") }
+        var plan = try FlinkProcessPlan.from(deployment: desired)
+        plan.name = name
+        return try await supervisor.ensureRunning(plan, startupTimeout: startupTimeout).restURL
+    }
+
+    private func running(_ name: String) async throws -> URL? {
+        guard let status = await supervisor.status(of: name), status.phase == .running || status.phase == .restarting else { return nil }
+        return status.restURL
+    }
+
+    // MARK: Health
+
+    /// The job's health on its JobManager, or the processes' when they are not running.
+    public func health(of identity: ObjectIdentity) async throws -> Health {
+        guard let entry = store[identity], let value = entry.value else { return Health(.missing, "not applied to \(cluster)") }
+        if JobSpec(value)?.state == .suspended { return Health(.suspended, "spec.job.state is suspended") }
+        let name = Self.processName(host(of: identity, value: value))
+        guard let status = await supervisor.status(of: name) else { return Health(.missing, "no processes for \(name)") }
+        guard status.phase == .running else { return Self.processHealth(status, value: value) }
+        guard let url = status.restURL else { return Health(.progressing, "JobManager starting") }
+        return try await reconciler(url).health(of: identity)
+    }
+
+    // MARK: Recovery
+
+    /// The newest complete checkpoint (`chk-N` with its `_metadata`) beside `recorded`. The
+    /// supervisor's record lags the job by a poll interval, and Flink deletes a checkpoint once a
+    /// newer one completes, so the recorded one may already be gone.
+    static func newestRetainedCheckpoint(near recorded: String?) -> String? {
+        guard let recorded, recorded.hasPrefix("file:") else { return recorded }
+        let path = URL(string: recorded)?.path ?? String(recorded.dropFirst("file:".count))
+        let jobDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: jobDirectory.path)) ?? []
+        let complete = entries.compactMap { name -> Int? in
+            guard name.hasPrefix("chk-"), let number = Int(name.dropFirst(4)),
+                  FileManager.default.fileExists(atPath: jobDirectory.appendingPathComponent("\(name)/_metadata").path) else { return nil }
+            return number
+        }
+        guard let newest = complete.max() else { return nil }
+        return "file:" + jobDirectory.appendingPathComponent("chk-\(newest)").path
+    }
+
+    /// Restarts the job of every running deployment whose JobManager lost it (a JobManager
+    /// crash, without HA services): from the latest checkpoint the supervisor recorded, else the
+    /// newest savepoint. Long-running hosts (`sluice runtime`, `sluice serve`) call this periodically.
+    @discardableResult
+    public func recoverLostJobs() async -> [String] {
+        var recovered: [String] = []
+        for entry in store.all where entry.identity.kind == "FlinkDeployment" {
+            guard let value = entry.value, let spec = JobSpec(value), spec.state == .running else { continue }
+            let name = Self.processName(entry.identity)
+            guard let status = await supervisor.status(of: name), status.phase == .running, let url = status.restURL else { continue }
+            let reconciler = reconciler(url)
+            guard let jobs = try? await reconciler.lifecycle.jobs(of: reconciler.owner(entry.identity)),
+                  !jobs.contains(where: { !$0.state.isTerminal }) else { continue }
+            let checkpoint = Self.newestRetainedCheckpoint(near: await supervisor.latestCheckpoint(of: name))
+            let restore = checkpoint ?? (try? journal.latestSavepoint(cluster: cluster, object: entry.identity.description)) ?? entry.savepointPath
+            let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: nil, specHash: entry.specHash)
+            guard let job = try? await reconciler.lifecycle.submit(spec, context, restoreFrom: spec.isStateful ? restore : nil) else { continue }
+            await supervisor.recordJob(name: name, jobID: job)
+            var updated = entry
+            updated.jobID = job
+            try? store.set(entry.identity, updated)
+            recovered.append("\(entry.identity) restarted as job \(job)\(restore.map { " from \($0)" } ?? "")")
+        }
+        return recovered
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import SluiceCore
+import SluicePolicy
+import SluiceSpec
+import SluiceSync
+
+/// The flow from a spec tree to a plan, shared by `sluice plan`, `sluice sync` and `sluice serve`:
+/// load and validate, render, connect to every cluster, read live state, plan, and gate the plan
+/// on the policies (with `oldObject` = the live object).
+public struct Pipeline: Sendable {
+    /// The spec root inside the tree.
+    public var path: String
+    /// Only these clusters / environments (`nil`: all).
+    public var clusters: Set<String>?
+    public var environments: Set<String>?
+    /// The folder of the policies inside the tree.
+    public var policies: String
+    public var stateDirectory: URL
+    /// Runtimes kept across runs by a long-running service; `nil` for one-shot commands.
+    public var runtimes: RuntimeRegistry?
+
+    public init(path: String = "", clusters: Set<String>? = nil, environments: Set<String>? = nil, policies: String = "policies",
+                stateDirectory: URL, runtimes: RuntimeRegistry? = nil) {
+        self.path = path
+        self.clusters = clusters
+        self.environments = environments
+        self.policies = policies
+        self.stateDirectory = stateDirectory
+        self.runtimes = runtimes
+    }
+
+    /// Everything a sync needs, planned.
+    public struct Planned: Sendable {
+        public var specs: SpecSet
+        public var state: DesiredState
+        public var syncer: Syncer
+        public var plan: Plan
+    }
+
+    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions) async throws -> Planned {
+        let specs = try SpecLoader().load(from: tree, path: path, revision: revision)
+        let state = try Renderer(clusters: clusters, environments: environments).render(specs)
+        let journal = try Journal(directory: stateDirectory)
+        let factory = DriverFactory(stateDirectory: stateDirectory, repository: tree, runtimes: runtimes)
+        let (drivers, unavailable) = factory.drivers(for: state.clusters.map(\.cluster), journal: journal)
+        let syncer = Syncer(drivers: drivers, unavailable: unavailable, journal: journal)
+        var plan = await syncer.plan(state, environments: specs.environments, options: options)
+        let hasPolicies = (try? tree.files(under: policies)) != nil
+        let policySet = try PolicyLoader.load(from: tree, path: hasPolicies ? policies : nil, specs: specs)
+        plan = Self.gate(plan, specs: specs, engine: try PolicyEngine(policySet, engine: CELExpressionEngine()))
+        return Planned(specs: specs, state: state, syncer: syncer, plan: plan)
+    }
+
+    /// Evaluates the policies on every planned object; a cluster with a Deny applies nothing.
+    static func gate(_ plan: Plan, specs: SpecSet, engine: PolicyEngine) -> Plan {
+        var gated = plan
+        for index in gated.clusters.indices where gated.clusters[index].error == nil {
+            let cluster = gated.clusters[index]
+            let subjects = cluster.actions.compactMap { action -> PolicyEngine.Subject? in
+                guard let desired = action.desired else { return nil }
+                return PolicyEngine.Subject(object: desired.value, oldObject: action.live?.value, identity: desired.identity,
+                                            source: desired.source, cluster: cluster.cluster,
+                                            environment: specs.environment(named: desired.environment), environmentName: desired.environment)
+            }
+            let denials = engine.evaluate(subjects).filter(\.denies)
+            guard !denials.isEmpty else { continue }
+            gated.clusters[index].actions = []
+            gated.clusters[index].error = "policies deny the change: "
+                + denials.prefix(5).map { "\($0.policy) on \($0.object): \($0.message)" }.joined(separator: "; ")
+                + (denials.count > 5 ? "; and \(denials.count - 5) more" : "")
+        }
+        return gated
+    }
+}
