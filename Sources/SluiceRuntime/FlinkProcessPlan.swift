@@ -91,8 +91,7 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
 
     private static func memory(of spec: Value, role: String, configured: String?, configKey: String, default fallback: Int) throws -> Int {
         if let value = spec[path: role, "resource", "memory"] {
-            let text = value.stringValue ?? value.intValue.map(String.init)
-            guard let text, let mebibytes = MemorySize.mebibytes(text) else {
+            guard let mebibytes = scalarText(value).flatMap(MemorySize.mebibytes) else {
                 throw RuntimeError(.invalidPlan, "spec.\(role).resource.memory: \(describe(value)) is not a memory size",
                                    at: value.location, hint: "write it like \"2048m\", \"2g\", \"1536Mi\" or \"1Gi\"")
             }
@@ -106,6 +105,16 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
             return mebibytes
         }
         return fallback
+    }
+
+    /// A string or integer scalar as text. (A separate function: Swift 6.3's optimizer crashed on
+    /// the same logic written inline with `??`.)
+    private static func scalarText(_ value: Value) -> String? {
+        switch value.kind {
+        case .string(let text): text
+        case .int(let number): String(number)
+        default: nil
+        }
     }
 
     private static func positiveInt(_ text: String?, default fallback: Int, path: String, location: SourceLocation?) throws -> Int {

@@ -7,8 +7,10 @@ import SluiceSync
 /// `sluice serve`'s loop: fetch the repository, and sync every new commit (and, every
 /// `resyncEvery` rounds, the current one again, which heals drift and restarts lost jobs).
 ///
-/// While Git is unreachable, or a new commit does not load, it keeps running the last good
-/// revision and says so; it never applies a revision whose specs are invalid.
+/// A webhook or an API call triggers a round at once; triggers that arrive while a round runs
+/// are coalesced into one more round. While Git is unreachable, or a new commit does not load,
+/// the loop keeps running the last good revision and says so; it never applies a revision whose
+/// specs are invalid.
 public actor ReconcileLoop {
     public struct Configuration: Sendable {
         public var revision: String
@@ -26,20 +28,36 @@ public actor ReconcileLoop {
 
     /// What one round did.
     public struct Round: Sendable {
+        public var started: Date
+        public var finished: Date
         public var revision: String?
         public var gitReachable: Bool
+        public var plan: Plan?
         public var synced: SyncReport?
         public var message: String
+        /// Why the round ran: `interval`, `webhook`, `api`, `resync`.
+        public var reason: String
+        /// How long the fetch took, and why it failed if it did.
+        public var fetchSeconds: Double
+        public var fetchError: String?
     }
+
+    /// Sees every finished round (metrics, notifications).
+    public typealias Observer = @Sendable (Round) async -> Void
 
     private let repository: GitRepository
     private let pipeline: Pipeline
     private let configuration: Configuration
     private let log: @Sendable (String) -> Void
+    private var observers: [Observer] = []
     /// The newest revision that loaded, rendered and was synced.
     public private(set) var lastGood: String?
     public private(set) var lastRound: Round?
+    /// When set, this revision is synced instead of the branch head (a rollback).
+    public private(set) var pinned: String?
     private var rounds = 0
+    private var pendingReason: String?
+    private var wakeUp: CheckedContinuation<Void, Never>?
 
     public init(repository: GitRepository, pipeline: Pipeline, configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
         self.repository = repository
@@ -48,50 +66,103 @@ public actor ReconcileLoop {
         self.log = log
     }
 
-    /// Runs rounds until the task is cancelled.
+    public func observe(_ observer: @escaping Observer) { observers.append(observer) }
+
+    /// Asks for a round now; several asks before the round starts make one round.
+    public func trigger(_ reason: String) {
+        if pendingReason == nil { pendingReason = reason }
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    /// Syncs `revision` from now on instead of the branch head (`nil` follows the branch again).
+    public func pin(_ revision: String?) {
+        pinned = revision
+        trigger(revision.map { "rollback to \($0)" } ?? "unpin")
+    }
+
+    /// Runs rounds until the task is cancelled: one per interval, or sooner when triggered.
     public func run() async {
+        var reason = "start"
         while !Task.isCancelled {
-            _ = await round()
-            try? await Task.sleep(for: configuration.interval)
+            _ = await round(reason: reason)
+            if let pending = pendingReason {
+                pendingReason = nil
+                reason = pending
+                continue
+            }
+            reason = await waitForInterval()
         }
     }
 
+    /// Sleeps for the interval unless a trigger comes first; returns why the next round runs.
+    private func waitForInterval() async -> String {
+        let interval = configuration.interval
+        let timer = Task { [weak self] in
+            // Cancelled when a trigger came first: then it must not trigger another round.
+            guard (try? await Task.sleep(for: interval)) != nil else { return }
+            await self?.trigger("interval")
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if pendingReason != nil || Task.isCancelled { continuation.resume() } else { wakeUp = continuation }
+            }
+        } onCancel: {
+            // Stopping the service wakes the loop so it can return between rounds.
+            Task { await self.trigger("shutdown") }
+        }
+        timer.cancel()
+        let reason = pendingReason ?? "interval"
+        pendingReason = nil
+        return reason
+    }
+
     /// One round: fetch, then sync if there is something new (or a resync is due).
-    public func round() async -> Round {
+    @discardableResult
+    public func round(reason: String = "manual") async -> Round {
         rounds += 1
+        let started = Date()
         var reachable = true
+        var fetchError: String?
+        let fetchStart = ContinuousClock.now
         do {
             try repository.fetch()
         } catch {
             reachable = false
+            fetchError = "\(error)"
             log("Git is unreachable: \(error); keeping \(lastGood.map { "the last good revision \($0.prefix(12))" } ?? "nothing (no revision has been synced yet)")")
+        }
+        let fetchElapsed = ContinuousClock.now - fetchStart
+        let fetchSeconds = Double(fetchElapsed.components.seconds) + Double(fetchElapsed.components.attoseconds) / 1e18
+        func finish(_ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {
+            let round = Round(started: started, finished: Date(), revision: revision, gitReachable: reachable, plan: plan,
+                              synced: synced, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError)
+            lastRound = round
+            for observer in observers { await observer(round) }
+            return round
         }
         let candidate: GitCommitID
         do {
-            candidate = try repository.resolve(configuration.revision)
+            candidate = try repository.resolve(pinned ?? configuration.revision)
         } catch {
-            return finish(Round(revision: lastGood, gitReachable: reachable, synced: nil, message: "cannot resolve \(configuration.revision): \(error)"))
+            return await finish(lastGood, "cannot resolve \(pinned ?? configuration.revision): \(error)")
         }
-        let due = rounds % max(configuration.resyncEvery, 1) == 0
-        if candidate.hex == lastGood && !due {
-            return finish(Round(revision: lastGood, gitReachable: reachable, synced: nil, message: "revision \(candidate.hex.prefix(12)) is in sync"))
+        let resyncDue = rounds % max(configuration.resyncEvery, 1) == 0
+        if candidate.hex == lastGood && !resyncDue && (reason == "interval" || reason == "webhook") {
+            return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "revision \(candidate.hex.prefix(12)) is in sync")
         }
         do {
             let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: configuration.options)
             let report = await planned.syncer.sync(planned.plan, state: planned.state, environments: planned.specs.environments,
                                                    options: configuration.options)
+            await planned.syncer.close()
             if report.succeeded { lastGood = candidate.hex }
             let summary = report.clusters.map { "\($0.cluster): \($0.status.rawValue)" }.joined(separator: ", ")
-            log("revision \(candidate.hex.prefix(12)): \(summary)")
-            return finish(Round(revision: candidate.hex, gitReachable: reachable, synced: report, message: summary))
+            log("revision \(candidate.hex.prefix(12)) (\(reason)): \(summary)")
+            return await finish(candidate.hex, plan: planned.plan, synced: report, summary)
         } catch {
             log("revision \(candidate.hex.prefix(12)) cannot be applied: \(error); keeping \(lastGood.map { "\($0.prefix(12))" } ?? "nothing")")
-            return finish(Round(revision: lastGood, gitReachable: reachable, synced: nil, message: "\(error)"))
+            return await finish(lastGood, plan: lastRound?.plan, "revision \(candidate.hex.prefix(12)) cannot be applied: \(error)")
         }
-    }
-
-    private func finish(_ round: Round) -> Round {
-        lastRound = round
-        return round
     }
 }

@@ -88,7 +88,12 @@ struct RuntimeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let runtime = try options.runtime()
-            let status = await runtime.supervisor.status()
+            // An adopted deployment reports `starting` until its first health poll; give it a moment.
+            var status = await runtime.supervisor.status()
+            for _ in 0..<20 where status.contains(where: { $0.phase == .starting }) {
+                try await Task.sleep(for: .milliseconds(500))
+                status = await runtime.supervisor.status()
+            }
             await runtime.supervisor.shutdown(leaveRunning: true)
             if output == .json {
                 let encoder = JSONEncoder()

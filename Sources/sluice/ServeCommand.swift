@@ -41,6 +41,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Run one round and exit (0 when in sync).")
     var once = false
 
+    @Option(name: .long, help: ArgumentHelp("Address and port of the status API, webhooks, /metrics and the dashboard.", valueName: "host:port"))
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(name: .long, help: ArgumentHelp("Environment variable with the webhook secret (GitHub/Gitea HMAC, GitLab token, generic HMAC).", valueName: "name"))
+    var webhookSecretEnv: String = "SLUICE_WEBHOOK_SECRET"
+
+    @Option(name: .long, help: ArgumentHelp("Environment variable with the operator API token (read and write).", valueName: "name"))
+    var apiTokenEnv: String = "SLUICE_API_TOKEN"
+
+    @Option(name: .long, help: ArgumentHelp("Environment variable with the read-only API token.", valueName: "name"))
+    var apiReadTokenEnv: String = "SLUICE_API_READ_TOKEN"
+
     func run() async throws {
         let repository: GitRepository
         do {
@@ -54,30 +66,45 @@ struct ServeCommand: AsyncParsableCommand {
                                 policies: clusters.policies, stateDirectory: clusters.stateDirectory, runtimes: runtimes)
         let options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, autoRollback: autoRollback,
                                   healthTimeout: .seconds(healthTimeout))
+        let metrics = SluiceMetrics()
+        let journal = try? Journal(directory: clusters.stateDirectory)
         let loop = ReconcileLoop(repository: repository, pipeline: pipeline,
                                  configuration: .init(revision: source.revision ?? "HEAD", interval: .seconds(interval),
                                                       resyncEvery: resyncEvery, options: options)) { line in
             Console.err("\(Self.timestamp()) \(line)\n")
         }
         if once {
-            let round = await loop.round()
+            let round = await loop.round(reason: "once")
             for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
             if round.synced?.succeeded != true && !round.message.contains("in sync") { throw ExitCode(ExitStatus.clusterFailed.rawValue) }
             return
         }
-        let recovery = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                for runtime in runtimes.all {
-                    for line in await runtime.recoverLostJobs() { Console.err("\(Self.timestamp()) \(line)\n") }
+        await loop.observe { round in metrics.record(round, journal: journal) }
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else {
+            throw Console.fail(RuntimeCLIError(message: "--listen \(listen) is not host:port", hint: "e.g. --listen 0.0.0.0:8080"))
+        }
+        let secret = SecretReference.environment(webhookSecretEnv).read()
+        let tokens = ServiceServer.Tokens(read: SecretReference.environment(apiReadTokenEnv).read(), operate: SecretReference.environment(apiTokenEnv).read())
+        if secret == nil { Console.err("\(Self.timestamp()) webhooks are off: \(webhookSecretEnv) is not set\n") }
+        if tokens.read == nil && tokens.operate == nil { Console.err("\(Self.timestamp()) the API refuses every request: neither \(apiTokenEnv) nor \(apiReadTokenEnv) is set\n") }
+        let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens)
+        Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await loop.run() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(5))
+                    for runtime in runtimes.all {
+                        for line in await runtime.recoverLostJobs() { Console.err("\(Self.timestamp()) \(line)\n") }
+                    }
                 }
             }
+            // The HTTP server returns on SIGTERM/SIGINT (graceful shutdown); then the rest stops.
+            try await server.run(host: String(parts[0]), port: port)
+            group.cancelAll()
         }
-        await withTaskCancellationHandler {
-            await loop.run()
-        } onCancel: {
-            recovery.cancel()
-        }
+        for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
     }
 
     static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }

@@ -30,6 +30,8 @@ public struct ClusterSyncResult: Sendable {
     public var status: Status
     public var message: String
     public var actions: [ActionResult]
+    /// Wall time of the cluster's sync: actions and health gate.
+    public var durationSeconds: Double = 0
 }
 
 /// One applied action with its outcome and the health seen afterwards.

@@ -96,7 +96,9 @@ public struct Syncer: Sendable {
             let waveResults = await withTaskGroup(of: ClusterSyncResult.self) { group in
                 for cluster in clusters {
                     group.addTask {
-                        let result = await sync(cluster, wave: wave, environments: environments, options: options, progress: progress)
+                        let started = ContinuousClock.now
+                        var result = await sync(cluster, wave: wave, environments: environments, options: options, progress: progress)
+                        result.durationSeconds = Self.seconds(since: started)
                         progress(.clusterFinished(result))
                         return result
                     }

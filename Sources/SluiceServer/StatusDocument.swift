@@ -1,0 +1,79 @@
+import Foundation
+import SluiceSync
+
+extension ReconcileLoop {
+    /// What the status API and the dashboard show, read at one moment.
+    public struct Snapshot: Sendable {
+        public var lastGood: String?
+        public var pinned: String?
+        public var round: Round?
+    }
+
+    public func snapshot() -> Snapshot { Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound) }
+}
+
+/// `GET /api/v1/status`: per cluster and object, sync status, health with its reason, the
+/// revision, and the last operation with its result.
+struct StatusDocument: Encodable {
+    struct Object: Encodable {
+        var object: String
+        var environment: String?
+        var sync: String
+        var action: String
+        var reason: String
+        var health: String?
+        var healthReason: String?
+        var lastOperation: String?
+        var lastOperationSucceeded: Bool?
+        var changes: [String]
+    }
+
+    struct Cluster: Encodable {
+        var name: String
+        var driver: String
+        var tier: String
+        var status: String
+        var message: String
+        var wave: Int?
+        var revision: String?
+        var objects: [Object]
+    }
+
+    var revision: String?
+    var lastGoodRevision: String?
+    var pinnedRevision: String?
+    var gitReachable: Bool?
+    var lastRound: Date?
+    var lastRoundReason: String?
+    var message: String?
+    var clusters: [Cluster]
+
+    init(_ snapshot: ReconcileLoop.Snapshot) {
+        let round = snapshot.round
+        revision = round?.revision
+        lastGoodRevision = snapshot.lastGood
+        pinnedRevision = snapshot.pinned
+        gitReachable = round?.gitReachable
+        lastRound = round?.finished
+        lastRoundReason = round?.reason
+        message = round?.message
+        let results = Dictionary((round?.synced?.clusters ?? []).map { ($0.cluster, $0) }, uniquingKeysWith: { first, _ in first })
+        clusters = (round?.plan?.clusters ?? []).map { plan in
+            let result = results[plan.cluster.name]
+            let outcomes = Dictionary((result?.actions ?? []).map { ($0.action.identity, $0) }, uniquingKeysWith: { first, _ in first })
+            return Cluster(
+                name: plan.cluster.name, driver: plan.cluster.driver.rawValue, tier: plan.cluster.tier.rawValue,
+                status: plan.error != nil ? "error" : result?.status.rawValue ?? "unknown",
+                message: plan.error ?? result?.message ?? "", wave: result?.wave, revision: round?.revision,
+                objects: plan.actions.map { action in
+                    let outcome = outcomes[action.identity]
+                    let health = outcome?.health ?? action.live?.health
+                    return Object(object: action.identity.description, environment: action.desired?.environment,
+                                  sync: action.kind == .none ? "synced" : action.kind == .drift ? "drifted" : (outcome?.succeeded == true ? "synced" : "out-of-sync"),
+                                  action: action.kind.rawValue, reason: action.reason, health: health?.status.rawValue,
+                                  healthReason: health?.reason, lastOperation: outcome.map { "\($0.action.kind.rawValue): \($0.message)" },
+                                  lastOperationSucceeded: outcome?.succeeded, changes: action.changes.map(\.description))
+                })
+        }
+    }
+}

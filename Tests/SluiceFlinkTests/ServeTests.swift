@@ -1,0 +1,154 @@
+import Crypto
+import Foundation
+import SluiceCore
+import SluiceFlink
+import SluiceHTTP
+import SluiceTestSupport
+import SluiceYAML
+import Testing
+
+extension RealFlink {
+/// `sluice serve` end to end: a Git repository behind `git daemon`, a real Flink session cluster,
+/// a signed webhook after a push, the status API, /metrics and the dashboard in headless Chromium.
+@Suite("sluice serve: commit to deploy")
+struct ServeTests {
+    static let secret = "webhook-\(UUID().uuidString)"
+    static let operatorToken = "op-\(UUID().uuidString)"
+    static let readToken = "ro-\(UUID().uuidString)"
+
+    @Test("push + signed webhook deploys the change; bad signatures and missing tokens are refused; metrics parse; dashboard renders")
+    func commitToDeploy() async throws {
+        let flink = try await FlinkSessionCluster(taskSlots: 4)
+        defer { flink.stop() }
+        let daemon = try GitDaemon()
+        let bare = try daemon.createBareRepository("specs.git")
+        let work = try TemporaryDirectory(prefix: "sluice-serve")
+        let output = work.url.appendingPathComponent("output")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let repo = try SpecRepository(root: work.url.appendingPathComponent("checkout"), jar: try FlinkSessionCluster.testJobJar(),
+                                      output: output, savepoints: flink.savepointDir)
+        try repo.cluster("local", url: flink.restURL)
+        var job = SpecRepository.Job()
+        try repo.job(job)
+        let checkout = repo.root
+        _ = try git(["init", "-q", "-b", "main"], in: checkout)
+        _ = try git(["-c", "user.name=t", "-c", "user.email=t@l", "commit", "-qam", "v1", "--allow-empty"], in: checkout)
+        _ = try git(["add", "-A"], in: checkout)
+        _ = try git(["-c", "user.name=t", "-c", "user.email=t@l", "commit", "-qm", "counter v1"], in: checkout)
+        _ = try git(["push", "-q", bare.path, "main"], in: checkout)
+
+        let port = try freePort()
+        let base = URL(string: "http://127.0.0.1:\(port)")!
+        let binary = ProcessInfo.processInfo.environment["SLUICE_BINARY"]
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sluice").path
+        let serve = try SpawnedProcess(binary, ["serve", "--repo", daemon.url("specs.git"), "--revision", "main", "--interval", "3600",
+                                                "--listen", "127.0.0.1:\(port)", "--state-dir", work.url.appendingPathComponent("state").path,
+                                                "--cache-dir", work.url.appendingPathComponent("cache").path, "--health-timeout", "120"],
+                                       env: ["SLUICE_WEBHOOK_SECRET": Self.secret, "SLUICE_API_TOKEN": Self.operatorToken, "SLUICE_API_READ_TOKEN": Self.readToken],
+                                       stderrPath: work.url.appendingPathComponent("serve.log").path)
+        defer { serve.stop(graceSeconds: 10) }
+        let anonymous = HTTPClient(configuration: .init(retry: .none))
+        let reader = HTTPClient(configuration: .init(bearerToken: Self.readToken, retry: .none))
+
+        // Ready once the first round has synced v1.
+        #expect(await RuntimeTests.eventually(timeout: .seconds(150)) {
+            (try? await anonymous.send(HTTPRequest(.GET, base.appendingPathComponent("readyz"))).status) == 200
+        }, "serve.log:\n\(Self.log(work))")
+        _ = try await repo.counts(tag: "v1")
+
+        // The API refuses requests without the right token; the read token cannot trigger syncs.
+        #expect(try await anonymous.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).status == 401)
+        #expect(try await HTTPClient(configuration: .init(bearerToken: "nope", retry: .none)).send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).status == 401)
+        #expect(try await reader.send(HTTPRequest(.POST, base.appendingPathComponent("api/v1/sync"))).status == 403)
+
+        // Commit and push v2, then deliver a signed webhook: the change is running without waiting for the interval.
+        job.tag = "v2"
+        try repo.job(job)
+        _ = try git(["-c", "user.name=t", "-c", "user.email=t@l", "commit", "-qam", "counter v2"], in: checkout)
+        _ = try git(["push", "-q", bare.path, "main"], in: checkout)
+        let head = try git(["rev-parse", "HEAD"], in: checkout).trimmingCharacters(in: .whitespacesAndNewlines)
+        let payload = Array(#"{"ref":"refs/heads/main","after":"\#(head)"}"#.utf8)
+        let signature = "sha256=" + HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: Array(Self.secret.utf8))).hexString
+
+        var forged = HTTPRequest(.POST, base.appendingPathComponent("webhooks/github"), headers: ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64), "X-GitHub-Event": "push"], body: .data(Data(payload), contentType: "application/json"))
+        #expect(try await anonymous.send(forged).status == 401)
+        forged.headers = ["X-GitHub-Event": "push"]
+        #expect(try await anonymous.send(forged).status == 401, "an unsigned delivery is refused")
+
+        let delivery = HTTPRequest(.POST, base.appendingPathComponent("webhooks/github"), headers: ["X-Hub-Signature-256": signature, "X-GitHub-Event": "push"], body: .data(Data(payload), contentType: "application/json"))
+        #expect(try await anonymous.send(delivery).status == 202)
+        let deployed = await RuntimeTests.eventually(timeout: .seconds(150)) {
+            guard let status = try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))), status.status == 200,
+                  let document = try? JSON.decode(Array(status.body)) else { return false }
+            return document["revision"]?.stringValue == head && document[path: "clusters"]?[0]?["status"]?.stringValue == "synced"
+        }
+        if !deployed {
+            let body = (try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).body) ?? Data()
+            Issue.record("the pushed commit was not reported synced; status: \(String(decoding: body, as: UTF8.self))\nserve.log:\n\(Self.log(work))")
+        }
+        let v1 = try #require(repo.countsOf(tag: "v1").max())
+        let v2 = try await repo.counts(tag: "v2")
+        #expect(v2.min()! > v1, "the webhook-driven upgrade kept the job's state")
+
+        // The status document says what runs where, with health and the last operation.
+        let status = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).body))
+        #expect(status["lastRoundReason"]?.stringValue == "webhook", "the webhook, not the interval, started the round")
+        let object = try #require(status[path: "clusters"]?[0]?["objects"]?[0])
+        #expect(object["health"]?.stringValue == "healthy")
+        #expect(object["lastOperation"]?.stringValue?.hasPrefix("upgrade") == true)
+        let history = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/history"))).body))
+        #expect(history.listValue?.contains { $0["step"]?.stringValue == "stopWithSavepoint" } == true)
+
+        // /metrics parses as Prometheus text and counts what happened.
+        let metrics = String(decoding: try await anonymous.send(HTTPRequest(.GET, base.appendingPathComponent("metrics"))).body, as: UTF8.self)
+        let samples = Self.parse(metrics)
+        #expect((samples[#"sluice_sync_operations_total{cluster="local",result="synced"}"#] ?? 0) >= 2, "\(metrics)")
+        #expect(samples[#"sluice_webhook_deliveries_total{source="github",result="accepted"}"#] == 1)
+        #expect((samples[#"sluice_webhook_deliveries_total{source="github",result="rejected"}"#] ?? 0) == 2)
+        #expect(samples[#"sluice_cluster_reachable{cluster="local"}"#] == 1)
+        #expect(samples.keys.contains { $0.hasPrefix("sluice_savepoint_duration_seconds_count") })
+
+        // The dashboard, rendered by headless Chromium against this Sluice.
+        if let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile(atPath:)) {
+            let page = "\(base.absoluteString)/#token=\(Self.readToken)"
+            let dom = try runProcess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000", "--dump-dom", page]).stdout
+            #expect(dom.contains("data-loaded=\"true\""), "the page did not render the status: \(dom.prefix(2000))")
+            #expect(dom.contains("FlinkDeployment.flink.apache.org streaming/counter"))
+            #expect(dom.contains("class=\"healthy\""))
+            let shot = Self.artifacts.appendingPathComponent("dashboard.png")
+            _ = try? runProcess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000",
+                                           "--window-size=1280,900", "--screenshot=\(shot.path)", page])
+            #expect(FileManager.default.fileExists(atPath: shot.path), "screenshot kept as a test artifact")
+        } else {
+            Issue.record("chromium is not installed (scripts/install-deps.sh installs it); the dashboard was not rendered")
+        }
+    }
+
+    /// Where test artifacts (the dashboard screenshot) are kept: `.build/test-artifacts`.
+    static var artifacts: URL {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/test-artifacts")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func log(_ work: TemporaryDirectory) -> String {
+        String(((try? String(contentsOf: work.url.appendingPathComponent("serve.log"), encoding: .utf8)) ?? "").suffix(3000))
+    }
+
+    /// Prometheus text format: `name{labels} value` per sample line.
+    static func parse(_ text: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+}
+}
+
+extension SpecRepository {
+    func countsOf(tag: String) -> [Int] { Counts(output: output).counts(tag: tag) }
+    func counts(tag: String) async throws -> [Int] { try await Counts(output: output).await(tag: tag) }
+}
