@@ -123,3 +123,75 @@ echo
 echo "== savepoint upgrade on a real Flink session cluster, Sluice's share separated (goal: Sluice < 1 s per upgrade)"
 scripts/install-flink.sh >/dev/null
 "$bench" flink-upgrade 3
+
+echo
+echo "== bundled runtime: sluice sync to RUNNING, and the runtime's idle footprint with three deployments (goals: < 15 s, < 30 MiB)"
+sluice_bin=$(dirname "$bench")/sluice
+jar="${SLUICE_CACHE:-$HOME/.cache/sluice}/flink-test-job/sluice-test-job.jar"
+rt="$PWD/$work/runtime-bench"
+mkdir -p "$rt/specs/clusters" "$rt/specs/environments" "$rt/specs/jobs"
+rt_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl rand -hex 16 > "$rt/token"
+cat > "$rt/specs/environments/bench.yaml" <<YAML
+apiVersion: sluice.dev/v1alpha1
+kind: Environment
+metadata: {name: bench}
+spec:
+  namespace: bench
+  clusters: {matchLabels: {purpose: bench}}
+  jobs: {matchLabels: {app.kubernetes.io/part-of: bench}}
+YAML
+job() {
+  cat > "$rt/specs/jobs/$1.yaml" <<YAML
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: $1, labels: {app.kubernetes.io/part-of: bench}}
+spec:
+  flinkVersion: v2_0
+  jobManager: {resource: {memory: 640m}}
+  taskManager: {replicas: 1, resource: {memory: 800m}}
+  flinkConfiguration:
+    execution.checkpointing.interval: 1s
+    execution.checkpointing.savepoint-dir: file://$rt/savepoints
+  job:
+    jarURI: file://$jar
+    entryClass: dev.sluice.testjob.CountingJob
+    args: ["--output", "$rt/output-$1", "--rate", "10"]
+    parallelism: 1
+    upgradeMode: savepoint
+YAML
+}
+cat > "$rt/specs/clusters/edge.yaml" <<YAML
+apiVersion: sluice.dev/v1alpha1
+kind: Cluster
+metadata: {name: edge, labels: {purpose: bench}}
+spec: {tier: edge, driver: runtime, runtime: {url: "http://127.0.0.1:$rt_port", token: {file: $rt/token}}}
+YAML
+"$sluice_bin" runtime serve --listen "127.0.0.1:$rt_port" --token-file "$rt/token" --cluster edge --state-dir "$rt/state" 2>"$rt/runtime.log" &
+rt_pid=$!
+trap 'kill $rt_pid 2>/dev/null; "$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $rt_port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+for j in job-a job-b job-c; do
+  job "$j"
+  start=$(date +%s.%N)
+  "$sluice_bin" sync --repo "$rt/specs" --state-dir "$rt/client" --quiet --health-timeout 120 >/dev/null
+  python3 -c "import sys; print(f'sync of {sys.argv[1]} to RUNNING (and its first checkpoint): {float(sys.argv[3]) - float(sys.argv[2]):.2f} s')" "$j" "$start" "$(date +%s.%N)"
+done
+python3 - "$rt_pid" <<'PY'
+import sys, time
+pid = sys.argv[1]
+def ticks():
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+def rss():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"): return int(line.split()[1]) / 1024
+time.sleep(5)
+t0, c0 = time.time(), ticks()
+time.sleep(20)
+t1, c1 = time.time(), ticks()
+hz = 100
+print(f"runtime idle with 3 deployments: {rss():.1f} MiB resident, {100 * (c1 - c0) / hz / (t1 - t0):.2f} % of one core over {t1 - t0:.0f} s")
+PY
+kill $rt_pid 2>/dev/null || true
+"$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true

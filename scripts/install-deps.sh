@@ -15,6 +15,9 @@ for pc in libgit2 yaml-0.1 libcurl; do
 done
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v git >/dev/null || need_apt+=(git)
+command -v openssl >/dev/null || need_apt+=(openssl)
+# The dashboard test renders the page in headless Chromium (Debian's package).
+command -v chromium >/dev/null || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
