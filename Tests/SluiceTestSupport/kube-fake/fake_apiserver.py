@@ -1,0 +1,760 @@
+#!/usr/bin/env python3
+"""A fake Kubernetes API server for Sluice's tests (stdlib only).
+
+It speaks the parts of the API that Sluice uses, in the real wire shapes: discovery (/api, /apis,
+/api/v1, /apis/<group>/<version>), get/list/create/update/delete with resourceVersion checks,
+label selectors and limit/continue pagination, server-side apply with managedFields, conflicts,
+force and dryRun, Status error objects, bearer-token users with a simple RBAC rule, and a few
+control endpoints under /__fake/ for failure injection.
+
+Usage:  fake_apiserver.py serve <port> <config.json>
+        fake_apiserver.py control <url> <method> [json-body]   (prints the response body)
+
+config.json: {"tokens": {"<token>": "<user>"}, "limitedUsers": [...], "forbiddenNamespaces": [...],
+              "crds": true, "tls": {"cert": ..., "key": ...} | null}
+"""
+import base64, copy, json, ssl, sys, threading, time, uuid
+from collections import deque
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit, parse_qs, unquote
+
+VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+# group, version, kind, plural, namespaced, is_crd, has_status_subresource
+RESOURCES = [
+    ("", "v1", "Namespace", "namespaces", False, False, True),
+    ("", "v1", "ConfigMap", "configmaps", True, False, False),
+    ("", "v1", "Secret", "secrets", True, False, False),
+    ("", "v1", "Service", "services", True, False, True),
+    ("apps", "v1", "Deployment", "deployments", True, False, True),
+    ("apps", "v1", "StatefulSet", "statefulsets", True, False, True),
+    ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, False, True),
+    ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, False, False),
+    ("coordination.k8s.io", "v1", "Lease", "leases", True, False, False),
+    ("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments", True, True, True),
+    ("flink.apache.org", "v1beta1", "FlinkSessionJob", "flinksessionjobs", True, True, True),
+]
+MAX_LOG = 5000
+MAX_LIST_LIMIT = 10000
+# Fields that are the object's identity or server bookkeeping, never owned by a manager.
+UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"),
+             ("metadata", "resourceVersion"), ("metadata", "uid"), ("metadata", "managedFields"),
+             ("metadata", "creationTimestamp"), ("metadata", "generation")}
+
+
+def now_iso():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Resource:
+    def __init__(self, group, version, kind, plural, namespaced, crd, status):
+        self.group, self.version, self.kind, self.plural = group, version, kind, plural
+        self.namespaced, self.crd, self.status = namespaced, crd, status
+
+    @property
+    def api_version(self):
+        return self.version if not self.group else self.group + "/" + self.version
+
+    @property
+    def qualified(self):
+        return self.plural if not self.group else self.plural + "." + self.group
+
+
+class APIError(Exception):
+    def __init__(self, code, reason, message, details=None, headers=()):
+        self.code, self.reason, self.message, self.details, self.headers = code, reason, message, details, headers
+
+    def status(self):
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+# ---- field sets (managedFields) --------------------------------------------------------------
+
+def leaf_paths(value, prefix=()):
+    """The set of leaf field paths of an applied configuration; lists and empty maps are atomic."""
+    out = set()
+    if isinstance(value, dict) and value:
+        for key, child in value.items():
+            out |= leaf_paths(child, prefix + (key,))
+    elif prefix:
+        out.add(prefix)
+    return {p for p in out if p not in UNTRACKED and p[:1] != ("status",)}
+
+
+def get_path(obj, path):
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj:
+            return None, False
+        obj = obj[key]
+    return obj, True
+
+
+def set_path(obj, path, value):
+    for key in path[:-1]:
+        if not isinstance(obj.get(key), dict):
+            obj[key] = {}
+        obj = obj[key]
+    if value == {} and isinstance(obj.get(path[-1]), dict):
+        return  # an empty map in an apply merges: it keeps what other managers set inside
+    obj[path[-1]] = copy.deepcopy(value)
+
+
+def remove_path(obj, path):
+    parents = []
+    for key in path[:-1]:
+        if not isinstance(obj, dict) or key not in obj:
+            return
+        parents.append((obj, key))
+        obj = obj[key]
+    if isinstance(obj, dict):
+        obj.pop(path[-1], None)
+    # Maps emptied by the removal disappear too, as the real merge does.
+    for parent, key in reversed(parents):
+        if isinstance(parent.get(key), dict) and not parent[key]:
+            del parent[key]
+        else:
+            break
+
+
+def fields_v1(paths):
+    tree = {}
+    for path in sorted(paths):
+        node = tree
+        for key in path:
+            node = node.setdefault("f:" + key, {})
+    return tree
+
+
+def dotted(path):
+    return "." + ".".join(path)
+
+
+def changed_paths(old, new, prefix=()):
+    """Leaf paths whose value differs between two objects (added, changed or removed)."""
+    if isinstance(old, dict) and isinstance(new, dict) and old and new:
+        out = set()
+        for key in set(old) | set(new):
+            out |= changed_paths(old.get(key), new.get(key), prefix + (key,))
+        return out
+    if old == new or not prefix:
+        return set()
+    return leaf_paths(old, prefix) | leaf_paths(new, prefix) | {prefix}
+
+
+# ---- label selectors -----------------------------------------------------------------------
+
+def split_requirements(selector):
+    parts, depth, current = [], 0, ""
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_selector(selector):
+    reqs = []
+    for part in split_requirements(selector or ""):
+        words = part.split()
+        if len(words) >= 2 and words[1] in ("in", "notin"):
+            values = " ".join(words[2:]).strip()
+            if not (values.startswith("(") and values.endswith(")")):
+                raise APIError(400, "BadRequest", "unable to parse requirement: " + part)
+            reqs.append((words[0], words[1], {v.strip() for v in values[1:-1].split(",") if v.strip()}))
+        elif "!=" in part:
+            key, value = part.split("!=", 1)
+            reqs.append((key.strip(), "!=", value.strip()))
+        elif "==" in part or "=" in part:
+            key, value = part.split("==", 1) if "==" in part else part.split("=", 1)
+            reqs.append((key.strip(), "=", value.strip()))
+        elif part.startswith("!"):
+            reqs.append((part[1:].strip(), "!exists", None))
+        else:
+            reqs.append((part, "exists", None))
+    return reqs
+
+
+def matches(labels, reqs):
+    for key, op, value in reqs:
+        has, current = key in labels, labels.get(key)
+        ok = {"=": has and current == value, "!=": current != value, "in": has and current in (value or ()),
+              "notin": current not in (value or ()), "exists": has, "!exists": not has}[op]
+        if not ok:
+            return False
+    return True
+
+
+# ---- the store -----------------------------------------------------------------------------
+
+class Store:
+    def __init__(self, config):
+        self.lock = threading.RLock()
+        self.tokens = config.get("tokens", {})
+        self.limited_users = set(config.get("limitedUsers", []))
+        self.forbidden_namespaces = set(config.get("forbiddenNamespaces", []))
+        self.crds = bool(config.get("crds", True))
+        self.resources = [Resource(*r) for r in RESOURCES]
+        self.objects = {}  # (group, plural, namespace, name) -> object
+        self.managers = {}  # same key -> {manager: {"operation", "apiVersion", "time", "paths"}}
+        self.rv = 100
+        self.log = deque(maxlen=MAX_LOG)
+        self.throttle = {"count": 0, "retryAfter": 1, "code": 429}
+        self.latency_ms = 0
+        self.objects[("", "namespaces", None, "default")] = self.namespace_object("default")
+        self.managers[("", "namespaces", None, "default")] = {}
+
+    def namespace_object(self, name):
+        self.rv += 1
+        return {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "uid": str(uuid.uuid4()), "resourceVersion": str(self.rv),
+                             "creationTimestamp": now_iso(),
+                             "labels": {"kubernetes.io/metadata.name": name}},
+                "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+
+    def visible(self):
+        return [r for r in self.resources if self.crds or not r.crd]
+
+    def find(self, group, version, plural):
+        for r in self.visible():
+            if r.group == group and r.version == version and r.plural == plural:
+                return r
+        return None
+
+    def find_kind(self, api_version, kind):
+        for r in self.visible():
+            if r.api_version == api_version and r.kind == kind:
+                return r
+        return None
+
+    def next_rv(self):
+        self.rv += 1
+        return str(self.rv)
+
+
+def output(store, key, obj):
+    """The object as the API returns it: with managedFields rendered from the field sets."""
+    result = copy.deepcopy(obj)
+    entries = []
+    for manager, info in sorted(store.managers.get(key, {}).items()):
+        if info["paths"]:
+            entries.append({"manager": manager, "operation": info["operation"], "apiVersion": info["apiVersion"],
+                            "time": info["time"], "fieldsType": "FieldsV1", "fieldsV1": fields_v1(info["paths"])})
+    if entries:
+        result.setdefault("metadata", {})["managedFields"] = entries
+    return result
+
+
+def apply_defaults(resource, obj):
+    """The defaulting that Sluice's tests observe through dryRun (a few real defaults)."""
+    spec = obj.get("spec")
+    if resource.kind in ("Deployment", "StatefulSet") and isinstance(spec, dict):
+        spec.setdefault("replicas", 1)
+        spec.setdefault("revisionHistoryLimit", 10)
+        if resource.kind == "Deployment":
+            spec.setdefault("progressDeadlineSeconds", 600)
+            spec.setdefault("strategy", {"type": "RollingUpdate",
+                                         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+        else:
+            spec.setdefault("podManagementPolicy", "OrderedReady")
+    if resource.kind == "Service" and isinstance(spec, dict):
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        spec.setdefault("clusterIP", "10.96.0.%d" % (hash(obj["metadata"].get("name")) % 200 + 10))
+    if resource.kind == "Namespace":
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta.get("name")
+        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        obj.setdefault("status", {"phase": "Active"})
+    if resource.kind == "Secret":
+        obj.setdefault("type", "Opaque")
+
+
+def content_changed(old, new):
+    strip = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}
+    return strip(old) != strip(new)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    store = None  # set at start
+
+    def setup(self):
+        if hasattr(self.request, "do_handshake"):
+            self.request.settimeout(10)
+            self.request.do_handshake()
+            self.request.settimeout(None)
+        super().setup()
+
+    def log_message(self, format, *args):
+        pass
+
+    def send_json(self, code, body, headers=()):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        store = self.store
+        if url.path.startswith("/__fake/"):
+            return self.control(url.path[len("/__fake/"):], body)
+        with store.lock:
+            store.log.append("%s %s" % (self.command, self.path))
+            throttled = store.throttle["count"] > 0
+            if throttled:
+                store.throttle["count"] -= 1
+                throttle = dict(store.throttle)
+            latency = store.latency_ms
+        if latency:
+            time.sleep(min(latency, 30000) / 1000)
+        try:
+            if throttled:
+                raise APIError(throttle["code"], "TooManyRequests" if throttle["code"] == 429 else "InternalError",
+                               "the server has received too many requests and has asked us to try again later",
+                               {"retryAfterSeconds": throttle["retryAfter"]},
+                               headers=[("Retry-After", str(throttle["retryAfter"]))])
+            user = self.authenticate()
+            code, result = self.route(url.path, query, body, user)
+            self.send_json(code, result)
+        except APIError as error:
+            self.send_json(error.code, error.status(), error.headers)
+        except Exception as error:  # a bug in the fake: answer 500 with the reason
+            self.send_json(500, APIError(500, "InternalError", "fake apiserver bug: %r" % error).status())
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+    def authenticate(self):
+        header = self.headers.get("Authorization") or ""
+        token = header[len("Bearer "):] if header.startswith("Bearer ") else None
+        user = self.store.tokens.get(token) if token else None
+        if user is None:
+            raise APIError(401, "Unauthorized", "Unauthorized")
+        return user
+
+    # ---- control endpoints ----
+    def control(self, name, body):
+        store = self.store
+        args = json.loads(body or b"{}")
+        with store.lock:
+            if name == "requests":
+                return self.send_json(200, list(store.log))
+            if name == "throttle":
+                store.throttle = {"count": min(int(args.get("count", 1)), 1000),
+                                  "retryAfter": int(args.get("retryAfter", 1)), "code": int(args.get("code", 429))}
+            elif name == "latency":
+                store.latency_ms = max(0, min(int(args.get("ms", 0)), 30000))
+            elif name == "crds":
+                store.crds = bool(args.get("enabled", True))
+            elif name == "rbac":
+                store.forbidden_namespaces = set(args.get("forbiddenNamespaces", []))
+            elif name == "status":
+                resource = store.find_kind(args["apiVersion"], args["kind"])
+                key = (resource.group, resource.plural, args.get("namespace") if resource.namespaced else None, args["name"])
+                if key not in store.objects:
+                    return self.send_json(404, {"error": "no such object"})
+                store.objects[key]["status"] = args["status"]
+                store.objects[key]["metadata"]["resourceVersion"] = store.next_rv()
+            else:
+                return self.send_json(404, {"error": "unknown control " + name})
+        self.send_json(200, {"ok": True})
+
+    # ---- routing ----
+    def route(self, path, query, body, user):
+        parts = [unquote(p) for p in path.strip("/").split("/") if p]
+        store = self.store
+        if parts == ["api"]:
+            return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:%d" % self.server.server_address[1]}]}
+        if parts == ["apis"]:
+            return 200, self.group_list()
+        if parts[:2] == ["api", "v1"]:
+            group, version, rest = "", "v1", parts[2:]
+        elif len(parts) >= 3 and parts[0] == "apis":
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            raise APIError(404, "NotFound", "the server could not find the requested resource", {})
+        with store.lock:
+            known = any(r.group == group and r.version == version for r in store.visible())
+            if not known:
+                raise APIError(404, "NotFound", "the server could not find the requested resource", {})
+            if not rest:
+                return 200, self.resource_list(group, version)
+            namespace = None
+            if rest[0] == "namespaces" and len(rest) >= 3:
+                namespace, rest = rest[1], rest[2:]
+            resource = store.find(group, version, rest[0])
+            if resource is None or (namespace is not None and not resource.namespaced) or len(rest) > 3:
+                raise APIError(404, "NotFound", "the server could not find the requested resource", {})
+            name = rest[1] if len(rest) >= 2 else None
+            subresource = rest[2] if len(rest) == 3 else None
+            if subresource not in (None, "status"):
+                raise APIError(404, "NotFound", "the server could not find the requested resource", {})
+            return self.handle_resource(resource, namespace, name, query, body, user)
+
+    def group_list(self):
+        groups, seen = [], set()
+        for r in self.store.visible():
+            if r.group and r.group not in seen:
+                seen.add(r.group)
+                gv = {"groupVersion": r.api_version, "version": r.version}
+                groups.append({"name": r.group, "versions": [gv], "preferredVersion": gv})
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+    def resource_list(self, group, version):
+        resources = []
+        for r in self.store.visible():
+            if r.group == group and r.version == version:
+                resources.append({"name": r.plural, "singularName": r.kind.lower(), "namespaced": r.namespaced,
+                                  "kind": r.kind, "verbs": VERBS, "storageVersionHash": r.kind[:8]})
+                if r.status:
+                    resources.append({"name": r.plural + "/status", "singularName": "", "namespaced": r.namespaced,
+                                      "kind": r.kind, "verbs": ["get", "patch", "update"]})
+        return {"kind": "APIResourceList", "apiVersion": "v1",
+                "groupVersion": version if not group else group + "/" + version, "resources": resources}
+
+    def authorize(self, user, verb, resource, namespace, name):
+        store = self.store
+        if user not in store.limited_users or verb in ("get", "list", "watch"):
+            return
+        target = namespace if resource.namespaced else (name if resource.kind == "Namespace" else None)
+        if target in store.forbidden_namespaces:
+            what = '%s "%s"' % (resource.qualified, name) if name else resource.qualified
+            where = ' in the namespace "%s"' % namespace if namespace else ""
+            raise APIError(403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s"%s'
+                           % (what, user, verb, resource.plural, resource.group, where),
+                           {"name": name or "", "group": resource.group, "kind": resource.plural})
+
+    def not_found(self, resource, name):
+        return APIError(404, "NotFound", '%s "%s" not found' % (resource.qualified, name),
+                        {"name": name, "group": resource.group, "kind": resource.plural})
+
+    def handle_resource(self, resource, namespace, name, query, body, user):
+        method = self.command
+        verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch",
+                "DELETE": "delete"}[method]
+        self.authorize(user, verb, resource, namespace, name)
+        if method == "GET" and name:
+            key = self.key(resource, namespace, name)
+            if key not in self.store.objects:
+                raise self.not_found(resource, name)
+            return 200, output(self.store, key, self.store.objects[key])
+        if method == "GET":
+            return 200, self.list(resource, namespace, query)
+        if method == "DELETE" and name:
+            return self.delete(resource, namespace, name)
+        document = self.parse_body(body)
+        if method == "POST" and not name:
+            return self.create(resource, namespace, document, query, user)
+        if method == "PUT" and name:
+            return self.update(resource, namespace, name, document, query, user)
+        if method == "PATCH" and name:
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if content_type != "application/apply-patch+yaml":
+                raise APIError(415, "UnsupportedMediaType",
+                               "the body of the request was in an unknown format - accepted media types include: "
+                               "application/apply-patch+yaml")
+            return self.apply(resource, namespace, name, document, query)
+        raise APIError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    def parse_body(self, body):
+        try:
+            document = json.loads(body or b"null")
+        except ValueError as error:
+            raise APIError(400, "BadRequest", "error decoding patch: %s" % error)
+        if not isinstance(document, dict):
+            raise APIError(400, "BadRequest", "the request body must be an object")
+        return document
+
+    def key(self, resource, namespace, name):
+        return (resource.group, resource.plural, namespace if resource.namespaced else None, name)
+
+    def require_namespace(self, resource, namespace):
+        if resource.namespaced and ("", "namespaces", None, namespace) not in self.store.objects:
+            raise APIError(404, "NotFound", 'namespaces "%s" not found' % namespace,
+                           {"name": namespace, "kind": "namespaces"})
+
+    def check_identity(self, resource, namespace, name, document):
+        meta = document.get("metadata") or {}
+        if document.get("apiVersion") != resource.api_version or document.get("kind") != resource.kind:
+            raise APIError(400, "BadRequest", "the API version in the data (%s) does not match the expected API "
+                           "version (%s)" % (document.get("apiVersion"), resource.api_version))
+        if name is not None and meta.get("name") not in (None, name):
+            raise APIError(400, "BadRequest", "the name of the object (%s) does not match the name on the URL (%s)"
+                           % (meta.get("name"), name))
+        if resource.namespaced and meta.get("namespace") not in (None, namespace):
+            raise APIError(400, "BadRequest", "the namespace of the provided object does not match the namespace "
+                           "sent on the request")
+
+    def list(self, resource, namespace, query):
+        store = self.store
+        reqs = parse_selector(query.get("labelSelector"))
+        with store.lock:
+            keys = sorted(k for k in store.objects if k[0] == resource.group and k[1] == resource.plural
+                          and (namespace is None or k[2] == namespace))
+            chosen = [k for k in keys if matches((store.objects[k].get("metadata") or {}).get("labels") or {}, reqs)]
+            start = 0
+            if query.get("continue"):
+                try:
+                    after = tuple(json.loads(base64.urlsafe_b64decode(query["continue"]).decode())["after"])
+                except (ValueError, KeyError, TypeError):
+                    raise APIError(400, "BadRequest", "continue key is not valid: incorrect encoded start "
+                                   "resourceVersion (version meta.k8s.io/v1)")
+                start = len([k for k in chosen if (k[2] or "", k[3]) <= after])
+            limit = int(query.get("limit") or 0) or MAX_LIST_LIMIT
+            page = chosen[start:start + min(limit, MAX_LIST_LIMIT)]
+            items = []
+            for k in page:
+                item = output(store, k, store.objects[k])
+                item.pop("apiVersion", None)  # list items carry no kind/apiVersion, as in real lists
+                item.pop("kind", None)
+                items.append(item)
+            metadata = {"resourceVersion": str(store.rv)}
+            if start + len(page) < len(chosen) and page:
+                last = page[-1]
+                token = json.dumps({"after": [last[2] or "", last[3]], "rv": store.rv}).encode()
+                metadata["continue"] = base64.urlsafe_b64encode(token).decode()
+                metadata["remainingItemCount"] = len(chosen) - start - len(page)
+            return {"kind": resource.kind + "List", "apiVersion": resource.api_version, "metadata": metadata,
+                    "items": items}
+
+    def create(self, resource, namespace, document, query, user):
+        store = self.store
+        self.check_identity(resource, namespace, None, document)
+        meta = document.setdefault("metadata", {})
+        name = meta.get("name")
+        if not name:
+            raise APIError(422, "Invalid", '%s "" is invalid: metadata.name: Required value: name or '
+                           'generateName is required' % resource.kind,
+                           {"kind": resource.kind, "causes": [{"reason": "FieldValueRequired",
+                                                               "message": "Required value: name or generateName is required",
+                                                               "field": "metadata.name"}]})
+        self.authorize(user, "create", resource, namespace, name)
+        with store.lock:
+            self.require_namespace(resource, namespace)
+            key = self.key(resource, namespace, name)
+            if key in store.objects:
+                raise APIError(409, "AlreadyExists", '%s "%s" already exists' % (resource.qualified, name),
+                               {"name": name, "group": resource.group, "kind": resource.plural})
+            obj = copy.deepcopy(document)
+            meta = obj["metadata"]
+            if resource.namespaced:
+                meta["namespace"] = namespace
+            for field in ("managedFields", "resourceVersion"):
+                meta.pop(field, None)
+            meta.update({"uid": str(uuid.uuid4()), "creationTimestamp": now_iso(), "generation": 1})
+            if resource.status and resource.kind != "Namespace":
+                obj.pop("status", None)
+            apply_defaults(resource, obj)
+            manager = query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
+            if query.get("dryRun") != "All":
+                meta["resourceVersion"] = store.next_rv()
+                store.objects[key] = obj
+                store.managers[key] = {manager: {"operation": "Update", "apiVersion": resource.api_version,
+                                                 "time": now_iso(), "paths": leaf_paths(document)}}
+            return 201, output(store, key, obj) if query.get("dryRun") != "All" else obj
+
+    def update(self, resource, namespace, name, document, query, user):
+        store = self.store
+        self.check_identity(resource, namespace, name, document)
+        with store.lock:
+            key = self.key(resource, namespace, name)
+            old = store.objects.get(key)
+            if old is None:
+                raise self.not_found(resource, name)
+            given = (document.get("metadata") or {}).get("resourceVersion")
+            if given and given != old["metadata"]["resourceVersion"]:
+                raise self.conflict(resource, name)
+            obj = copy.deepcopy(document)
+            meta = obj["metadata"]
+            meta.pop("managedFields", None)
+            for field in ("uid", "creationTimestamp", "generation"):
+                meta[field] = old["metadata"].get(field)
+            if resource.namespaced:
+                meta["namespace"] = namespace
+            if resource.status:
+                obj["status"] = copy.deepcopy(old.get("status"))
+                if obj["status"] is None:
+                    obj.pop("status")
+            apply_defaults(resource, obj)
+            if content_changed(old, obj):
+                meta["generation"] = (old["metadata"].get("generation") or 1) + 1
+            manager = query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
+            changed = changed_paths(old, obj) - UNTRACKED
+            if query.get("dryRun") == "All":
+                meta["resourceVersion"] = old["metadata"]["resourceVersion"]
+                return 200, obj
+            meta["resourceVersion"] = old["metadata"]["resourceVersion"]
+            if obj != old:
+                meta["resourceVersion"] = store.next_rv()
+            managers = store.managers.setdefault(key, {})
+            for info in managers.values():
+                info["paths"] -= changed
+            present = {p for p in changed if get_path(obj, p)[1]}
+            entry = managers.setdefault(manager, {"operation": "Update", "apiVersion": resource.api_version,
+                                                  "time": now_iso(), "paths": set()})
+            entry["paths"] |= present
+            entry["time"] = now_iso()
+            store.objects[key] = obj
+            return 200, output(store, key, obj)
+
+    def conflict(self, resource, name):
+        return APIError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been modified; '
+                        'please apply your changes to the latest version and try again' % (resource.qualified, name),
+                        {"name": name, "group": resource.group, "kind": resource.plural})
+
+    def delete(self, resource, namespace, name):
+        store = self.store
+        with store.lock:
+            key = self.key(resource, namespace, name)
+            obj = store.objects.pop(key, None)
+            if obj is None:
+                raise self.not_found(resource, name)
+            store.managers.pop(key, None)
+            if resource.kind == "Namespace":  # the namespace controller's job, done at once
+                for k in [k for k in store.objects if k[2] == name]:
+                    store.objects.pop(k)
+                    store.managers.pop(k, None)
+            return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                         "details": {"name": name, "group": resource.group, "kind": resource.plural,
+                                     "uid": obj["metadata"]["uid"]}}
+
+    def apply(self, resource, namespace, name, config, query):
+        store = self.store
+        manager = query.get("fieldManager")
+        if not manager:
+            raise APIError(400, "BadRequest", "PATCH %s: fieldManager is required for apply requests" % self.path)
+        self.check_identity(resource, namespace, name, config)
+        meta_in = config.get("metadata") or {}
+        if meta_in.get("managedFields"):
+            raise APIError(400, "BadRequest", "metadata.managedFields must be nil")
+        force = query.get("force") == "true"
+        dry_run = query.get("dryRun") == "All"
+        with store.lock:
+            self.require_namespace(resource, namespace)
+            key = self.key(resource, namespace, name)
+            old = store.objects.get(key)
+            given_rv = meta_in.get("resourceVersion")
+            if old is not None and given_rv and given_rv != old["metadata"]["resourceVersion"]:
+                raise self.conflict(resource, name)
+            if old is None and given_rv:
+                raise self.not_found(resource, name)
+            managers = copy.deepcopy(store.managers.get(key, {}))
+            new_paths = leaf_paths(config)
+            if resource.status and resource.kind != "Namespace":
+                new_paths = {p for p in new_paths if p[0] != "status"}
+            live = copy.deepcopy(old) if old is not None else {
+                "apiVersion": resource.api_version, "kind": resource.kind,
+                "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now_iso(), "generation": 1}}
+            if resource.namespaced:
+                live["metadata"]["namespace"] = namespace
+            conflicts = []
+            for other, info in sorted(managers.items()):
+                if other == manager:
+                    continue
+                for path in sorted(new_paths & info["paths"]):
+                    if get_path(live, path) != get_path(config, path):
+                        conflicts.append((other, info["apiVersion"], path))
+            if conflicts and not force:
+                raise self.apply_conflict(conflicts)
+            for other, info in managers.items():
+                if other != manager:
+                    info["paths"] -= new_paths
+            previous = managers.get(manager, {}).get("paths", set())
+            owned_by_others = set().union(*[i["paths"] for m, i in managers.items() if m != manager]) if managers else set()
+            for path in previous - new_paths:
+                if path not in owned_by_others:
+                    remove_path(live, path)
+            for path in new_paths:
+                value, _ = get_path(config, path)
+                set_path(live, path, value)
+            apply_defaults(resource, live)
+            managers[manager] = {"operation": "Apply", "apiVersion": resource.api_version, "time": now_iso(),
+                                 "paths": new_paths}
+            managers = {m: i for m, i in managers.items() if i["paths"]}
+            if old is not None and content_changed(old, live):
+                live["metadata"]["generation"] = (old["metadata"].get("generation") or 1) + 1
+            old_sets = {m: i["paths"] for m, i in store.managers.get(key, {}).items() if i["paths"]}
+            new_sets = {m: i["paths"] for m, i in managers.items()}
+            unchanged = old is not None and old == live and old_sets == new_sets
+            if dry_run:
+                if old is None:
+                    live["metadata"].pop("resourceVersion", None)
+                return (200 if old is not None else 201), self.render(live, managers)
+            if unchanged:
+                return 200, output(store, key, old)
+            live["metadata"]["resourceVersion"] = store.next_rv()
+            for m, info in managers.items():
+                if m in store.managers.get(key, {}) and info["paths"] == store.managers[key][m]["paths"]:
+                    info["time"] = store.managers[key][m]["time"]
+            store.objects[key] = live
+            store.managers[key] = managers
+            return (200 if old is not None else 201), output(store, key, live)
+
+    def render(self, obj, managers):
+        fake = Store.__new__(Store)
+        fake.managers = {"k": managers}
+        return output(fake, "k", obj)
+
+    def apply_conflict(self, conflicts):
+        causes = [{"reason": "FieldManagerConflict", "message": 'conflict with "%s" using %s' % (m, v),
+                   "field": dotted(p)} for m, v, p in conflicts]
+        if len(conflicts) == 1:
+            m, v, p = conflicts[0]
+            message = 'Apply failed with 1 conflict: conflict with "%s" using %s: %s' % (m, v, dotted(p))
+        else:
+            lines = "\n".join('conflict with "%s" using %s: %s' % (m, v, dotted(p)) for m, v, p in conflicts)
+            message = "Apply failed with %d conflicts: %s" % (len(conflicts), lines)
+        return APIError(409, "Conflict", message, {"causes": causes})
+
+
+def serve(port, config_path):
+    with open(config_path) as f:
+        config = json.load(f)
+    Handler.store = Store(config)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 128
+    tls = config.get("tls")
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls["cert"], tls["key"])
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    server.serve_forever()
+
+
+def control(url, method, body):
+    import urllib.request
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    request = urllib.request.Request(url, data=body.encode() if body else None, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, context=context, timeout=10) as response:
+        sys.stdout.write(response.read().decode())
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), sys.argv[3])
+    else:
+        control(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "")
