@@ -30,7 +30,7 @@ let package = Package(
             resources: [.copy("CRDs")]
         ),
         .target(name: "SluiceCEL"),
-        .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore"]),
+        .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore", "SluiceHTTP"]),
         .target(
             name: "SluiceHTTP",
             dependencies: ["SluiceCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]
@@ -74,7 +74,7 @@ let package = Package(
             path: "Benchmarks/sluice-bench"
         ),
 
-        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport"),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport", exclude: ["kube-fake"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),

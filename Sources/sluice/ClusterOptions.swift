@@ -37,6 +37,20 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
+/// How changes are applied: shared by `sync` and `serve`.
+struct ApplyOptions: ParsableArguments {
+    @Flag(name: .long, inversion: .prefixedNo, help: "Roll back a job whose health gate fails (default: each environment's syncPolicy.autoRollback).")
+    var autoRollback: Bool?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds a changed object may take to become healthy.", valueName: "seconds"))
+    var healthTimeout: Int = 300
+
+    func syncOptions(_ clusters: ClusterOptions, dryRun: Bool = false) -> SyncOptions {
+        SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, autoRollback: autoRollback,
+                    healthTimeout: .seconds(healthTimeout), dryRun: dryRun)
+    }
+}
+
 /// Everything `plan` and `sync` share: the pipeline from the spec tree to a gated plan.
 struct SyncSession {
     let specs: SpecSet

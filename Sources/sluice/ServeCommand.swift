@@ -32,11 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Sync the current commit again every N rounds.", valueName: "n"))
     var resyncEvery: Int = 10
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Roll back a job whose health gate fails (default: each environment's syncPolicy.autoRollback).")
-    var autoRollback: Bool?
-
-    @Option(name: .long, help: ArgumentHelp("Seconds a changed object may take to become healthy.", valueName: "seconds"))
-    var healthTimeout: Int = 300
+    @OptionGroup var apply: ApplyOptions
 
     @Flag(name: .long, help: "Run one round and exit (0 when in sync).")
     var once = false
@@ -64,8 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
                                 environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
                                 policies: clusters.policies, stateDirectory: clusters.stateDirectory, runtimes: runtimes)
-        let options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, autoRollback: autoRollback,
-                                  healthTimeout: .seconds(healthTimeout))
+        let options = apply.syncOptions(clusters)
         let metrics = SluiceMetrics()
         let journal = try? Journal(directory: clusters.stateDirectory)
         let loop = ReconcileLoop(repository: repository, pipeline: pipeline,

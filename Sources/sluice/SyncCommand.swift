@@ -34,11 +34,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var clusters: ClusterOptions
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Roll back a job whose health gate fails (default: each environment's syncPolicy.autoRollback).")
-    var autoRollback: Bool?
-
-    @Option(name: .long, help: ArgumentHelp("Seconds a changed object may take to become healthy.", valueName: "seconds"))
-    var healthTimeout: Int = 300
+    @OptionGroup var apply: ApplyOptions
 
     @Flag(name: .long, help: "Show what would be done; change nothing.")
     var dryRun = false
@@ -50,8 +46,7 @@ struct SyncCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
-        let options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, autoRollback: autoRollback,
-                                  healthTimeout: .seconds(healthTimeout), dryRun: dryRun)
+        let options = apply.syncOptions(clusters, dryRun: dryRun)
         let session: SyncSession
         do {
             session = try await SyncSession(source: source, clusters: clusters, options: options)

@@ -46,13 +46,7 @@ public struct DriverFactory: Sendable {
                 throw DriverError(cluster: cluster.name, "has no spec.flink.url", hint: "set spec.flink.url to the REST endpoint of the session cluster")
             }
             var configuration = HTTPClientConfiguration()
-            if let reference = connection.bearerToken {
-                guard let token = reference.read() else {
-                    throw DriverError(cluster: cluster.name, "needs a bearer token from \(reference), which is not set",
-                                      hint: "provide the token there (it is never read from Git)")
-                }
-                configuration.bearerToken = token
-            }
+            configuration.bearerToken = try Self.token(connection.bearerToken, cluster: cluster.name, hint: "provide the token there (it is never read from Git)")
             if let caFile = connection.caFile { configuration.tls.certificateAuthority = .file(caFile) }
             let http = HTTPClient(configuration: configuration)
             let jars = JarStore(directory: stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
@@ -68,13 +62,8 @@ public struct DriverFactory: Sendable {
             if let address = connection.url {
                 guard let url = URL(string: address) else { throw DriverError(cluster: cluster.name, "has an invalid spec.runtime.url \(address)") }
                 var configuration = HTTPClientConfiguration()
-                if let reference = connection.token {
-                    guard let token = reference.read() else {
-                        throw DriverError(cluster: cluster.name, "needs the runtime token from \(reference), which is not set",
-                                          hint: "provide the token there (the same one `sluice runtime serve --token-file` reads on the edge host)")
-                    }
-                    configuration.bearerToken = token
-                }
+                configuration.bearerToken = try Self.token(connection.token, cluster: cluster.name,
+                                                           hint: "provide the token there (the same one `sluice runtime serve --token-file` reads on the edge host)")
                 return RemoteRuntimeDriver(cluster: cluster, baseURL: url, http: HTTPClient(configuration: configuration))
             }
             let make = {
@@ -89,6 +78,15 @@ public struct DriverFactory: Sendable {
             }
             return EmbeddedRuntimeDriver(cluster: cluster, runtime: try make(), ownsRuntime: true)
         }
+    }
+
+    /// The secret behind `reference`; an unset one is an error that names where it was looked for.
+    static func token(_ reference: SecretReference?, cluster: String, hint: String) throws -> String? {
+        guard let reference else { return nil }
+        guard let token = reference.read() else {
+            throw DriverError(cluster: cluster, "needs a bearer token from \(reference), which is not set", hint: hint)
+        }
+        return token
     }
 }
 

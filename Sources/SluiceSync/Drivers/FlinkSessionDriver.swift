@@ -20,13 +20,19 @@ public struct FlinkSessionDriver: ClusterDriver {
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
         guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
-        let transition = try await reconciler.apply(step, identity: action.identity, desired: action.desired?.value,
-                                                    specHash: action.desired?.specHash, live: action.live?.value)
-        return ActionOutcome(succeeded: true, message: transition.message, savepointPath: transition.savepointPath)
+        return ActionOutcome(try await reconciler.apply(step, identity: action.identity, desired: action.desired?.value,
+                                                        specHash: action.desired?.specHash, live: action.live?.value))
     }
 
     public func health(of identity: ObjectIdentity) async throws -> Health {
         try await reconciler.health(of: identity)
+    }
+}
+
+extension ActionOutcome {
+    /// The outcome of a Flink lifecycle step that succeeded.
+    init(_ transition: JobLifecycle.Transition) {
+        self.init(succeeded: true, message: transition.message, savepointPath: transition.savepointPath)
     }
 }
 

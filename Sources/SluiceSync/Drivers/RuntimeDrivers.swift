@@ -30,9 +30,8 @@ public struct EmbeddedRuntimeDriver: ClusterDriver {
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
         guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
-        let transition = try await runtime.apply(step, identity: action.identity, desired: action.desired?.value,
-                                                 specHash: action.desired?.specHash, live: action.live?.value)
-        return ActionOutcome(succeeded: true, message: transition.message, savepointPath: transition.savepointPath)
+        return ActionOutcome(try await runtime.apply(step, identity: action.identity, desired: action.desired?.value,
+                                                     specHash: action.desired?.specHash, live: action.live?.value))
     }
 
     public func health(of identity: ObjectIdentity) async throws -> Health {
