@@ -46,7 +46,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        .target(name: "SluiceSync", dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceRuntime"]),
+        .target(
+            name: "SluiceSync",
+            dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceRuntime", "SluiceKubernetes"]
+        ),
         .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .target(
             name: "SluiceServer",
@@ -82,7 +85,10 @@ let package = Package(
             name: "SluiceSpecTests",
             dependencies: ["SluiceSpec", "SluiceYAML", "SluiceGit", "SluiceTestSupport"]
         ),
-        .testTarget(name: "SluiceKubernetesTests", dependencies: ["SluiceKubernetes", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceKubernetesTests",
+            dependencies: ["SluiceKubernetes", "SluiceTestSupport", "SluiceSync", "SluiceServer", "SluiceSpec", "SluiceYAML", "SluiceCore"]
+        ),
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),

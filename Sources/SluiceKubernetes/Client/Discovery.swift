@@ -54,8 +54,14 @@ extension KubernetesClient {
         }
         var all: [APIResource] = []
         for groupVersion in groupVersions {
-            let lookup = try await catalog.resources(groupVersion, refresh: true) { [self] in try await fetchResources(groupVersion) }
-            all += lookup.resources ?? []
+            do {
+                let lookup = try await catalog.resources(groupVersion, refresh: true) { [self] in try await fetchResources(groupVersion) }
+                all += lookup.resources ?? []
+            } catch let error as KubernetesError where (error.status ?? 0) >= 500 {
+                // An aggregated API whose backend is down (metrics.k8s.io, say) must not hide the
+                // rest, as kubectl carries on too; a lookup of one of its kinds reports the failure.
+                continue
+            }
         }
         return all
     }

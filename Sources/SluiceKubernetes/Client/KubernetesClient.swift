@@ -18,12 +18,14 @@ public final class KubernetesClient: Sendable {
     let configuration: HTTPClientConfiguration
     let catalog = ResourceCatalog()
     let execClients = ExecClientCache()
+    let gate: RequestGate
 
     /// A client for `connection`. Credentials from exec plugins come from `credentialCache` and are
-    /// refreshed once when the server answers 401. `retry` governs retries of 429/5xx answers.
+    /// refreshed once when the server answers 401. `retry` governs retries of 429/5xx answers;
+    /// `timeout` bounds each attempt; at most `maxConcurrentRequests` requests are in flight at once.
     public init(connection: KubernetesConnection, fieldManager: String = "sluice",
                 credentialCache: ExecCredentialCache = .shared, retry: RetryPolicy = RetryPolicy(),
-                timeout: Duration = .seconds(60)) throws {
+                timeout: Duration = .seconds(60), maxConcurrentRequests: Int = 32) throws {
         guard let url = URL(string: connection.server), let scheme = url.scheme?.lowercased(),
               scheme == "https" || scheme == "http", url.host != nil else {
             throw KubernetesConfigError("the API server address \(connection.server) in \(connection.source) is not an http(s) URL",
@@ -43,6 +45,7 @@ public final class KubernetesClient: Sendable {
         configuration = HTTPClientConfiguration(tls: tls, timeout: timeout, retry: retry,
                                                 proxy: connection.proxyURL, userAgent: "sluice")
         http = HTTPClient(configuration: configuration)
+        gate = RequestGate(limit: maxConcurrentRequests)
     }
 
     /// The API server's URL (no credentials).
@@ -92,11 +95,17 @@ public final class KubernetesClient: Sendable {
             request.headers["Authorization"] = identity.authorization
             let client = try identity.clientCertificatePEM == nil ? http : execClients.client(for: identity, base: configuration)
             let response: HTTPResponse
+            await gate.acquire()
             do {
                 response = try await client.send(request)
+                await gate.release()
             } catch let error as HTTPError {
+                await gate.release()
                 throw KubernetesError(verb: subject.verb, object: subject.object, server: displayServer,
                                       serverMessage: error.message, resource: subject.resource, detailHint: error.hint)
+            } catch {
+                await gate.release()
+                throw error
             }
             if response.status == 401, attempt == 1, await credentials.rejected() { continue }
             return response

@@ -21,6 +21,13 @@ public struct ClusterSpec: Sendable, Hashable {
         public var context: String?
         /// Use the pod's service account instead of a kubeconfig.
         public var inCluster: Bool
+
+        public init(kubeconfig: String? = nil, kubeconfigEnv: String? = nil, context: String? = nil, inCluster: Bool = false) {
+            self.kubeconfig = kubeconfig
+            self.kubeconfigEnv = kubeconfigEnv
+            self.context = context
+            self.inCluster = inCluster
+        }
     }
 
     /// How to reach a Flink session cluster's REST API.

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceFlink
 import SluiceHTTP
+import SluiceKubernetes
 import SluiceRuntime
 import SluiceSpec
 
@@ -55,8 +56,25 @@ public struct DriverFactory: Sendable {
             let store = try AppliedStore(directory: stateDirectory.appendingPathComponent("applied"), cluster: cluster.name)
             return FlinkSessionDriver(cluster: cluster, reconciler: JobReconciler(lifecycle: lifecycle, store: store))
         case .kubernetes:
-            throw DriverError(cluster: cluster.name, "uses the kubernetes driver, which this build of Sluice cannot apply to yet",
-                              hint: "plan and sync the other clusters with --cluster; `sluice render` shows what it would receive")
+            let spec = cluster.kubernetes ?? ClusterSpec.KubernetesConnection(kubeconfig: nil, kubeconfigEnv: nil, context: nil, inCluster: false)
+            let connection: SluiceKubernetes.KubernetesConnection
+            if spec.inCluster {
+                connection = try SluiceKubernetes.KubernetesConnection.inCluster()
+            } else {
+                var paths = KubeConfig.defaultPaths()
+                if let variable = spec.kubeconfigEnv {
+                    guard let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty else {
+                        throw DriverError(cluster: cluster.name, "takes its kubeconfig path from the environment variable \(variable), which is not set",
+                                          hint: "export \(variable)=/path/to/kubeconfig (never commit the kubeconfig)")
+                    }
+                    paths = path.split(separator: ":").map(String.init)
+                } else if let path = spec.kubeconfig {
+                    paths = [path]
+                }
+                connection = try KubeConfig.load(paths: paths).connection(context: spec.context)
+            }
+            let kinds = try AppliedKinds(directory: stateDirectory.appendingPathComponent("kinds"), cluster: cluster.name)
+            return KubernetesDriver(cluster: cluster, client: try KubernetesClient(connection: connection), kinds: kinds)
         case .runtime:
             let connection = cluster.runtime ?? ClusterSpec.RuntimeConnection(url: nil, token: nil, stateDirectory: nil)
             if let address = connection.url {

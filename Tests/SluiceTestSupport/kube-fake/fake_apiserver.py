@@ -35,6 +35,9 @@ RESOURCES = [
     ("flink.apache.org", "v1beta1", "FlinkSessionJob", "flinksessionjobs", True, True, True),
 ]
 MAX_LOG = 5000
+# Kinds whose objects carry metadata.generation (ConfigMaps, Secrets, Services, Namespaces do not).
+GENERATION_KINDS = {"Deployment", "StatefulSet", "HorizontalPodAutoscaler", "NetworkPolicy",
+                    "FlinkDeployment", "FlinkSessionJob"}
 MAX_LIST_LIMIT = 10000
 # Fields that are the object's identity or server bookkeeping, never owned by a manager.
 UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"),
@@ -189,8 +192,17 @@ def parse_selector(selector):
 def matches(labels, reqs):
     for key, op, value in reqs:
         has, current = key in labels, labels.get(key)
-        ok = {"=": has and current == value, "!=": current != value, "in": has and current in (value or ()),
-              "notin": current not in (value or ()), "exists": has, "!exists": not has}[op]
+        # Evaluated per operator: `value` is a string for =/!= and a set for in/notin.
+        if op == "=":
+            ok = has and current == value
+        elif op == "!=":
+            ok = current != value
+        elif op == "in":
+            ok = has and current in value
+        elif op == "notin":
+            ok = current not in value
+        else:
+            ok = has if op == "exists" else not has
         if not ok:
             return False
     return True
@@ -561,7 +573,9 @@ class Handler(BaseHTTPRequestHandler):
                 meta["namespace"] = namespace
             for field in ("managedFields", "resourceVersion"):
                 meta.pop(field, None)
-            meta.update({"uid": str(uuid.uuid4()), "creationTimestamp": now_iso(), "generation": 1})
+            meta.update({"uid": str(uuid.uuid4()), "creationTimestamp": now_iso()})
+            if resource.kind in GENERATION_KINDS:
+                meta["generation"] = 1
             if resource.status and resource.kind != "Namespace":
                 obj.pop("status", None)
             apply_defaults(resource, obj)
@@ -588,7 +602,8 @@ class Handler(BaseHTTPRequestHandler):
             meta = obj["metadata"]
             meta.pop("managedFields", None)
             for field in ("uid", "creationTimestamp", "generation"):
-                meta[field] = old["metadata"].get(field)
+                if field in old["metadata"]:
+                    meta[field] = old["metadata"][field]
             if resource.namespaced:
                 meta["namespace"] = namespace
             if resource.status:
@@ -596,7 +611,7 @@ class Handler(BaseHTTPRequestHandler):
                 if obj["status"] is None:
                     obj.pop("status")
             apply_defaults(resource, obj)
-            if content_changed(old, obj):
+            if content_changed(old, obj) and "generation" in meta:
                 meta["generation"] = (old["metadata"].get("generation") or 1) + 1
             manager = query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
             changed = changed_paths(old, obj) - UNTRACKED
@@ -664,7 +679,9 @@ class Handler(BaseHTTPRequestHandler):
                 new_paths = {p for p in new_paths if p[0] != "status"}
             live = copy.deepcopy(old) if old is not None else {
                 "apiVersion": resource.api_version, "kind": resource.kind,
-                "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now_iso(), "generation": 1}}
+                "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now_iso()}}
+            if resource.kind in GENERATION_KINDS and old is None:
+                live["metadata"]["generation"] = 1
             if resource.namespaced:
                 live["metadata"]["namespace"] = namespace
             conflicts = []
@@ -691,7 +708,7 @@ class Handler(BaseHTTPRequestHandler):
             managers[manager] = {"operation": "Apply", "apiVersion": resource.api_version, "time": now_iso(),
                                  "paths": new_paths}
             managers = {m: i for m, i in managers.items() if i["paths"]}
-            if old is not None and content_changed(old, live):
+            if old is not None and content_changed(old, live) and "generation" in live["metadata"]:
                 live["metadata"]["generation"] = (old["metadata"].get("generation") or 1) + 1
             old_sets = {m: i["paths"] for m, i in store.managers.get(key, {}).items() if i["paths"]}
             new_sets = {m: i["paths"] for m, i in managers.items()}
