@@ -73,6 +73,7 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluiceCEL", "SluiceFlink", "SluiceSync", "SluiceTestSupport",
+                "SluiceServer",
             ],
             path: "Benchmarks/sluice-bench"
         ),
@@ -87,7 +88,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceKubernetesTests",
-            dependencies: ["SluiceKubernetes", "SluiceTestSupport", "SluiceSync", "SluiceServer", "SluiceSpec", "SluiceYAML", "SluiceCore"]
+            dependencies: [
+                "SluiceKubernetes", "SluiceTestSupport", "SluiceSync", "SluiceServer", "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceHTTP",
+            ]
         ),
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),

@@ -120,6 +120,10 @@ for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('1
 kill $server 2>/dev/null || true
 
 echo
+echo "== apply 1,000 FlinkDeployments to the fake Kubernetes API server (goal: < 10 s, requests in parallel)"
+"$bench" kube-apply 1000
+
+echo
 echo "== savepoint upgrade on a real Flink session cluster, Sluice's share separated (goal: Sluice < 1 s per upgrade)"
 scripts/install-flink.sh >/dev/null
 "$bench" flink-upgrade 3

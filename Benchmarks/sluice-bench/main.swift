@@ -12,6 +12,7 @@ import SluiceYAML
 //   sluice-bench cel [iterations]              evaluations per second of policy-like CEL expressions
 //   sluice-bench plan-live <jobs> <root> <url> plan time against live state served from <root> at <url>
 //   sluice-bench flink-upgrade [rounds]         savepoint upgrades on a real Flink cluster, Sluice's share separated
+//   sluice-bench kube-apply [jobs]              apply FlinkDeployments to the fake Kubernetes API server; time and requests/s
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -85,6 +86,9 @@ do {
     case "plan-live":
         guard rest.count == 3, let jobs = Int(rest[0]), let url = URL(string: rest[2]) else { fail("plan-live <jobs> <root> <url>") }
         try await FlinkBenchmarks.planAgainstLiveState(jobs: jobs, root: URL(fileURLWithPath: rest[1]), url: url)
+
+    case "kube-apply":
+        try await KubernetesBenchmark.run(jobs: rest.first.flatMap { Int($0) } ?? 1000)
 
     case "flink-upgrade":
         try await FlinkBenchmarks.savepointUpgrade(rounds: rest.first.flatMap { Int($0) } ?? 3)

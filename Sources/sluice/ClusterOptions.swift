@@ -27,6 +27,9 @@ struct ClusterOptions: ParsableArguments {
     @Flag(name: .long, help: "Allow deleting more than half of a cluster's owned objects in one sync.")
     var allowMassPrune = false
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Re-apply objects changed on the cluster behind Sluice's back (default: each environment's syncPolicy.selfHeal).")
+    var selfHeal: Bool?
+
     var stateDirectory: URL { Self.stateDirectory(stateDir) }
 
     /// `--state-dir`, else `$SLUICE_STATE_DIR`, else `~/.local/state/sluice`.
@@ -46,7 +49,7 @@ struct ApplyOptions: ParsableArguments {
     var healthTimeout: Int = 300
 
     func syncOptions(_ clusters: ClusterOptions, dryRun: Bool = false) -> SyncOptions {
-        SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, autoRollback: autoRollback,
+        SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal, autoRollback: autoRollback,
                     healthTimeout: .seconds(healthTimeout), dryRun: dryRun)
     }
 }

@@ -38,7 +38,7 @@ struct PlanCommand: AsyncParsableCommand {
         let session: SyncSession
         do {
             session = try await SyncSession(source: source, clusters: clusters,
-                                            options: SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune))
+                                            options: SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal))
         } catch {
             _ = Console.fail(error)
             throw ExitCode(Self.error)

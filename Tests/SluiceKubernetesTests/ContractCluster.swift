@@ -78,6 +78,17 @@ final class ContractCluster: Sendable {
         return ["apiVersion": "v1", "kind": "ConfigMap", "metadata": .map(metadata), "data": .map(dataMap)]
     }
 
+    /// Waits (bounded) until the object is gone: on a real server a Foreground delete finishes
+    /// only after the garbage collector removed the dependents and the finalizer.
+    func isGone(_ ref: ObjectReference, within seconds: Double = 30) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try await client.get(ref) == nil { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
     func configMapRef(_ name: String) -> ObjectReference {
         ObjectReference(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: name)
     }

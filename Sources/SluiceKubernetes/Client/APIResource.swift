@@ -3,7 +3,9 @@
 public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     /// The API group; empty for the core group (`v1`).
     public var group: String
+    /// The version within the group, e.g. `v1beta1`.
     public var version: String
+    /// The kind of the objects, e.g. `FlinkDeployment`.
     public var kind: String
     /// The plural resource name used in URLs and RBAC rules, e.g. `flinkdeployments`.
     public var name: String
@@ -28,6 +30,7 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     /// `flinkdeployments.flink.apache.org` or `configmaps`: how RBAC rules and kubectl name the resource.
     public var qualifiedName: String { group.isEmpty ? name : "\(name).\(group)" }
 
+    /// `Kind (plural.group, apiVersion)`, for messages.
     public var description: String { "\(kind) (\(qualifiedName), \(apiVersion))" }
 
     /// The URL path of the resource's collection: `/api/v1/namespaces/<ns>/configmaps` or `/apis/<g>/<v>/<plural>`.

@@ -35,6 +35,7 @@ public struct KubernetesError: SluiceError {
         self.detailHint = detailHint
     }
 
+    /// `cannot <verb> <object> on <server>: HTTP <status> <reason>: <server's message>`.
     public var message: String {
         var text = "cannot \(verb) \(object) on \(server)"
         if let status { text += ": HTTP \(status)\(reason.map { " \($0)" } ?? "")" }
@@ -42,6 +43,7 @@ public struct KubernetesError: SluiceError {
         return text
     }
 
+    /// What to check, by HTTP status.
     public var hint: String? {
         switch status {
         case nil: return detailHint ?? "check that the API server is reachable from here (address, proxy, CA)"
@@ -75,19 +77,23 @@ public struct ApplyConflict: SluiceError {
         /// The field manager that owns it, e.g. `kubectl-client-side-apply`.
         public var manager: String
 
+        /// A conflicting field owned by `manager`.
         public init(field: String, manager: String) {
             self.field = field
             self.manager = manager
         }
     }
 
+    /// The object that was being applied.
     public var object: ObjectReference
     /// The API server URL, without credentials.
     public var server: String
+    /// The fields other managers own, with their owners.
     public var conflicts: [Field]
     /// The API server's message.
     public var serverMessage: String
 
+    /// A conflict report; the client builds it from the server's Status `details.causes`.
     public init(object: ObjectReference, server: String, conflicts: [Field], serverMessage: String) {
         self.object = object
         self.server = server

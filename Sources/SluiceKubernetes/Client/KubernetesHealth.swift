@@ -1,3 +1,4 @@
+import SluiceCore
 import SluiceYAML
 
 /// How a live Kubernetes object is doing, read from its status the way its controller reports
@@ -20,6 +21,12 @@ public enum KubernetesHealth {
         case ("", "Service"): return service(object)
         default: return ("healthy", "exists")
         }
+    }
+
+    /// The same judgement as SluiceCore's `Health` value.
+    public static func health(_ object: Value) -> Health {
+        let (status, reason) = assess(object)
+        return Health(Health.Status(rawValue: status) ?? .unknown, reason)
     }
 
     private static func flink(_ object: Value, session: Bool) -> (status: String, reason: String) {

@@ -3,9 +3,13 @@ import SluiceYAML
 /// Names one Kubernetes object: its apiVersion and kind (which the client maps to a resource),
 /// namespace (nil for cluster-scoped objects, or to use the connection's default namespace) and name.
 public struct ObjectReference: Sendable, Hashable, CustomStringConvertible {
+    /// `group/version` (`apps/v1`) or `v1` for the core group.
     public var apiVersion: String
+    /// The kind, e.g. `FlinkDeployment`.
     public var kind: String
+    /// The namespace; nil for cluster-scoped kinds (or to mean the connection's default namespace).
     public var namespace: String?
+    /// `metadata.name`.
     public var name: String
 
     /// A reference to `kind` `namespace/name` in `apiVersion`.

@@ -15,6 +15,8 @@ public struct KubernetesDriver: ClusterDriver {
     public let cluster: ClusterSpec
     public let client: KubernetesClient
     private let kinds: AppliedKinds
+    /// Namespaces known to exist, so a wave of applies checks each one once.
+    private let namespaces = EnsuredNamespaces()
     /// Requests in flight at once while reading live state and applying waves of objects.
     public var parallelism: Int
 
@@ -79,8 +81,9 @@ public struct KubernetesDriver: ClusterDriver {
             return ActionOutcome(succeeded: true, message: "nothing to do")
         default:
             guard let desired = action.desired else { return ActionOutcome(succeeded: true, message: "nothing to do") }
-            if let namespace = desired.identity.namespace {
+            if let namespace = desired.identity.namespace, namespaces.needs(namespace) {
                 try await client.ensureNamespace(namespace, labels: [Ownership.managedByLabel: Ownership.managedByValue])
+                namespaces.ensured(namespace)
             }
             if let apiVersion = desired.value["apiVersion"]?.stringValue {
                 try kinds.insert(AppliedKinds.Kind(apiVersion: apiVersion, kind: desired.kind))
@@ -157,4 +160,13 @@ public final class AppliedKinds: @unchecked Sendable {
             try encoder.encode(kinds.sorted { ($0.apiVersion, $0.kind) < ($1.apiVersion, $1.kind) }).write(to: file, options: .atomic)
         }
     }
+}
+
+/// The namespaces a driver has made sure of during one command.
+final class EnsuredNamespaces: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: Set<String> = []
+
+    func needs(_ namespace: String) -> Bool { lock.withLock { !known.contains(namespace) } }
+    func ensured(_ namespace: String) { lock.withLock { _ = known.insert(namespace) } }
 }

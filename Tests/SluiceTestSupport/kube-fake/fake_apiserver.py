@@ -39,6 +39,7 @@ MAX_LOG = 5000
 GENERATION_KINDS = {"Deployment", "StatefulSet", "HorizontalPodAutoscaler", "NetworkPolicy",
                     "FlinkDeployment", "FlinkSessionJob"}
 MAX_LIST_LIMIT = 10000
+MAX_BODY = 16 << 20
 # Fields that are the object's identity or server bookkeeping, never owned by a manager.
 UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"),
              ("metadata", "resourceVersion"), ("metadata", "uid"), ("metadata", "managedFields"),
@@ -324,6 +325,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:  # the real server's limit is 3 MiB per object; this only bounds memory
+            self.close_connection = True
+            return self.send_json(413, APIError(413, "RequestEntityTooLarge", "request entity too large").status())
         body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
