@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: [
-                "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePolicy", "SluiceReport",
+                "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePolicy", "SluiceReport", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -50,6 +50,8 @@ public actor ReconcileLoop {
     private let configuration: Configuration
     private let log: @Sendable (String) -> Void
     private var observers: [Observer] = []
+    /// Whether this replica may sync (leader election); followers only serve reads.
+    private var mayReconcile: @Sendable () async -> Bool = { true }
     /// The newest revision that loaded, rendered and was synced.
     public private(set) var lastGood: String?
     public private(set) var lastRound: Round?
@@ -67,6 +69,9 @@ public actor ReconcileLoop {
     }
 
     public func observe(_ observer: @escaping Observer) { observers.append(observer) }
+
+    /// Makes rounds depend on `condition` (e.g. holding the leader Lease).
+    public func gate(_ condition: @escaping @Sendable () async -> Bool) { mayReconcile = condition }
 
     /// Asks for a round now; several asks before the round starts make one round.
     public func trigger(_ reason: String) {
@@ -120,6 +125,11 @@ public actor ReconcileLoop {
     /// One round: fetch, then sync if there is something new (or a resync is due).
     @discardableResult
     public func round(reason: String = "manual") async -> Round {
+        guard await mayReconcile() else {
+            // A follower: nothing to do; the leader's rounds show in its own status.
+            return lastRound ?? Round(started: Date(), finished: Date(), revision: nil, gitReachable: true, plan: nil, synced: nil,
+                                      message: "follower: another replica holds the leader lease", reason: reason, fetchSeconds: 0, fetchError: nil)
+        }
         rounds += 1
         let started = Date()
         var reachable = true

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceGit
+import SluiceKubernetes
 import SluiceServer
 import SluiceSync
 
@@ -49,6 +50,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Environment variable with the read-only API token.", valueName: "name"))
     var apiReadTokenEnv: String = "SLUICE_API_READ_TOKEN"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Run several replicas: only the holder of this coordination.k8s.io Lease syncs (in-cluster credentials, else $KUBECONFIG); the others serve reads.",
+        valueName: "namespace/name"))
+    var leaderElection: String?
+
     func run() async throws {
         let repository: GitRepository
         do {
@@ -75,6 +81,18 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         await loop.observe { round in metrics.record(round, journal: journal) }
+        var elector: LeaderElector?
+        if let leaderElection {
+            let parts = leaderElection.split(separator: "/").map(String.init)
+            guard parts.count == 2 else {
+                throw Console.fail(RuntimeCLIError(message: "--leader-election \(leaderElection) is not namespace/name", hint: "e.g. --leader-election sluice-system/sluice"))
+            }
+            let connection = try (try? KubernetesConnection.inCluster()) ?? KubeConfig.load(paths: KubeConfig.defaultPaths()).connection(context: nil)
+            let holder = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
+            let made = LeaderElector(client: try KubernetesClient(connection: connection), namespace: parts[0], name: parts[1], holder: holder)
+            await loop.gate { await made.isLeader }
+            elector = made
+        }
         let parts = listen.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else {
             throw Console.fail(RuntimeCLIError(message: "--listen \(listen) is not host:port", hint: "e.g. --listen 0.0.0.0:8080"))
@@ -86,6 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
         let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens)
         Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
         try await withThrowingTaskGroup(of: Void.self) { group in
+            if let elector {
+                group.addTask { await elector.run() }
+            }
             group.addTask { await loop.run() }
             group.addTask {
                 while !Task.isCancelled {
