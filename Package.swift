@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: [
-                "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePolicy", "SluiceReport", "SluiceKubernetes",
+                "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePolicy", "SluiceReport", "SluiceKubernetes", "SluiceHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -96,7 +96,13 @@ let package = Package(
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime", "SluiceYAML", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceServerTests", dependencies: ["SluiceServer", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "SluiceServerTests",
+            dependencies: [
+                "SluiceServer", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceFlinkTests",

@@ -40,6 +40,20 @@ public actor ReconcileLoop {
         /// How long the fetch took, and why it failed if it did.
         public var fetchSeconds: Double
         public var fetchError: String?
+
+        public init(started: Date, finished: Date, revision: String?, gitReachable: Bool, plan: Plan?, synced: SyncReport?,
+                    message: String, reason: String, fetchSeconds: Double, fetchError: String?) {
+            self.started = started
+            self.finished = finished
+            self.revision = revision
+            self.gitReachable = gitReachable
+            self.plan = plan
+            self.synced = synced
+            self.message = message
+            self.reason = reason
+            self.fetchSeconds = fetchSeconds
+            self.fetchError = fetchError
+        }
     }
 
     /// Sees every finished round (metrics, notifications).

@@ -55,6 +55,49 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "namespace/name"))
     var leaderElection: String?
 
+    @Option(name: .long, help: ArgumentHelp("Post a commit status for each synced commit to this GitHub repository (token from --github-token-env).", valueName: "owner/name"))
+    var notifyGithub: String?
+
+    @Option(name: .long, help: ArgumentHelp("Environment variable with the GitHub token for commit statuses.", valueName: "name"))
+    var githubTokenEnv: String = "GITHUB_TOKEN"
+
+    @Option(name: .long, help: ArgumentHelp("GitHub API base URL (GitHub Enterprise: https://host/api/v3).", valueName: "url"))
+    var githubAPI: String = "https://api.github.com"
+
+    @Option(name: .long, help: ArgumentHelp("Post a commit status for each synced commit to this GitLab project (id or url-encoded path).", valueName: "project"))
+    var notifyGitlab: String?
+
+    @Option(name: .long, help: ArgumentHelp("Environment variable with the GitLab token for commit statuses.", valueName: "name"))
+    var gitlabTokenEnv: String = "GITLAB_TOKEN"
+
+    @Option(name: .long, help: ArgumentHelp("GitLab API base URL.", valueName: "url"))
+    var gitlabAPI: String = "https://gitlab.com/api/v4"
+
+    @Option(name: .long, help: ArgumentHelp("POST a JSON summary of every sync here (signed X-Sluice-Signature with --notify-webhook-secret-env).", valueName: "url"))
+    var notifyWebhook: String?
+
+    @Option(name: .long, help: ArgumentHelp("Environment variable with the outgoing webhook's HMAC secret.", valueName: "name"))
+    var notifyWebhookSecretEnv: String = "SLUICE_NOTIFY_SECRET"
+
+    /// The notification targets the options ask for; a missing token is an error that names it.
+    func notificationTargets() throws -> [Notifier.Target] {
+        func token(_ variable: String, for what: String) throws -> String {
+            guard let token = SecretReference.environment(variable).read() else {
+                throw RuntimeCLIError(message: "\(what) needs a token in the environment variable \(variable), which is not set", hint: "export \(variable)=...")
+            }
+            return token
+        }
+        func url(_ text: String) throws -> URL {
+            guard let url = URL(string: text), url.scheme != nil else { throw RuntimeCLIError(message: "\(text) is not a URL", hint: nil) }
+            return url
+        }
+        var targets: [Notifier.Target] = []
+        if let notifyGithub { targets.append(.github(api: try url(githubAPI), repository: notifyGithub, token: try token(githubTokenEnv, for: "--notify-github"))) }
+        if let notifyGitlab { targets.append(.gitlab(api: try url(gitlabAPI), project: notifyGitlab, token: try token(gitlabTokenEnv, for: "--notify-gitlab"))) }
+        if let notifyWebhook { targets.append(.webhook(url: try url(notifyWebhook), secret: SecretReference.environment(notifyWebhookSecretEnv).read())) }
+        return targets
+    }
+
     func run() async throws {
         let repository: GitRepository
         do {
@@ -81,6 +124,20 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         await loop.observe { round in metrics.record(round, journal: journal) }
+        let targets: [Notifier.Target]
+        do { targets = try notificationTargets() } catch { throw Console.fail(error) }
+        if !targets.isEmpty {
+            let notifier = Notifier(targets: targets)
+            await loop.observe { round in
+                do {
+                    for delivery in try await notifier.notify(round) where !(200..<300).contains(delivery.status) {
+                        Console.err("\(Self.timestamp()) notification to \(delivery.target) answered HTTP \(delivery.status)\n")
+                    }
+                } catch {
+                    Console.err("\(Self.timestamp()) notification failed: \(error)\n")
+                }
+            }
+        }
         var elector: LeaderElector?
         if let leaderElection {
             let parts = leaderElection.split(separator: "/").map(String.init)

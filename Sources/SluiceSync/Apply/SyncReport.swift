@@ -8,6 +8,11 @@ public struct SyncReport: Sendable {
 
     /// Whether every cluster synced (or had nothing to do).
     public var succeeded: Bool { clusters.allSatisfy { $0.status == .synced || $0.status == .unchanged } }
+
+    public init(revision: String, clusters: [ClusterSyncResult]) {
+        self.revision = revision
+        self.clusters = clusters
+    }
 }
 
 /// The result of one cluster in a sync.
@@ -32,6 +37,15 @@ public struct ClusterSyncResult: Sendable {
     public var actions: [ActionResult]
     /// Wall time of the cluster's sync: actions and health gate.
     public var durationSeconds: Double = 0
+
+    public init(cluster: String, wave: Int, status: Status, message: String, actions: [ActionResult], durationSeconds: Double = 0) {
+        self.cluster = cluster
+        self.wave = wave
+        self.status = status
+        self.message = message
+        self.actions = actions
+        self.durationSeconds = durationSeconds
+    }
 }
 
 /// One applied action with its outcome and the health seen afterwards.
