@@ -73,7 +73,7 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluiceCEL", "SluiceFlink", "SluiceSync", "SluiceTestSupport",
-                "SluiceServer",
+                "SluiceServer", "SluiceHTTP",
             ],
             path: "Benchmarks/sluice-bench"
         ),

@@ -203,3 +203,40 @@ print(f"runtime idle with 3 deployments: {m['VmRSS']:.1f} MiB resident = {m['Rss
 PY
 kill $rt_pid 2>/dev/null || true
 "$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true
+
+echo
+echo "== sluice serve: commit to running through a signed webhook, Sluice's share separated (goal: Sluice < 500 ms)"
+"$bench" serve-latency "$sluice_bin" 3
+
+echo
+echo "== sluice serve managing 1,000 jobs on 10 clusters, a full resync every round (goal: < 150 MiB)"
+fleet="$PWD/$work/fleet"
+fleet_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bench" prepare-fleet "$fleet" 1000 10 "http://127.0.0.1:$fleet_port"
+git -C "$fleet/specs" init -q -b main && git -C "$fleet/specs" add -A && git -C "$fleet/specs" -c user.name=b -c user.email=b@l commit -qm fleet
+python3 -m http.server "$fleet_port" --bind 127.0.0.1 --directory "$fleet/served" >/dev/null 2>&1 &
+fleet_server=$!
+SLUICE_API_READ_TOKEN=bench "$sluice_bin" serve --repo "$fleet/specs" --revision main --interval 2 --resync-every 1 \
+  --listen "127.0.0.1:$api_port" --state-dir "$fleet/state" 2>"$fleet/serve.log" &
+serve_pid=$!
+python3 - "$serve_pid" "$api_port" <<'PY'
+import sys, time, json, urllib.request
+pid, port = sys.argv[1], sys.argv[2]
+def status():
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/status", headers={"Authorization": "Bearer bench"})
+    return json.load(urllib.request.urlopen(req, timeout=5))
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        if status().get("clusters"): break
+    except Exception: pass
+    time.sleep(0.5)
+time.sleep(20)  # about ten more full rounds
+doc = status()
+objects = sum(len(c["objects"]) for c in doc["clusters"])
+states = sorted({c["status"] for c in doc["clusters"]})
+mem = {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith(("VmRSS", "VmHWM"))}
+print(f"serve with {objects} jobs on {len(doc['clusters'])} clusters (cluster status {states}): {mem['VmRSS']:.1f} MiB resident, peak {mem['VmHWM']:.1f} MiB")
+PY
+kill "$serve_pid" "$fleet_server" 2>/dev/null || true

@@ -12,6 +12,8 @@ import SluiceYAML
 //   sluice-bench cel [iterations]              evaluations per second of policy-like CEL expressions
 //   sluice-bench plan-live <jobs> <root> <url> plan time against live state served from <root> at <url>
 //   sluice-bench flink-upgrade [rounds]         savepoint upgrades on a real Flink cluster, Sluice's share separated
+//   sluice-bench prepare-fleet <dir> <jobs> <clusters> <base-url>  an in-sync fleet for the serve memory benchmark
+//   sluice-bench serve-latency <sluice> [rounds] commit-to-running through the webhook path on a real Flink cluster
 //   sluice-bench kube-apply [jobs]              apply FlinkDeployments to the fake Kubernetes API server; time and requests/s
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -86,6 +88,14 @@ do {
     case "plan-live":
         guard rest.count == 3, let jobs = Int(rest[0]), let url = URL(string: rest[2]) else { fail("plan-live <jobs> <root> <url>") }
         try await FlinkBenchmarks.planAgainstLiveState(jobs: jobs, root: URL(fileURLWithPath: rest[1]), url: url)
+
+    case "prepare-fleet":
+        guard rest.count == 4, let jobs = Int(rest[1]), let clusters = Int(rest[2]) else { fail("prepare-fleet <dir> <jobs> <clusters> <base-url>") }
+        try ServeBenchmarks.prepareFleet(at: URL(fileURLWithPath: rest[0]), jobs: jobs, clusters: clusters, base: rest[3])
+
+    case "serve-latency":
+        guard let sluice = rest.first else { fail("serve-latency <path to sluice> [rounds]") }
+        try await ServeBenchmarks.webhookLatency(sluice: sluice, rounds: rest.count > 1 ? Int(rest[1]) ?? 3 : 3)
 
     case "kube-apply":
         try await KubernetesBenchmark.run(jobs: rest.first.flatMap { Int($0) } ?? 1000)

@@ -89,7 +89,18 @@ public final class GitRepository: @unchecked Sendable {
         guard let url else { return }
         lock.lock()
         defer { lock.unlock() }
-        try Fetcher(repository: handle, url: url, credentials: credentials).run()
+        // A connection cut mid-transfer (proxies, busy servers) is worth two more tries; a
+        // refused credential or an unknown repository is not.
+        var attempt = 0
+        while true {
+            do {
+                try Fetcher(repository: handle, url: url, credentials: credentials).run()
+                return
+            } catch let error as GitError where error.kind == .unreachable && attempt < 2 {
+                attempt += 1
+                usleep(UInt32(200_000 * attempt))
+            }
+        }
     }
 
     /// Resolves a branch, tag (peeled to its commit), full or short commit id, `HEAD`, or an
