@@ -99,7 +99,8 @@ extension ServeBenchmarks {
             return document["revision"]?.stringValue == revision && document[path: "clusters"]?[0]?["status"]?.stringValue == "synced"
         }
         let first = try git(["rev-parse", "HEAD"], in: checkout).trimmingCharacters(in: .whitespacesAndNewlines)
-        for _ in 0..<600 where !(await synced(first)) { try await Task.sleep(for: .milliseconds(200)) }
+        let ready = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < ready, !(await synced(first)) { try await Task.sleep(for: .milliseconds(200)) }
         let journal = try Journal(directory: state)
         for round in 1...rounds {
             try commit(tag: "v\(round)")
@@ -109,7 +110,8 @@ extension ServeBenchmarks {
             let start = ContinuousClock.now
             _ = try await http.send(HTTPRequest(.POST, base.appendingPathComponent("webhooks/github"),
                                                 headers: ["X-Hub-Signature-256": signature, "X-GitHub-Event": "push"], body: .data(Data(payload), contentType: "application/json")))
-            for _ in 0..<3000 where !(await synced(head)) { try await Task.sleep(for: .milliseconds(20)) }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline, !(await synced(head)) { try await Task.sleep(for: .milliseconds(20)) }
             let total = (ContinuousClock.now - start).seconds
             let records = try journal.records().filter { $0.revision == head }
             func ms(_ step: JournalRecord.Step) -> Double { Double(records.last { $0.step == step && $0.phase == .outcome }?.durationMilliseconds ?? 0) / 1000 }
@@ -117,8 +119,12 @@ extension ServeBenchmarks {
             let healthy = records.last { $0.step == .healthGate }?.time
             let gate = submitted.flatMap { s in healthy.map { $0.timeIntervalSince(s) } } ?? 0
             let flinkShare = ms(.stopWithSavepoint) + ms(.submit) + gate
-            print(String(format: "webhook-to-running %d: %.2f s = Flink %.2f s (stop-with-savepoint %.2f, submit %.2f, start to RUNNING + first checkpoint %.2f) + Sluice %.3f s (fetch, load, plan, policies, polling)",
-                         round, total, flinkShare, ms(.stopWithSavepoint), ms(.submit), gate, total - flinkShare))
+            let firstStep = records.first { $0.step == .stopWithSavepoint }?.time
+            let sent = Date().addingTimeInterval(-total)
+            let before = firstStep.map { $0.timeIntervalSince(sent) } ?? 0
+            let after = healthy.map { Date().timeIntervalSince($0) } ?? 0
+            print(String(format: "webhook-to-running %d: %.2f s = Flink %.2f s (stop-with-savepoint %.2f, submit %.2f, start to RUNNING + first checkpoint %.2f) + Sluice %.3f s (%.3f s from the webhook to the first lifecycle step: fetch, load, render, plan, policies; %.3f s from healthy to reported)",
+                         round, total, flinkShare, ms(.stopWithSavepoint), ms(.submit), gate, total - flinkShare, before, after))
         }
     }
 }

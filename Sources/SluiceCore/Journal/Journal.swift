@@ -10,7 +10,11 @@ public final class Journal: @unchecked Sendable {
     private let lock = NSLock()
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
-        e.dateEncodingStrategy = .iso8601
+        // Milliseconds matter: step durations and gaps between steps are read from these times.
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(JournalTime.format(date))
+        }
         e.outputFormatting = [.sortedKeys]
         return e
     }()
@@ -55,7 +59,13 @@ public final class Journal: @unchecked Sendable {
         let data = (try? Data(contentsOf: file)) ?? Data()
         lock.unlock()
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = JournalTime.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time: \(text)"))
+            }
+            return date
+        }
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(JournalRecord.self, from: Data($0)) }
     }
 
@@ -88,4 +98,21 @@ public final class Journal: @unchecked Sendable {
 public struct JournalError: SluiceError {
     public var message: String
     public var hint: String? { "check that Sluice's state directory is writable and the disk is not full" }
+}
+
+/// ISO 8601 times with milliseconds (`2026-11-25T07:58:31.123Z`); older whole-second records still read.
+enum JournalTime {
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
 }
