@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceServer", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
+                "SluiceServer", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
