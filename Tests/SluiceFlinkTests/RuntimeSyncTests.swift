@@ -207,3 +207,50 @@ struct RuntimeSyncTests {
     }
 }
 }
+
+extension RealFlink {
+@Suite("Session mode on the bundled runtime")
+struct RuntimeSessionTests {
+    @Test("a session FlinkDeployment runs a session cluster; a FlinkSessionJob is submitted to it")
+    func session() async throws {
+        let world = try RuntimeSyncTests.World()
+        do {
+            try world.repo.write("jobs/session.yaml", """
+                apiVersion: flink.apache.org/v1beta1
+                kind: FlinkDeployment
+                metadata: {name: shared, labels: {app.kubernetes.io/part-of: sluice-tests}}
+                spec:
+                  flinkVersion: v2_0
+                  jobManager: {resource: {memory: 768m}}
+                  taskManager: {replicas: 1, resource: {memory: 1000m}}
+                  flinkConfiguration: {taskmanager.numberOfTaskSlots: "2"}
+                """)
+            try world.repo.write("jobs/counter.yaml", """
+                apiVersion: flink.apache.org/v1beta1
+                kind: FlinkSessionJob
+                metadata: {name: counter, labels: {app.kubernetes.io/part-of: sluice-tests}}
+                spec:
+                  deploymentName: shared
+                  job:
+                    jarURI: \(world.repo.jar.absoluteString)
+                    entryClass: dev.sluice.testjob.CountingJob
+                    args: ["--output", "\(world.repo.output.path)", "--tag", "session"]
+                    parallelism: 1
+                    upgradeMode: stateless
+                """)
+            let (plan, report) = try await world.sync()
+            #expect(Set(plan.clusters.first?.changes.map(\.identity.kind) ?? []) == ["FlinkDeployment", "FlinkSessionJob"])
+            #expect(report.succeeded, "\(report.clusters.map(\.message))")
+            _ = try await world.counts.await(tag: "session")
+            let status = try #require(await (try world.runtime).supervisor.status(of: "streaming.shared"))
+            #expect(status.phase == .running)
+            let jobs = try await FlinkClient(baseURL: try #require(status.restURL), http: HTTPClient()).jobs().filter { $0.state == .running }
+            #expect(jobs.count == 1, "the session job runs in the session cluster")
+        } catch {
+            await RuntimeSyncTests.stopEverything(world)
+            throw error
+        }
+        await RuntimeSyncTests.stopEverything(world)
+    }
+}
+}

@@ -120,7 +120,7 @@ struct SpecRepository {
         return (specs, try Renderer().render(specs))
     }
 
-    private func write(_ path: String, _ text: String) throws {
+    func write(_ path: String, _ text: String) throws {
         try (text + "\n").write(to: root.appendingPathComponent(path), atomically: true, encoding: .utf8)
     }
 }
