@@ -73,6 +73,7 @@ public actor ReconcileLoop {
     public private(set) var pinned: String?
     private var rounds = 0
     private var pendingReason: String?
+    private var stopping = false
     private var wakeUp: CheckedContinuation<Void, Never>?
 
     public init(repository: GitRepository, pipeline: Pipeline, configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
@@ -100,17 +101,25 @@ public actor ReconcileLoop {
         trigger(revision.map { "rollback to \($0)" } ?? "unpin")
     }
 
-    /// Runs rounds until the task is cancelled: one per interval, or sooner when triggered.
+    /// Asks `run` to return after the round in progress (SIGTERM: let the step finish).
+    public func stop() {
+        stopping = true
+        trigger("shutdown")
+    }
+
+    /// Runs rounds until `stop()` or cancellation: one per interval, or sooner when triggered.
     public func run() async {
         var reason = "start"
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopping {
             _ = await round(reason: reason)
+            if stopping { return }
             if let pending = pendingReason {
                 pendingReason = nil
                 reason = pending
                 continue
             }
             reason = await waitForInterval()
+            if stopping { return }
         }
     }
 

@@ -160,23 +160,27 @@ struct ServeCommand: AsyncParsableCommand {
         if tokens.read == nil && tokens.operate == nil { Console.err("\(Self.timestamp()) the API refuses every request: neither \(apiTokenEnv) nor \(apiReadTokenEnv) is set\n") }
         let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens)
         Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            if let elector {
-                group.addTask { await elector.run() }
-            }
-            group.addTask { await loop.run() }
-            group.addTask {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(5))
-                    for runtime in runtimes.all {
-                        for line in await runtime.recoverLostJobs() { Console.err("\(Self.timestamp()) \(line)\n") }
+        let reconciling = Task { await loop.run() }
+        let background = Task {
+            await withTaskGroup(of: Void.self) { group in
+                if let elector { group.addTask { await elector.run() } }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        for runtime in runtimes.all {
+                            for line in await runtime.recoverLostJobs() { Console.err("\(Self.timestamp()) \(line)\n") }
+                        }
                     }
                 }
             }
-            // The HTTP server returns on SIGTERM/SIGINT (graceful shutdown); then the rest stops.
-            try await server.run(host: String(parts[0]), port: port)
-            group.cancelAll()
         }
+        // The HTTP server returns on SIGTERM/SIGINT (graceful shutdown). The round in progress
+        // finishes its step; then the loop returns and the background work stops.
+        try await server.run(host: String(parts[0]), port: port)
+        Console.err("\(Self.timestamp()) stopping: letting the round in progress finish\n")
+        await loop.stop()
+        await reconciling.value
+        background.cancel()
         for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
     }
 
