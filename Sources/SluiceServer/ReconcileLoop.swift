@@ -148,11 +148,7 @@ public actor ReconcileLoop {
     /// One round: fetch, then sync if there is something new (or a resync is due).
     @discardableResult
     public func round(reason: String = "manual") async -> Round {
-        guard await mayReconcile() else {
-            // A follower: nothing to do; the leader's rounds show in its own status.
-            return lastRound ?? Round(started: Date(), finished: Date(), revision: nil, gitReachable: true, plan: nil, synced: nil,
-                                      message: "follower: another replica holds the leader lease", reason: reason, fetchSeconds: 0, fetchError: nil)
-        }
+        let leading = await mayReconcile()
         rounds += 1
         let started = Date()
         var reachable = true
@@ -186,6 +182,11 @@ public actor ReconcileLoop {
         }
         do {
             let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: configuration.options)
+            guard leading else {
+                // A follower plans (reads only) so its status API answers, and leaves syncing to the leader.
+                await planned.syncer.close()
+                return await finish(candidate.hex, plan: planned.plan, "follower: planned \(candidate.hex.prefix(12)); the leader syncs")
+            }
             let report = await planned.syncer.sync(planned.plan, state: planned.state, environments: planned.specs.environments,
                                                    options: configuration.options)
             await planned.syncer.close()

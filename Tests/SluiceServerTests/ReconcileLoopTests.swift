@@ -35,7 +35,14 @@ struct ReconcileLoopTests {
         let loop = ReconcileLoop(repository: repository, pipeline: Pipeline(stateDirectory: state.url),
                                  configuration: .init(revision: "main", interval: .seconds(3600))) { lines.append($0) }
 
+        // A follower (another replica holds the lease) plans for its status API but syncs nothing.
+        await loop.gate { false }
         var round = await loop.round(reason: "start")
+        #expect(round.message.contains("follower") && round.plan != nil && round.synced == nil)
+        #expect(await loop.lastGood == nil)
+        await loop.gate { true }
+
+        round = await loop.round(reason: "start")
         #expect(round.revision == good && round.gitReachable)
         #expect(await loop.lastGood == good)
 
