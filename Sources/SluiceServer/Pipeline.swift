@@ -37,9 +37,16 @@ public struct Pipeline: Sendable {
         public var plan: Plan
     }
 
-    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions) async throws -> Planned {
+    /// With `baseline` (the tree last synced), only clusters whose desired state differs from
+    /// the baseline's are planned: a commit touching one environment re-plans its clusters only.
+    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil) async throws -> Planned {
         let specs = try SpecLoader().load(from: tree, path: path, revision: revision)
-        let state = try Renderer(clusters: clusters, environments: environments).render(specs)
+        var state = try Renderer(clusters: clusters, environments: environments).render(specs)
+        if let baseline, let previous = try? Renderer(clusters: clusters, environments: environments)
+            .render(try SpecLoader().load(from: baseline, path: path, revision: "baseline")) {
+            let changed = Self.changedClusters(previous, state)
+            state.clusters = state.clusters.filter { changed.contains($0.cluster.name) }
+        }
         let journal = try Journal(directory: stateDirectory)
         let factory = DriverFactory(stateDirectory: stateDirectory, repository: tree, runtimes: runtimes)
         let (drivers, unavailable) = factory.drivers(for: state.clusters.map(\.cluster), journal: journal)
@@ -49,6 +56,18 @@ public struct Pipeline: Sendable {
         let policySet = try PolicyLoader.load(from: tree, path: hasPolicies ? policies : nil, specs: specs)
         plan = Self.gate(plan, specs: specs, engine: try PolicyEngine(policySet, engine: CELExpressionEngine()))
         return Planned(specs: specs, state: state, syncer: syncer, plan: plan)
+    }
+
+    /// Clusters whose desired objects (identity and spec hash) or cluster spec differ between two renders.
+    public static func changedClusters(_ old: DesiredState, _ new: DesiredState) -> Set<String> {
+        func fingerprint(_ cluster: ClusterDesiredState) -> Set<String> {
+            Set(cluster.objects.map { "\($0.identity) \($0.specHash)" })
+        }
+        let before = Dictionary(old.clusters.map { ($0.cluster.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return Set(new.clusters.filter { cluster in
+            guard let previous = before[cluster.cluster.name] else { return true }
+            return previous.cluster != cluster.cluster || fingerprint(previous) != fingerprint(cluster)
+        }.map(\.cluster.name))
     }
 
     /// Evaluates the policies on every planned object; a cluster with a Deny applies nothing.

@@ -145,6 +145,18 @@ public actor ReconcileLoop {
         return reason
     }
 
+    static func merge(_ plan: Plan, into previous: Plan?) -> Plan {
+        let planned = Set(plan.clusters.map(\.cluster.name))
+        let kept = (previous?.clusters ?? []).filter { !planned.contains($0.cluster.name) }
+        return Plan(revision: plan.revision, clusters: (plan.clusters + kept).sorted { $0.cluster.name < $1.cluster.name })
+    }
+
+    static func merge(_ report: SyncReport, into previous: SyncReport?) -> SyncReport {
+        let synced = Set(report.clusters.map(\.cluster))
+        let kept = (previous?.clusters ?? []).filter { !synced.contains($0.cluster) }
+        return SyncReport(revision: report.revision, clusters: (report.clusters + kept).sorted { $0.cluster < $1.cluster })
+    }
+
     /// One round: fetch, then sync if there is something new (or a resync is due).
     @discardableResult
     public func round(reason: String = "manual") async -> Round {
@@ -181,7 +193,12 @@ public actor ReconcileLoop {
             return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "revision \(candidate.hex.prefix(12)) is in sync")
         }
         do {
-            let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: configuration.options)
+            // A new commit re-plans only the clusters it changes; the periodic resync (and a
+            // manual or first round) plans everything, which also catches drift.
+            let incremental = leading && !resyncDue && (reason == "interval" || reason == "webhook")
+            let baseline = try incremental ? lastGood.map { try repository.tree(at: try repository.resolve($0)) } : nil
+            let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: configuration.options,
+                                                  baseline: baseline)
             guard leading else {
                 // A follower plans (reads only) so its status API answers, and leaves syncing to the leader.
                 await planned.syncer.close()
@@ -192,8 +209,11 @@ public actor ReconcileLoop {
             await planned.syncer.close()
             if report.succeeded { lastGood = candidate.hex }
             let summary = report.clusters.map { "\($0.cluster): \($0.status.rawValue)" }.joined(separator: ", ")
-            log("revision \(candidate.hex.prefix(12)) (\(reason)): \(summary)")
-            return await finish(candidate.hex, plan: planned.plan, synced: report, summary)
+            log("revision \(candidate.hex.prefix(12)) (\(reason)\(baseline == nil ? "" : ", changed clusters only")): \(summary.isEmpty ? "no cluster changed" : summary)")
+            // The status keeps every cluster: those this round did not plan keep their last result.
+            let plan = Self.merge(planned.plan, into: lastRound?.plan)
+            let synced = Self.merge(report, into: lastRound?.synced)
+            return await finish(candidate.hex, plan: plan, synced: synced, summary)
         } catch {
             log("revision \(candidate.hex.prefix(12)) cannot be applied: \(error); keeping \(lastGood.map { "\($0.prefix(12))" } ?? "nothing")")
             return await finish(lastGood, plan: lastRound?.plan, "revision \(candidate.hex.prefix(12)) cannot be applied: \(error)")

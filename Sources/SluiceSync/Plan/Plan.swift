@@ -46,6 +46,11 @@ public struct Plan: Sendable {
     public var revision: String
     public var clusters: [ClusterPlan]
 
+    public init(revision: String, clusters: [ClusterPlan]) {
+        self.revision = revision
+        self.clusters = clusters
+    }
+
     public var hasChanges: Bool { clusters.contains { !$0.changes.isEmpty } }
     public var hasErrors: Bool { clusters.contains { $0.error != nil } }
 }
