@@ -3,6 +3,7 @@ import Foundation
 import SluiceCore
 import SluiceFlink
 import SluiceHTTP
+import SluiceRuntime
 import SluiceTestSupport
 import SluiceYAML
 import Testing
@@ -28,7 +29,38 @@ struct ServeTests {
         let repo = try SpecRepository(root: work.url.appendingPathComponent("checkout"), jar: try FlinkSessionCluster.testJobJar(),
                                       output: output, savepoints: flink.savepointDir)
         try repo.cluster("local", url: flink.restURL)
+        // The embedded runtime as a second target: the same job runs on a runtime cluster too.
+        let runtimeDirectory = work.url.appendingPathComponent("runtime")
+        try repo.runtimeCluster("edge", stateDirectory: runtimeDirectory)
+        let edgeOutput = work.url.appendingPathComponent("edge-output")
+        try FileManager.default.createDirectory(at: edgeOutput, withIntermediateDirectories: true)
+        // The edge copy of the job writes its counts elsewhere, so each cluster's counters stay apart.
+        try repo.write("environments/test.yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Environment
+            metadata: {name: test}
+            spec:
+              namespace: streaming
+              clusters: {matchLabels: {purpose: test}}
+              jobs: {matchLabels: {app.kubernetes.io/part-of: sluice-tests}}
+              patches:
+                - target: {kind: FlinkDeployment, tier: edge}
+                  jsonPatch:
+                    - {op: replace, path: /spec/job/args/5, value: "\(edgeOutput.path)"}
+            """)
+        defer {
+            let semaphore = DispatchSemaphore(value: 0)
+            Task {
+                if let supervisor = try? FlinkSupervisor(configuration: RuntimeConfiguration(flinkHome: try FlinkInstallation.flinkHome(), stateDirectory: runtimeDirectory)) {
+                    await supervisor.shutdown(leaveRunning: false)
+                }
+                semaphore.signal()
+            }
+            semaphore.wait()
+        }
         var job = SpecRepository.Job()
+        job.jobManagerMemory = "768m"
+        job.taskManagerMemory = "1000m"
         try repo.job(job)
         let checkout = repo.root
         _ = try git(["init", "-q", "-b", "main"], in: checkout)
@@ -80,7 +112,8 @@ struct ServeTests {
         let deployed = await RuntimeTests.eventually(timeout: .seconds(150)) {
             guard let status = try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))), status.status == 200,
                   let document = try? JSON.decode(Array(status.body)) else { return false }
-            return document["revision"]?.stringValue == head && document[path: "clusters"]?[0]?["status"]?.stringValue == "synced"
+            let statuses = document["clusters"]?.listValue?.compactMap { $0["status"]?.stringValue } ?? []
+            return document["revision"]?.stringValue == head && statuses == ["synced", "synced"]
         }
         if !deployed {
             let body = (try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).body) ?? Data()
@@ -89,11 +122,16 @@ struct ServeTests {
         let v1 = try #require(repo.countsOf(tag: "v1").max())
         let v2 = try await repo.counts(tag: "v2")
         #expect(v2.min()! > v1, "the webhook-driven upgrade kept the job's state")
+        let edgeCounts = Counts(output: edgeOutput)
+        let edgeV1 = try #require(edgeCounts.counts(tag: "v1").max())
+        let edgeV2 = try await edgeCounts.await(tag: "v2")
+        #expect(edgeV2.min()! > edgeV1, "the runtime's upgrade kept the job's state too")
 
         // The status document says what runs where, with health and the last operation.
         let status = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).body))
         #expect(status["lastRoundReason"]?.stringValue == "webhook", "the webhook, not the interval, started the round")
-        let object = try #require(status[path: "clusters"]?[0]?["objects"]?[0])
+        #expect(status["clusters"]?.listValue?.compactMap { $0["name"]?.stringValue } == ["edge", "local"])
+        let object = try #require(status[path: "clusters"]?[1]?["objects"]?[0])
         #expect(object["health"]?.stringValue == "healthy")
         #expect(object["lastOperation"]?.stringValue?.hasPrefix("upgrade") == true)
         let history = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/history"))).body))
@@ -106,6 +144,7 @@ struct ServeTests {
         #expect(samples[#"sluice_webhook_deliveries_total{source="github",result="accepted"}"#] == 1)
         #expect((samples[#"sluice_webhook_deliveries_total{source="github",result="rejected"}"#] ?? 0) == 2)
         #expect(samples[#"sluice_cluster_reachable{cluster="local"}"#] == 1)
+        #expect(samples[#"sluice_cluster_reachable{cluster="edge"}"#] == 1)
         #expect(samples.keys.contains { $0.hasPrefix("sluice_savepoint_duration_seconds_count") })
 
         // The dashboard, rendered by headless Chromium against this Sluice.
