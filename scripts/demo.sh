@@ -37,36 +37,7 @@ git config user.email "demo@localhost"
 # specs-example's jobs ship as container images (jarURI local://). The edge lab runs on the
 # embedded runtime, so map its job to a jar this machine has: Sluice's demo job, committed into
 # the clone, through the sluice.dev/jar-uri annotation and an Environment patch.
-mkdir -p specs-example/artifacts
-cp "$jar" specs-example/artifacts/sluice-demo-job.jar
-python3 - "$work" <<'PY'
-import sys, pathlib
-work = sys.argv[1]
-path = pathlib.Path("specs-example/environments/staging.yaml")
-text = path.read_text()
-patch = f"""    # make demo: the edge lab runs Sluice's demo job (a keyed counter) on this machine.
-    - target:
-        kind: FlinkDeployment
-        tier: edge
-      merge:
-        metadata:
-          annotations:
-            sluice.dev/jar-uri: specs-example/artifacts/sluice-demo-job.jar
-        spec:
-          flinkConfiguration:
-            execution.checkpointing.interval: 2s
-            execution.checkpointing.dir: file://{work}/checkpoints
-            execution.checkpointing.savepoint-dir: file://{work}/savepoints
-          jobManager: {{resource: {{memory: 768m}}}}
-          taskManager: {{replicas: 1, resource: {{memory: 1024m}}}}
-          job:
-            entryClass: dev.sluice.testjob.CountingJob
-            args: ["--output", "{work}/output", "--tag", "v1", "--rate", "20"]
-            parallelism: 1
-"""
-path.write_text(text.replace("  syncPolicy:", patch + "  syncPolicy:", 1))
-PY
-git add -A && git commit -qm "demo: run the edge lab's job with Sluice's demo jar"
+"$root/scripts/demo-overlay.sh" "$work" "$jar"
 
 run() { echo "\$ sluice $*"; "$sluice" "$@"; }
 
