@@ -86,7 +86,9 @@ struct ServeTests {
         #expect(await RuntimeTests.eventually(timeout: .seconds(150)) {
             (try? await anonymous.send(HTTPRequest(.GET, base.appendingPathComponent("readyz"))).status) == 200
         }, "serve.log:\n\(Self.log(work))")
-        _ = try await repo.counts(tag: "v1")
+        // Both copies count well above 1 first, so a restart from scratch could not pass for continuity.
+        _ = try await Counts(output: output).await(tag: "v1", atLeast: 20)
+        _ = try await Counts(output: edgeOutput).await(tag: "v1", atLeast: 20)
 
         // The API refuses requests without the right token; the read token cannot trigger syncs.
         #expect(try await anonymous.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).status == 401)
@@ -121,11 +123,11 @@ struct ServeTests {
         }
         let v1 = try #require(repo.countsOf(tag: "v1").max())
         let v2 = try await repo.counts(tag: "v2")
-        #expect(v2.min()! > v1, "the webhook-driven upgrade kept the job's state")
+        #expect(v2.min()! >= v1, "the webhook-driven upgrade kept the job's state (a fresh start counts from 1)")
         let edgeCounts = Counts(output: edgeOutput)
         let edgeV1 = try #require(edgeCounts.counts(tag: "v1").max())
         let edgeV2 = try await edgeCounts.await(tag: "v2")
-        #expect(edgeV2.min()! > edgeV1, "the runtime's upgrade kept the job's state too")
+        #expect(edgeV2.min()! >= edgeV1, "the runtime's upgrade kept the job's state too")
 
         // The status document says what runs where, with health and the last operation.
         let status = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).body))
