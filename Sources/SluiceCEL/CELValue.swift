@@ -15,6 +15,8 @@ public enum CELValue: Sendable {
     case type(String)
     case duration(CELDuration)
     case timestamp(CELTimestamp)
+    /// A value of a library type (`ip`, `cidr`, `quantity`, `url`, ...): the library defines it.
+    case object(any CELObject)
 
     /// The CEL type name of the value.
     public var typeName: String {
@@ -31,6 +33,7 @@ public enum CELValue: Sendable {
         case .type: "type"
         case .duration: "google.protobuf.Duration"
         case .timestamp: "google.protobuf.Timestamp"
+        case .object(let o): o.typeName
         }
     }
 }
@@ -141,6 +144,7 @@ extension CELValue {
         case let (.type(a), .type(b)): return a == b
         case let (.duration(a), .duration(b)): return a == b
         case let (.timestamp(a), .timestamp(b)): return a == b
+        case let (.object(a), .object(b)): return a.typeName == b.typeName && a.celEquals(b)
         case let (.list(a), .list(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.celEquals($1) }
         case let (.map(a), .map(b)):
@@ -207,6 +211,9 @@ extension CELValue {
         case let (.bytes(a), .bytes(b)): return a.lexicographicallyPrecedes(b) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
         case let (.duration(a), .duration(b)): return a < b ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
         case let (.timestamp(a), .timestamp(b)): return a < b ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
+        case let (.object(a), .object(b)) where a.typeName == b.typeName:
+            if let order = a.celCompare(b) { return order }
+            throw CELError("no such overload: \(typeName) < \(other.typeName)")
         default:
             if let r = numericOrder(other) { return r }
             if case .double(let d) = self, d.isNaN, other.isNumber { throw NaNComparison() }

@@ -85,6 +85,7 @@ enum Format {
         case .type(let t): return t
         case .duration(let d): return d.description
         case .timestamp(let t): return t.description
+        case .object(let o): return o.description
         default: return Conversions.text(v)
         }
     }

@@ -41,6 +41,7 @@ enum Functions {
             return .string(StringFunctions.quote(s))
         default: break
         }
+        if let value = try Libraries.call(name, args) { return value }
         switch (name, args.count) {
         case ("_==_", 2): return .bool(args[0].celEquals(args[1]))
         case ("_!=_", 2): return .bool(!args[0].celEquals(args[1]))
@@ -118,6 +119,7 @@ enum Functions {
         }
         if case .timestamp(let t) = receiver, name.hasPrefix("get"), args.count <= 1 { return try TimeFunctions.accessor(name, t, args) }
         if case .duration(let d) = receiver, name.hasPrefix("get"), args.isEmpty { return try TimeFunctions.durationAccessor(name, d) }
+        if case .object(let o) = receiver { return try o.call(name, args) }
         if case .string(let s) = receiver { return try StringFunctions.call(name, s, args) }
         if case .list(let l) = receiver { return try ListFunctions.call(name, l, args) }
         throw noOverload(name, receiver, args)

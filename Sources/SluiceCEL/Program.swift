@@ -47,8 +47,10 @@ struct Evaluator {
         case .ident(let name):
             if let local = locals.last(where: { $0.0 == name }) { return local.1 }
             if let v = activation[name] { return v }
-            if Functions.typeNames.contains(name) { return .type(name) }
+            if Functions.typeNames.contains(name) || Libraries.typeNames.contains(name) { return .type(name) }
             throw CELError("undeclared reference to '\(name)'")
+        case .select(.ident(let root), let field) where Libraries.typeNames.contains("\(root).\(field)") && !isBound(root):
+            return .type("\(root).\(field)")
         case .select(let operand, let field):
             let target = try eval(operand)
             guard case .map(let m) = target else {
@@ -92,7 +94,7 @@ struct Evaluator {
             guard case .bool(let b) = condition else { throw CELError("no such overload: \(condition.typeName) ? _ : _") }
             return try eval(b ? yes : no)
         case .call(.ident(let namespace)?, let name, let args)
-            where Functions.namespaces.contains(namespace) && !isBound(namespace):
+            where (Functions.namespaces.contains(namespace) || Libraries.namespaces.contains(namespace)) && !isBound(namespace):
             // A namespaced function such as math.greatest(...) or strings.quote(...).
             let values = try args.map { try eval($0) }
             try spend(Functions.cost(nil, values))

@@ -68,6 +68,7 @@ enum CELBridge {
         case .type(let t): return .string(t)
         case .duration(let d): return .string(d.description)
         case .timestamp(let t): return .string(t.description)
+        case .object(let o): return .string(o.description)
         case .list(let l): return .list(try l.map(value))
         case .map(let m):
             var out = Mapping()
