@@ -9,11 +9,15 @@ public actor LeaderElector {
     public let holder: String
     private let client: KubernetesClient
     private let duration: Duration
+    private let clock: @Sendable () -> Date
     public private(set) var isLeader = false
     public private(set) var lastError: String?
 
-    public init(client: KubernetesClient, namespace: String, name: String, holder: String, duration: Duration = .seconds(15)) {
+    /// `clock` stamps and judges the lease (replicas' clocks are assumed roughly in step, as client-go assumes).
+    public init(client: KubernetesClient, namespace: String, name: String, holder: String, duration: Duration = .seconds(15),
+                clock: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
+        self.clock = clock
         self.namespace = namespace
         self.name = name
         self.holder = holder
@@ -24,7 +28,7 @@ public actor LeaderElector {
     @discardableResult
     public func step() async -> Bool {
         do {
-            isLeader = try await client.tryAcquireLease(namespace: namespace, name: name, holder: holder, duration: duration)
+            isLeader = try await client.tryAcquireLease(namespace: namespace, name: name, holder: holder, duration: duration, now: clock())
             lastError = nil
         } catch {
             isLeader = false

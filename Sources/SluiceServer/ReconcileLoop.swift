@@ -167,7 +167,8 @@ public actor ReconcileLoop {
         var fetchError: String?
         let fetchStart = ContinuousClock.now
         do {
-            try repository.fetch()
+            let repository = repository
+            try await onDedicatedThread("sluice-git-fetch") { try repository.fetch() }
         } catch {
             reachable = false
             fetchError = "\(error)"

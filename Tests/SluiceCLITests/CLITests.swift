@@ -8,8 +8,8 @@ struct CLITests {
     static let golden = Bundle.module.url(forResource: "Golden/render-specs-example", withExtension: "yaml")!
 
     @Test("render over specs-example matches the golden output")
-    func goldenRender() throws {
-        let result = try SluiceBinary.run(["render", "--path", "specs-example"])
+    func goldenRender() async throws {
+        let result = try await SluiceBinary.run(["render", "--path", "specs-example"])
         #expect(result.status == 0, "\(result.stderr)")
         let goldenSource = SluiceBinary.repositoryRoot.appendingPathComponent("Tests/SluiceCLITests/Golden/render-specs-example.yaml")
         if ProcessInfo.processInfo.environment["SLUICE_UPDATE_GOLDEN"] == "1" {
@@ -24,7 +24,7 @@ struct CLITests {
     }
 
     @Test("render reads a revision straight from Git, and older revisions too")
-    func renderFromGit() throws {
+    func renderFromGit() async throws {
         let repo = try TemporaryDirectory(prefix: "sluice-cli")
         try FileManager.default.copyItem(
             at: SluiceBinary.repositoryRoot.appendingPathComponent("specs-example"),
@@ -41,7 +41,7 @@ struct CLITests {
         try "garbage: [".write(to: repo.url.appendingPathComponent("specs/jobs/broken.yaml"), atomically: true, encoding: .utf8)
 
         for (revision, parallelism) in [("HEAD", 6), ("HEAD~1", 4), (first, 4)] {
-            let result = try SluiceBinary.run(["render", "--repo", repo.path, "--revision", revision, "--path", "specs",
+            let result = try await SluiceBinary.run(["render", "--repo", repo.path, "--revision", revision, "--path", "specs",
                                                "--cluster", "aws-eu-west-1", "--output", "json"])
             #expect(result.status == 0, "\(result.stderr)")
             let state = try JSON.decode(result.stdout)
@@ -53,37 +53,37 @@ struct CLITests {
             #expect(state["revision"]?.stringValue == revisionMark)
         }
         // Reading the working tree sees the broken file.
-        let onDisk = try SluiceBinary.run(["validate", "--repo", repo.path, "--path", "specs"])
+        let onDisk = try await SluiceBinary.run(["validate", "--repo", repo.path, "--path", "specs"])
         #expect(onDisk.status == 1)
         #expect(onDisk.stderr.contains("specs/jobs/broken.yaml:2:1: error: YAML syntax error"))
     }
 
     @Test("validate exit codes: 0 valid, 1 invalid with file:line:column, 2 unreadable")
-    func exitCodes() throws {
-        let valid = try SluiceBinary.run(["validate", "--path", "specs-example"])
+    func exitCodes() async throws {
+        let valid = try await SluiceBinary.run(["validate", "--path", "specs-example"])
         #expect(valid.status == 0, "\(valid.stderr)")
         #expect(valid.stdout.contains("valid: 6 clusters, 2 environments"))
 
         let dir = try TemporaryDirectory(prefix: "sluice-cli")
         try dir.write("c.yaml", "apiVersion: sluice.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c1}\nspec: {tier: moon, driver: flink}\n")
-        let invalid = try SluiceBinary.run(["validate", "--repo", dir.path])
+        let invalid = try await SluiceBinary.run(["validate", "--repo", dir.path])
         #expect(invalid.status == 1)
         #expect(invalid.stderr.contains("c.yaml:4:14: error: spec.tier: unsupported value \"moon\""))
 
-        let json = try SluiceBinary.run(["validate", "--repo", dir.path, "--output", "json"])
+        let json = try await SluiceBinary.run(["validate", "--repo", dir.path, "--output", "json"])
         #expect(json.status == 1)
         let report = try JSON.decode(json.stdout)
         #expect(report["valid"] == false)
         #expect(report["diagnostics"]?[0]?["line"] == 4)
 
-        let unknownRevision = try SluiceBinary.run(["validate", "--repo", ".", "--revision", "no-such-branch-xyz", "--path", "specs-example"])
+        let unknownRevision = try await SluiceBinary.run(["validate", "--repo", ".", "--revision", "no-such-branch-xyz", "--path", "specs-example"])
         #expect(unknownRevision.status == 2)
         #expect(unknownRevision.stderr.contains("no-such-branch-xyz"))
 
-        let badFlag = try SluiceBinary.run(["render", "--output", "xml"])
+        let badFlag = try await SluiceBinary.run(["render", "--output", "xml"])
         #expect(badFlag.status == 2)
 
-        let unknownCluster = try SluiceBinary.run(["render", "--path", "specs-example", "--cluster", "nope"])
+        let unknownCluster = try await SluiceBinary.run(["render", "--path", "specs-example", "--cluster", "nope"])
         #expect(unknownCluster.status == 2)
         #expect(unknownCluster.stderr.contains("no Cluster named nope"))
     }

@@ -30,30 +30,30 @@ struct CheckCommandTests {
         return (repo, base, head)
     }
 
-    func check(_ repo: TemporaryDirectory, _ base: String, _ head: String, _ extra: [String] = []) throws -> SluiceBinary.Result {
-        try SluiceBinary.run(["check", "--repo", repo.path, "--base", base, "--head", head, "--path", "specs-example"] + extra)
+    func check(_ repo: TemporaryDirectory, _ base: String, _ head: String, _ extra: [String] = []) async throws -> SluiceBinary.Result {
+        try await SluiceBinary.run(["check", "--repo", repo.path, "--base", base, "--head", head, "--path", "specs-example"] + extra)
     }
 
     @Test("a clean change exits 0; warnings fail only when asked")
-    func clean() throws {
+    func clean() async throws {
         let (repo, base, _) = try Self.repository()
-        let result = try check(repo, base, base)
+        let result = try await check(repo, base, base)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("0 changes, 0 denied, 2 warnings"))
-        #expect(try check(repo, base, base, ["--fail-on-warnings"]).status == 1)
+        #expect(try await check(repo, base, base, ["--fail-on-warnings"]).status == 1)
     }
 
     @Test("a denied change exits 1 and every format says why, where")
-    func denied() throws {
+    func denied() async throws {
         let (repo, base, head) = try Self.repository()
-        let text = try check(repo, base, head)
+        let text = try await check(repo, base, head)
         #expect(text.status == 1)
         #expect(text.stdout.contains("ERROR upgrade-mode-transition: upgradeMode may not change from savepoint to stateless in production"))
         #expect(text.stdout.contains("~ spec.job.upgradeMode: \"savepoint\" → \"stateless\""))
         #expect(text.stdout.contains("changed (scale): FlinkDeployment.flink.apache.org flink-prod/clickstream-enrichment [production]"))
         #expect(text.stdout.contains("changed (ignore): FlinkDeployment.flink.apache.org flink-staging/clickstream-enrichment [staging]"))
 
-        let json = try JSON.decode(check(repo, base, head, ["--output", "json"]).stdout)
+        let json = try await JSON.decode(check(repo, base, head, ["--output", "json"]).stdout)
         #expect((json[path: "summary", "denied"]?.intValue ?? 0) >= 2)
         let policies = Set((json["violations"]?.listValue ?? []).compactMap { $0["policy"]?.stringValue })
         #expect(policies.isSuperset(of: ["upgrade-mode-transition", "stateful-upgrades", "durable-checkpoints"]))
@@ -61,27 +61,27 @@ struct CheckCommandTests {
         #expect(violation["file"] == "specs-example/jobs/clickstream-enrichment.yaml")
         #expect(violation["cluster"] == "aws-eu-west-1" || violation["cluster"] == "dc-frankfurt")
 
-        let sarif = try JSON.decode(check(repo, base, head, ["--output", "sarif"]).stdout)
+        let sarif = try await JSON.decode(check(repo, base, head, ["--output", "sarif"]).stdout)
         #expect(sarif["version"] == "2.1.0")
         #expect((sarif[path: "runs"]?[0]?["results"]?.listValue ?? []).contains { $0["level"] == "error" && $0["ruleId"] == "upgrade-mode-transition" })
 
-        let junit = try check(repo, base, head, ["--output", "junit"])
+        let junit = try await check(repo, base, head, ["--output", "junit"])
         let xml = try XMLDocument(xmlString: junit.stdout)
         #expect(try !xml.nodes(forXPath: "//failure").isEmpty)
 
-        let github = try check(repo, base, head, ["--output", "github"]).stdout
+        let github = try await check(repo, base, head, ["--output", "github"]).stdout
         #expect(github.contains("::error file=specs-example/jobs/clickstream-enrichment.yaml,line="))
         #expect(github.contains("::warning file=specs-example/jobs/iot-sensor-aggregation.yaml"))
 
-        let markdown = try check(repo, base, head, ["--output", "markdown"]).stdout
+        let markdown = try await check(repo, base, head, ["--output", "markdown"]).stdout
         #expect(markdown.hasPrefix("### Sluice: ❌"))
         #expect(markdown.contains("| aws-eu-west-1 | public |"))
     }
 
     @Test("an unknown base revision is a usage error naming it")
-    func unknownBase() throws {
+    func unknownBase() async throws {
         let (repo, _, head) = try Self.repository()
-        let result = try check(repo, "no-such-base", head)
+        let result = try await check(repo, "no-such-base", head)
         #expect(result.status == 2)
         #expect(result.stderr.contains("no-such-base"))
     }

@@ -39,16 +39,16 @@ struct DeployManifestTests {
     }
 
     @Test("every manifest loads and renders, and Sluice's policies pass on them all")
-    func policiesPass() throws {
+    func policiesPass() async throws {
         let repo = try Self.repository()
-        let rendered = try SluiceBinary.run(["render", "--repo", repo.path, "--path", "specs", "--output", "json"])
+        let rendered = try await SluiceBinary.run(["render", "--repo", repo.path, "--path", "specs", "--output", "json"])
         #expect(rendered.status == 0, "\(rendered.stderr)")
         let kinds = try JSON.decode(rendered.stdout)["clusters"]?[0]?["objects"]?.listValue?.compactMap { $0[path: "kind"]?.stringValue } ?? []
         for kind in ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap",
                      "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "PrometheusRule"] {
             #expect(kinds.contains(kind), "deploy/ has no \(kind): \(kinds)")
         }
-        let check = try SluiceBinary.run(["check", "--repo", repo.path, "--base", "HEAD", "--head", "HEAD", "--path", "specs", "--output", "json"])
+        let check = try await SluiceBinary.run(["check", "--repo", repo.path, "--base", "HEAD", "--head", "HEAD", "--path", "specs", "--output", "json"])
         #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
         let summary = try JSON.decode(check.stdout)["summary"]
         #expect(summary?["violations"]?.intValue == 0, "\(check.stdout)")

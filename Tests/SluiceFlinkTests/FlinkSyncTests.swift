@@ -72,7 +72,7 @@ struct FlinkSyncTests {
 
         // `sluice plan` exits 2 when there are changes, and says what they are.
         try world.repo.job(job)
-        let planned = try SluiceBinary.run(["plan", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path, "--output", "json"])
+        let planned = try await SluiceBinary.run(["plan", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path, "--output", "json"])
         #expect(planned.status == 2, "\(planned)")
         #expect(planned.stdout.contains("\"action\" : \"create\"") || planned.stdout.contains("\"action\": \"create\""), "\(planned.stdout)")
 
@@ -87,7 +87,7 @@ struct FlinkSyncTests {
         (plan, report) = try await world.sync()
         #expect(!plan.hasChanges)
         #expect(world.result(report)?.status == .unchanged)
-        let inSync = try SluiceBinary.run(["plan", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path])
+        let inSync = try await SluiceBinary.run(["plan", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path])
         #expect(inSync.status == 0, "\(inSync)")
         #expect(inSync.stdout.contains("in sync"))
 
@@ -141,7 +141,7 @@ struct FlinkSyncTests {
         // the stopped job and its savepoint and finishes the upgrade.
         job.tag = "v5"
         try world.repo.job(job)
-        let crashed = try SluiceBinary.run(["sync", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path, "--quiet"],
+        let crashed = try await SluiceBinary.run(["sync", "--repo", world.repo.root.path, "--state-dir", world.stateDirectory.path, "--quiet"],
                                            environment: ["SLUICE_FAILPOINT": "after-stop-with-savepoint"])
         #expect(crashed.signal == SIGKILL, "sluice was expected to die at the failpoint: \(crashed)")
         #expect(try await world.runningCounterJobs().isEmpty, "the crash happened after the stop, before the new submit")

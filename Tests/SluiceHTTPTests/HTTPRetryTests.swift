@@ -13,15 +13,15 @@ import Testing
 
     @Test func retriesAfter503HonouringRetryAfterCappedAtMaxDelay() async throws {
         let server = try HTTPTestServer()
-        // Retry-After asks for 30 s; maxDelay caps it at 300 ms, far above the 1 ms backoff.
+        // Retry-After asks for 600 s; maxDelay caps it at 300 ms, far above the 1 ms backoff.
         let client = testClient { $0.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(300)) }
         let (response, seconds) = try await elapsed {
-            try await client.send(HTTPRequest(.GET, server.url("/flaky/a?fail=1&code=503&retry_after=30")))
+            try await client.send(HTTPRequest(.GET, server.url("/flaky/a?fail=1&code=503&retry_after=600")))
         }
         #expect(try response.requireSuccess().decode(Attempts.self).attempts == 2)
         #expect(try await serverCount(server, "a") == 2)
         #expect(seconds >= 0.29, "waited at least the capped Retry-After")
-        #expect(seconds < 20, "did not wait the full 30 s Retry-After")
+        #expect(seconds < 120, "did not wait the full 600 s Retry-After (loose: the suite shares two cores with Flink)")
     }
 
     @Test func retriesOn429AndGivesUpAfterMaxAttempts() async throws {
@@ -66,7 +66,7 @@ import Testing
         #expect(error?.kind == .couldNotConnect)
         #expect(error?.attempts == 3)
         // Bounded loosely (the suite shares two cores with Flink JVMs): the policy's waits add up to < 40 ms.
-        #expect(seconds < 20)
+        #expect(seconds < 60)
         let text = String(describing: error)
         #expect(text.contains("POST http://127.0.0.1:\(port)/jars/upload"))
         #expect(text.contains("after 3 attempts"))

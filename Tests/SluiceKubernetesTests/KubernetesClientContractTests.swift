@@ -170,12 +170,19 @@ struct KubernetesClientContractTests {
     func lease(target: ContractTarget) async throws {
         try await withCluster(target) { cluster in
             let client = cluster.client, ns = cluster.namespace
-            #expect(try await client.tryAcquireLease(namespace: ns, name: "leader", holder: "a", duration: .seconds(1)))
-            #expect(try await !client.tryAcquireLease(namespace: ns, name: "leader", holder: "b", duration: .seconds(1)))
-            #expect(try await client.tryAcquireLease(namespace: ns, name: "leader", holder: "a", duration: .seconds(1)))
-            try await Task.sleep(for: .milliseconds(2200))
-            #expect(try await client.tryAcquireLease(namespace: ns, name: "leader", holder: "b", duration: .seconds(1)))
-            #expect(try await !client.tryAcquireLease(namespace: ns, name: "leader", holder: "a", duration: .seconds(1)))
+            // Expiry is judged on the contender's clock: explicit times keep a busy test machine from
+            // expiring a lease between two steps.
+            let start = Date()
+            func acquire(_ holder: String, at seconds: TimeInterval) async throws -> Bool {
+                try await client.tryAcquireLease(namespace: ns, name: "leader", holder: holder, duration: .seconds(10),
+                                                 now: start.addingTimeInterval(seconds))
+            }
+            #expect(try await acquire("a", at: 0))
+            #expect(try await !acquire("b", at: 1), "held")
+            #expect(try await acquire("a", at: 8), "renewed")
+            #expect(try await !acquire("b", at: 15), "the renewal holds it until 18 s")
+            #expect(try await acquire("b", at: 19), "expired: taken over")
+            #expect(try await !acquire("a", at: 20))
             let lease = try #require(try await client.get(ObjectReference(apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: ns, name: "leader")))
             #expect(lease[path: "spec", "holderIdentity"]?.stringValue == "b")
             #expect(lease[path: "spec", "leaseTransitions"]?.intValue == 1)
@@ -185,20 +192,23 @@ struct KubernetesClientContractTests {
     @Test("concurrent contenders for a new or an expired lease: exactly one wins", arguments: ContractTarget.available)
     func leaseRace(target: ContractTarget) async throws {
         try await withCluster(target) { cluster in
-            func race(_ round: Int) async throws -> Int {
+            let start = Date()
+            func race(_ round: Int, at seconds: TimeInterval) async throws -> Int {
                 try await withThrowingTaskGroup(of: Bool.self) { group in
                     for index in 0..<6 {
                         group.addTask {
                             try await cluster.client.tryAcquireLease(namespace: cluster.namespace, name: "race",
-                                                                     holder: "candidate-\(round)-\(index)", duration: .seconds(1))
+                                                                     holder: "candidate-\(round)-\(index)", duration: .seconds(10),
+                                                                     now: start.addingTimeInterval(seconds))
                         }
                     }
                     return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
                 }
             }
-            #expect(try await race(1) == 1, "creation: the others get 409 AlreadyExists")
-            try await Task.sleep(for: .milliseconds(2200))
-            #expect(try await race(2) == 1, "takeover: the others' updates carry a stale resourceVersion (409)")
+            let creators = try await race(1, at: 0)
+            #expect(creators == 1, "creation: the others get 409 AlreadyExists")
+            let takers = try await race(2, at: 11)
+            #expect(takers == 1, "takeover: the others' updates carry a stale resourceVersion (409)")
         }
     }
 

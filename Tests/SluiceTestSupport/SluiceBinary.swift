@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Runs the `sluice` executable built beside the test bundle, as a user would.
 public enum SluiceBinary {
@@ -26,22 +27,47 @@ public enum SluiceBinary {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? repositoryRoot
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting, so a large output cannot fill the pipe and block the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let killed = process.terminationReason == .uncaughtSignal
-        return Result(status: process.terminationStatus, signal: killed ? process.terminationStatus : nil,
-                      stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs `sluice` with `arguments` and waits for it on a thread of its own (a long `sluice check`
+    /// must not hold one of the cooperative pool's few threads while other tests run).
+    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Result {
+        let executable = url, directory = directory ?? repositoryRoot
+        let environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        return try await onDedicatedThread("sluice-binary") {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            process.environment = environment
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            // Both pipes are drained at once, so a large output on either cannot fill its pipe and block the child.
+            let errors = ErrorDrain(err.fileHandleForReading)
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = errors.wait()
+            process.waitUntilExit()
+            let killed = process.terminationReason == .uncaughtSignal
+            return Result(status: process.terminationStatus, signal: killed ? process.terminationStatus : nil,
+                          stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        }
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    private final class ErrorDrain: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var data = Data()
+
+        init(_ handle: FileHandle) {
+            Thread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }.start()
+        }
+
+        func wait() -> Data {
+            done.wait()
+            return data
+        }
     }
 }

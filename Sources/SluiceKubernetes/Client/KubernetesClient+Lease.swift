@@ -7,11 +7,10 @@ extension KubernetesClient {
     /// it when `holder` holds it, or takes it over when its holder let it expire. True when `holder`
     /// holds the lease afterwards. Writes carry the read resourceVersion, so when two contenders race
     /// exactly one wins and the other gets 409 (false).
-    public func tryAcquireLease(namespace: String, name: String, holder: String, duration: Duration) async throws -> Bool {
+    public func tryAcquireLease(namespace: String, name: String, holder: String, duration: Duration, now: Date = Date()) async throws -> Bool {
         let ref = ObjectReference(apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: namespace, name: name)
         let resource = try await resource(apiVersion: ref.apiVersion, kind: ref.kind)
         let seconds = max(1, Int((Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18).rounded(.up)))
-        let now = Date()
         let stamp = Self.microTime(now)
         let subject = Subject(verb: "update", object: ref.description, resource: resource.qualifiedName)
 

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import SluiceYAML
 
 /// A kubeconfig `users[].user.exec` block: a command that prints an `ExecCredential`
@@ -49,17 +50,24 @@ public actor ExecCredentialCache {
     public static let shared = ExecCredentialCache()
 
     private var cache: [ExecConfig: ExecCredential] = [:]
+    private var inFlight: [ExecConfig: Task<ExecCredential, any Error>] = [:]
     /// How many times each plugin actually ran; visible to tests and diagnostics.
     public private(set) var runs: [String: Int] = [:]
 
     public init() {}
 
     /// A credential that is valid for at least `margin` more seconds.
-    public func credential(for config: ExecConfig, margin: TimeInterval = 30, now: Date = Date()) throws -> ExecCredential {
+    public func credential(for config: ExecConfig, margin: TimeInterval = 30, now: Date = Date()) async throws -> ExecCredential {
         if let cached = cache[config], cached.expiration.map({ $0.timeIntervalSince(now) > margin }) ?? true {
             return cached
         }
-        let fresh = try Self.run(config)
+        // Requests that need the credential while the plugin runs wait for that one run.
+        if let running = inFlight[config] { return try await running.value }
+        // A plugin may take seconds (a cloud CLI refreshing a token): it must not hold a pool thread.
+        let run = Task { try await onDedicatedThread("sluice-exec-credential") { try Self.run(config) } }
+        inFlight[config] = run
+        defer { inFlight[config] = nil }
+        let fresh = try await run.value
         runs[config.command, default: 0] += 1
         cache[config] = fresh
         return fresh
