@@ -36,3 +36,10 @@ if ! command -v swift >/dev/null; then
   echo "install-deps: swift is not on PATH; install Swift 6 (https://www.swift.org/install/linux/) and retry" >&2
   exit 1
 fi
+
+# The SARIF test validates `sluice check --output sarif` with pydantic-sarif, a model generated
+# from the OASIS sarif-schema-2.1.0.json (it needs pydantic 2, which it installs when missing).
+if ! python3 -c "import pydantic_sarif" 2>/dev/null; then
+  echo "install-deps: installing pydantic-sarif (SARIF 2.1.0 schema model for the tests)"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "pydantic-sarif==0.1.1" >/dev/null
+fi

@@ -61,7 +61,12 @@ struct CheckCommandTests {
         #expect(violation["file"] == "specs-example/jobs/clickstream-enrichment.yaml")
         #expect(violation["cluster"] == "aws-eu-west-1" || violation["cluster"] == "dc-frankfurt")
 
-        let sarif = try await JSON.decode(check(repo, base, head, ["--output", "sarif"]).stdout)
+        let sarifText = try await check(repo, base, head, ["--output", "sarif"]).stdout
+        let validation = try Self.validateSARIF(sarifText)
+        #expect(validation.status == 0, "sluice's SARIF breaks the 2.1.0 schema: \(validation.stderr.suffix(1500))")
+        let broken = sarifText.replacingOccurrences(of: #""ruleId""#, with: #""ruleID""#)
+        #expect(try Self.validateSARIF(broken).status != 0, "the validator catches a property the schema does not know")
+        let sarif = try JSON.decode(sarifText)
         #expect(sarif["version"] == "2.1.0")
         #expect((sarif[path: "runs"]?[0]?["results"]?.listValue ?? []).contains { $0["level"] == "error" && $0["ruleId"] == "upgrade-mode-transition" })
 
@@ -84,5 +89,22 @@ struct CheckCommandTests {
         let result = try await check(repo, "no-such-base", head)
         #expect(result.status == 2)
         #expect(result.stderr.contains("no-such-base"))
+    }
+
+    /// Validates a SARIF log against the OASIS 2.1.0 schema through pydantic-sarif, a model
+    /// generated from `sarif-schema-2.1.0.json` (closed objects, enums and required properties
+    /// included); `scripts/install-deps.sh` installs it.
+    static func validateSARIF(_ text: String) throws -> ProcessResult {
+        let directory = try TemporaryDirectory(prefix: "sluice-sarif")
+        let file = try directory.write("check.sarif", text)
+        let script = """
+            import sys
+            try:
+                from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as Sarif
+            except ImportError:
+                sys.exit("pydantic-sarif is missing: run scripts/install-deps.sh")
+            Sarif.model_validate_json(open(sys.argv[1], encoding="utf-8").read())
+            """
+        return try run("/usr/bin/env", ["python3", "-c", script, file.path])
     }
 }
