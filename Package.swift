@@ -108,7 +108,7 @@ let package = Package(
             name: "SluiceFlinkTests",
             dependencies: [
                 "SluiceFlink", "SluiceSync", "SluiceSpec", "SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
-                "SluiceRuntime", "SluiceServer",
+                "SluiceRuntime", "SluiceServer", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -22,6 +22,9 @@ public actor FlinkRuntime {
     private let jars: JarStore
     private let startupTimeout: Duration
     private let operationTimeout: Duration
+    /// Deployments with an apply or a recovery in flight, and who waits for them.
+    private var busy: Set<String> = []
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(cluster: String, configuration: RuntimeConfiguration, journal: Journal, repository: (any SourceTree)? = nil,
                 startupTimeout: Duration = .seconds(120), operationTimeout: Duration = .seconds(600)) throws {
@@ -89,9 +92,31 @@ public actor FlinkRuntime {
 
     /// Carries out one planned step.
     public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?) async throws -> JobLifecycle.Transition {
-        let host = host(of: identity, value: desired ?? live)
-        let name = Self.processName(host)
+        let name = Self.processName(host(of: identity, value: desired ?? live))
+        return try await exclusively(name) {
+            try await perform(step, identity: identity, desired: desired, specHash: specHash, live: live, name: name)
+        }
+    }
+
+    /// Runs `body` while no other apply or recovery of the deployment `name` runs. Actor methods
+    /// interleave at every `await`: without this, a recovery could see the gap inside a savepoint
+    /// upgrade (old job stopped, new one not yet submitted) as a lost job and restart it.
+    private func exclusively<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
+        while busy.contains(name) {
+            await withCheckedContinuation { waiting[name, default: []].append($0) }
+        }
+        busy.insert(name)
+        defer {
+            busy.remove(name)
+            for waiter in waiting.removeValue(forKey: name) ?? [] { waiter.resume() }
+        }
+        return try await body()
+    }
+
+    private func perform(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
+                         name: String) async throws -> JobLifecycle.Transition {
         if identity.kind == "FlinkSessionJob" {
+            let host = host(of: identity, value: desired ?? live)
             guard let status = await supervisor.status(of: name), let url = status.restURL else {
                 throw FlinkError("session job \(identity) needs the session cluster \(host) on \(cluster), which is not running",
                                  hint: "add a FlinkDeployment named \(host.name) without spec.job to the same environment")
@@ -187,22 +212,30 @@ public actor FlinkRuntime {
     public func recoverLostJobs() async -> [String] {
         var recovered: [String] = []
         for entry in store.all where entry.identity.kind == "FlinkDeployment" {
-            guard let value = entry.value, let spec = JobSpec(value), spec.state == .running else { continue }
             let name = Self.processName(entry.identity)
-            guard let status = await supervisor.status(of: name), status.phase == .running, let url = status.restURL else { continue }
-            let reconciler = reconciler(url)
-            guard let jobs = try? await reconciler.lifecycle.jobs(of: reconciler.owner(entry.identity)),
-                  !jobs.contains(where: { !$0.state.isTerminal }) else { continue }
-            let checkpoint = Self.newestRetainedCheckpoint(near: await supervisor.latestCheckpoint(of: name))
-            let restore = checkpoint ?? (try? journal.latestSavepoint(cluster: cluster, object: entry.identity.description)) ?? entry.savepointPath
-            let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: nil, specHash: entry.specHash)
-            guard let job = try? await reconciler.lifecycle.submit(spec, context, restoreFrom: spec.isStateful ? restore : nil) else { continue }
-            await supervisor.recordJob(name: name, jobID: job)
-            var updated = entry
-            updated.jobID = job
-            try? store.set(entry.identity, updated)
-            recovered.append("\(entry.identity) restarted as job \(job)\(restore.map { " from \($0)" } ?? "")")
+            // A deployment being applied is the apply's to finish; the next round looks again.
+            guard !busy.contains(name) else { continue }
+            if let line = await exclusively(name, { await recover(name: name, identity: entry.identity) }) { recovered.append(line) }
         }
         return recovered
+    }
+
+    /// Restarts the job of one deployment if its JobManager runs without it.
+    private func recover(name: String, identity: ObjectIdentity) async -> String? {
+        // Read again under the lock: an apply that just finished may have changed the entry.
+        guard let entry = store[identity], let value = entry.value, let spec = JobSpec(value), spec.state == .running else { return nil }
+        guard let status = await supervisor.status(of: name), status.phase == .running, let url = status.restURL else { return nil }
+        let reconciler = reconciler(url)
+        guard let jobs = try? await reconciler.lifecycle.jobs(of: reconciler.owner(entry.identity)),
+              !jobs.contains(where: { !$0.state.isTerminal }) else { return nil }
+        let checkpoint = Self.newestRetainedCheckpoint(near: await supervisor.latestCheckpoint(of: name))
+        let restore = checkpoint ?? (try? journal.latestSavepoint(cluster: cluster, object: entry.identity.description)) ?? entry.savepointPath
+        let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: nil, specHash: entry.specHash)
+        guard let job = try? await reconciler.lifecycle.submit(spec, context, restoreFrom: spec.isStateful ? restore : nil) else { return nil }
+        await supervisor.recordJob(name: name, jobID: job)
+        var updated = entry
+        updated.jobID = job
+        try? store.set(entry.identity, updated)
+        return "\(entry.identity) restarted as job \(job)\(restore.map { " from \($0)" } ?? "")"
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import SluiceCore
 import SluiceFlink
 import SluiceHTTP
+import SluiceKubernetes
 import SluiceRuntime
 import SluiceTestSupport
 import SluiceYAML
@@ -34,6 +35,12 @@ struct ServeTests {
         try repo.runtimeCluster("edge", stateDirectory: runtimeDirectory)
         let edgeOutput = work.url.appendingPathComponent("edge-output")
         try FileManager.default.createDirectory(at: edgeOutput, withIntermediateDirectories: true)
+        // A Kubernetes cluster (the protocol-faithful fake API server) as the third target, so one
+        // round plans, applies and health-gates all three kinds of driver.
+        let kube = try KubeFakeServer()
+        try repo.kubernetesCluster("cloud", kubeconfig: kube.kubeconfigPath, context: "admin")
+        let flinkOperator = try Self.playFlinkOperator(on: kube)
+        defer { flinkOperator.cancel() }
         // The edge copy of the job writes its counts elsewhere, so each cluster's counters stay apart.
         try repo.write("environments/test.yaml", """
             apiVersion: sluice.dev/v1alpha1
@@ -47,6 +54,11 @@ struct ServeTests {
                 - target: {kind: FlinkDeployment, tier: edge}
                   jsonPatch:
                     - {op: replace, path: /spec/job/args/5, value: "\(edgeOutput.path)"}
+                - target: {kind: FlinkDeployment, tier: public}
+                  merge:
+                    spec:
+                      image: registry.example.com/counter:1.0.0
+                      job: {jarURI: "local:///opt/flink/usrlib/counter.jar"}
             """)
         defer {
             let semaphore = DispatchSemaphore(value: 0)
@@ -115,7 +127,7 @@ struct ServeTests {
             guard let status = try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))), status.status == 200,
                   let document = try? JSON.decode(Array(status.body)) else { return false }
             let statuses = document["clusters"]?.listValue?.compactMap { $0["status"]?.stringValue } ?? []
-            return document["revision"]?.stringValue == head && statuses == ["synced", "synced"]
+            return document["revision"]?.stringValue == head && statuses == ["synced", "synced", "synced"]
         }
         if !deployed {
             let body = (try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).body) ?? Data()
@@ -123,17 +135,22 @@ struct ServeTests {
         }
         let v1 = try #require(repo.countsOf(tag: "v1").max())
         let v2 = try await repo.counts(tag: "v2")
-        #expect(v2.min()! >= v1, "the webhook-driven upgrade kept the job's state (a fresh start counts from 1)")
+        #expect(v2.min()! > v1, "the webhook-driven upgrade resumed from the savepoint (a fresh start counts from 1, a replay repeats counts)")
+        // The Kubernetes copy was applied (server-side, field manager sluice) with v2 and the public-tier patch.
+        let applied = try await Self.kubeClient(kube).get(Self.counterOnKube)
+        #expect(applied?[path: "spec", "job", "args"]?.listValue?.last?.stringValue == "v2", "\(String(describing: applied))")
+        #expect(applied?[path: "spec", "job", "jarURI"]?.stringValue == "local:///opt/flink/usrlib/counter.jar")
+        #expect(applied?[path: "metadata", "labels", "app.kubernetes.io/managed-by"]?.stringValue == "sluice")
         let edgeCounts = Counts(output: edgeOutput)
         let edgeV1 = try #require(edgeCounts.counts(tag: "v1").max())
         let edgeV2 = try await edgeCounts.await(tag: "v2")
-        #expect(edgeV2.min()! >= edgeV1, "the runtime's upgrade kept the job's state too")
+        #expect(edgeV2.min()! > edgeV1, "the runtime's upgrade resumed from the savepoint too")
 
         // The status document says what runs where, with health and the last operation.
         let status = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))).body))
         #expect(status["lastRoundReason"]?.stringValue == "webhook", "the webhook, not the interval, started the round")
-        #expect(status["clusters"]?.listValue?.compactMap { $0["name"]?.stringValue } == ["edge", "local"])
-        let object = try #require(status[path: "clusters"]?[1]?["objects"]?[0])
+        #expect(status["clusters"]?.listValue?.compactMap { $0["name"]?.stringValue } == ["cloud", "edge", "local"])
+        let object = try #require(status[path: "clusters"]?[2]?["objects"]?[0])
         #expect(object["health"]?.stringValue == "healthy")
         #expect(object["lastOperation"]?.stringValue?.hasPrefix("upgrade") == true)
         let history = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/history"))).body))
@@ -147,6 +164,7 @@ struct ServeTests {
         #expect((samples[#"sluice_webhook_deliveries_total{source="github",result="rejected"}"#] ?? 0) == 2)
         #expect(samples[#"sluice_cluster_reachable{cluster="local"}"#] == 1)
         #expect(samples[#"sluice_cluster_reachable{cluster="edge"}"#] == 1)
+        #expect(samples[#"sluice_cluster_reachable{cluster="cloud"}"#] == 1)
         #expect(samples.keys.contains { $0.hasPrefix("sluice_savepoint_duration_seconds_count") })
 
         // The dashboard, rendered by headless Chromium against this Sluice.
@@ -162,6 +180,29 @@ struct ServeTests {
             #expect(FileManager.default.fileExists(atPath: shot.path), "screenshot kept as a test artifact")
         } else {
             Issue.record("chromium is not installed (scripts/install-deps.sh installs it); the dashboard was not rendered")
+        }
+    }
+
+    static let counterOnKube = ObjectReference(apiVersion: "flink.apache.org/v1beta1", kind: "FlinkDeployment", namespace: "streaming", name: "counter")
+
+    static func kubeClient(_ kube: KubeFakeServer) throws -> KubernetesClient {
+        try KubernetesClient(connection: try KubeConfig.load(paths: [kube.kubeconfigPath]).connection(context: "admin"),
+                             credentialCache: ExecCredentialCache())
+    }
+
+    /// Plays the Flink operator on the fake cluster: reports the FlinkDeployment running at
+    /// whatever generation Sluice last applied (bounded: ten minutes at most).
+    static func playFlinkOperator(on kube: KubeFakeServer) throws -> Task<Void, Never> {
+        let client = try kubeClient(kube)
+        return Task {
+            for _ in 0..<3000 where !Task.isCancelled {
+                if let object = try? await client.get(counterOnKube), let generation = object[path: "metadata", "generation"]?.intValue,
+                   object[path: "status", "observedGeneration"]?.intValue != generation {
+                    try? kube.setStatus(apiVersion: counterOnKube.apiVersion, kind: counterOnKube.kind, namespace: "streaming", name: "counter",
+                                        statusJSON: #"{"lifecycleState":"STABLE","jobManagerDeploymentStatus":"READY","jobStatus":{"state":"RUNNING"},"reconciliationStatus":{"state":"DEPLOYED"},"observedGeneration":\#(generation)}"#)
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 

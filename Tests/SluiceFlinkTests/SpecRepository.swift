@@ -81,6 +81,24 @@ struct SpecRepository {
             """)
     }
 
+    /// A Kubernetes cluster (tier public) reached through `kubeconfig`'s `context`.
+    func kubernetesCluster(_ name: String, kubeconfig: String, context: String) throws {
+        try write("clusters/\(name).yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Cluster
+            metadata:
+              name: \(name)
+              labels:
+                purpose: test
+            spec:
+              tier: public
+              driver: kubernetes
+              kubernetes:
+                kubeconfig: \(kubeconfig)
+                context: \(context)
+            """)
+    }
+
     func job(_ job: Job) throws {
         let file = root.appendingPathComponent("jobs/counter.yaml")
         guard job.present else {
