@@ -192,6 +192,9 @@ def memory():
     for line in open(f"/proc/{pid}/status"):
         key = line.split(":")[0]
         if key in ("VmRSS", "RssAnon", "RssFile"): values[key] = int(line.split()[1]) / 1024
+    # PSS charges each shared page to the processes that map it in proportion: the runtime's fair share.
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        if line.startswith("Pss:"): values["Pss"] = int(line.split()[1]) / 1024
     return values
 time.sleep(5)
 t0, c0 = time.time(), ticks()
@@ -199,7 +202,7 @@ time.sleep(20)
 t1, c1 = time.time(), ticks()
 hz = 100
 m = memory()
-print(f"runtime idle with 3 deployments: {m['VmRSS']:.1f} MiB resident = {m['RssAnon']:.1f} MiB its own (heap, stacks) + {m['RssFile']:.1f} MiB of mapped libraries (Foundation, ICU, shared with other Swift processes); {100 * (c1 - c0) / hz / (t1 - t0):.2f} % of one core over {t1 - t0:.0f} s")
+print(f"runtime idle with 3 deployments: {m['VmRSS']:.1f} MiB resident = {m['RssAnon']:.1f} MiB its own (heap, stacks) + {m['RssFile']:.1f} MiB of mapped binary and libraries (Foundation, ICU, shared with other processes); proportional share (PSS) {m.get('Pss', 0):.1f} MiB; {100 * (c1 - c0) / hz / (t1 - t0):.2f} % of one core over {t1 - t0:.0f} s")
 PY
 kill $rt_pid 2>/dev/null || true
 "$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true
