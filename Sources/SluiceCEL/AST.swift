@@ -3,6 +3,8 @@
 indirect enum Expr: Sendable {
     case literal(CELValue)
     case ident(String)
+    /// `.name`: a variable of the activation itself, past local variables and the container.
+    case rootIdent(String)
     case select(Expr, String)
     /// `has(e.f)`: whether field `f` is present.
     case presence(Expr, String)
@@ -21,6 +23,22 @@ indirect enum Expr: Sendable {
     case block([Expr], Expr)
     /// `cel.index(n)` inside a block.
     case blockIndex(Int)
+    /// `e.?f`: an optional of field `f`, empty when `e` has no such field.
+    case optionalSelect(Expr, String)
+    /// `e[?k]`: an optional of `e[k]`, empty when the key or index is absent.
+    case optionalIndex(Expr, Expr)
+    /// A list literal with `?x` entries (`entries[i]` is optional when `optional[i]`): an optional
+    /// entry is added only when it holds a value. Plain lists stay `.list`, which is cheaper.
+    case optionalEntryList([Expr], optional: [Bool])
+    /// A map literal with `?k: v` entries, added only when `v` holds a value.
+    case optionalEntryMap([(key: Expr, value: Expr, optional: Bool)])
+    /// `opt.optMap(x, body)` (`flatten` false) or `opt.optFlatMap(x, body)` (`flatten` true).
+    case optionalMap(Expr, variable: String, body: Expr, flatten: Bool)
+    /// A select chain over an identifier, `a.b.c` (`names` ["a", "b", "c"]), evaluated as `plain`
+    /// unless `a` is undeclared: then the longest dotted prefix bound as a variable ("a.b.c",
+    /// then "a.b") is read and the rest selected from it. `rooted` for `.a.b.c`, which ignores
+    /// the container.
+    case qualified([String], plain: Expr, rooted: Bool)
 }
 
 /// The macros over lists and maps.

@@ -17,6 +17,8 @@ public enum CELValue: Sendable {
     case timestamp(CELTimestamp)
     /// A value of a library type (`ip`, `cidr`, `quantity`, `url`, ...): the library defines it.
     case object(any CELObject)
+    /// A CEL optional (`optional.of(x)`, `optional.none()`, `m.?field`): `nil` is the empty optional.
+    indirect case optional(CELValue?)
 
     /// The CEL type name of the value.
     public var typeName: String {
@@ -34,6 +36,7 @@ public enum CELValue: Sendable {
         case .duration: "google.protobuf.Duration"
         case .timestamp: "google.protobuf.Timestamp"
         case .object(let o): o.typeName
+        case .optional: "optional_type"
         }
     }
 }
@@ -145,6 +148,9 @@ extension CELValue {
         case let (.duration(a), .duration(b)): return a == b
         case let (.timestamp(a), .timestamp(b)): return a == b
         case let (.object(a), .object(b)): return a.typeName == b.typeName && a.celEquals(b)
+        case let (.optional(a), .optional(b)):
+            guard let a, let b else { return a == nil && b == nil }
+            return a.celEquals(b)
         case let (.list(a), .list(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.celEquals($1) }
         case let (.map(a), .map(b)):
@@ -181,24 +187,23 @@ extension CELValue {
         r == .orderedAscending ? .orderedDescending : r == .orderedDescending ? .orderedAscending : .orderedSame
     }
 
+    // A double against an int or uint: out-of-range doubles are below or above every value;
+    // otherwise the integer is converted to double, as the CEL spec (and cel-go) does, so
+    // 9223372036854775807 and 9223372036854775808.0 compare equal.
     static func compare(_ d: Double, exactInt i: Int64) -> ComparisonResult? {
         if d.isNaN { return nil }
         if d < -9.223372036854775808e18 { return .orderedAscending }
-        if d >= 9.223372036854775808e18 { return .orderedDescending }
-        let t = Int64(d.rounded(.down))
-        if t < i { return .orderedAscending }
-        if t > i { return .orderedDescending }
-        return d > Double(t) ? .orderedDescending : .orderedSame
+        if d > 9.223372036854775808e18 { return .orderedDescending }
+        let x = Double(i)
+        return d < x ? .orderedAscending : d > x ? .orderedDescending : .orderedSame
     }
 
     static func compare(_ d: Double, exactUint u: UInt64) -> ComparisonResult? {
         if d.isNaN { return nil }
         if d < 0 { return .orderedAscending }
-        if d >= 1.8446744073709551616e19 { return .orderedDescending }
-        let t = UInt64(d.rounded(.down))
-        if t < u { return .orderedAscending }
-        if t > u { return .orderedDescending }
-        return d > Double(t) ? .orderedDescending : .orderedSame
+        if d > 1.8446744073709551616e19 { return .orderedDescending }
+        let x = Double(u)
+        return d < x ? .orderedAscending : d > x ? .orderedDescending : .orderedSame
     }
 
     /// CEL ordering for `<`, `<=`, `>`, `>=`.

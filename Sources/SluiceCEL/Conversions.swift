@@ -12,6 +12,8 @@ enum Conversions {
         case ("timestamp", .int(let i)): return .timestamp(try CELTimestamp(seconds: i, nanos: 0))
         case ("string", .duration(let d)): return .string(d.description)
         case ("string", .timestamp(let t)): return .string(t.description)
+        // Library values (net.IP, net.CIDR, ...) print themselves.
+        case ("string", .object(let o)): return .string(o.description)
         case ("int", .uint(let u)):
             guard let i = Int64(exactly: u) else { throw CELError("range error") }
             return .int(i)

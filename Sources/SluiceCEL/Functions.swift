@@ -4,9 +4,9 @@ import Foundation
 /// Kubernetes enables for admission policies.
 enum Functions {
     /// Prefixes of namespaced functions (`math.greatest`, `strings.quote`, `base64.encode`).
-    static let namespaces: Set<String> = ["math", "strings", "base64"]
+    static let namespaces: Set<String> = ["math", "strings", "base64", "optional"]
 
-    static let typeNames: Set<String> = ["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type"]
+    static let typeNames: Set<String> = ["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "optional_type"]
 
     static func noOverload(_ name: String, _ receiver: CELValue?, _ args: [CELValue]) -> CELError {
         let types = ((receiver.map { [$0] } ?? []) + args).map(\.typeName).joined(separator: ", ")
@@ -41,7 +41,6 @@ enum Functions {
             return .string(StringFunctions.quote(s))
         default: break
         }
-        if let value = try Libraries.call(name, args) { return value }
         switch (name, args.count) {
         case ("_==_", 2): return .bool(args[0].celEquals(args[1]))
         case ("_!=_", 2): return .bool(!args[0].celEquals(args[1]))
@@ -65,7 +64,11 @@ enum Functions {
         case ("int", 1), ("uint", 1), ("double", 1), ("string", 1), ("bool", 1), ("bytes", 1), ("duration", 1), ("timestamp", 1):
             return try Conversions.convert(args[0], to: name)
         case ("matches", 2): return try method("matches", args[0], [args[1]])
-        default: throw noOverload(name, nil, args)
+        default:
+            // Checked last so that operators do not pay for the prefix test.
+            if name.hasPrefix("optional.") { return try Optionals.call(String(name.dropFirst(9)), args) }
+            if let value = try Libraries.call(name, args) { return value }
+            throw noOverload(name, nil, args)
         }
     }
 
@@ -104,6 +107,9 @@ enum Functions {
             }
             guard let v = m[index] else { throw CELError("no such key: \(Conversions.text(index))") }
             return v
+        case .optional:
+            // Indexing into an optional yields an optional: `optional.of(l)[0]`.
+            return try Optionals.index(target, index)
         default:
             throw CELError("type '\(target.typeName)' does not support indexing")
         }
@@ -120,6 +126,8 @@ enum Functions {
         if case .timestamp(let t) = receiver, name.hasPrefix("get"), args.count <= 1 { return try TimeFunctions.accessor(name, t, args) }
         if case .duration(let d) = receiver, name.hasPrefix("get"), args.isEmpty { return try TimeFunctions.durationAccessor(name, d) }
         if case .object(let o) = receiver { return try o.call(name, args) }
+        if case .optional(let wrapped) = receiver { return try Optionals.method(name, wrapped, args) }
+        if case .list = receiver, name == "unwrapOpt", args.isEmpty { return try Optionals.unwrap(receiver) }
         if case .string(let s) = receiver { return try StringFunctions.call(name, s, args) }
         if case .list(let l) = receiver { return try ListFunctions.call(name, l, args) }
         throw noOverload(name, receiver, args)

@@ -5,6 +5,8 @@ struct Token: Equatable {
         case identifier(String)
         /// A reserved word: an error as an identifier, allowed as a field name after a dot.
         case reservedWord(String)
+        /// A field name in backticks, a.`b-c`: taken literally, allowed only as a field name.
+        case quotedIdentifier(String)
         case `true`, `false`, null
         case op(String)
         case end
@@ -81,6 +83,21 @@ struct Lexer {
         for op in ["==", "!=", "<=", ">=", "&&", "||"] where i + 1 < chars.count && String(chars[i...i + 1]) == op {
             i += 2
             return Token(kind: .op(op), offset: start)
+        }
+        if c == "`" {
+            i += 1
+            var name = ""
+            while i < chars.count, chars[i] != "`" {
+                // The CEL grammar allows letters, digits, '_', '.', '-', '/' and spaces here.
+                guard chars[i].isLetter || chars[i].isNumber || "_.-/ ".contains(chars[i]) else {
+                    throw error("unexpected character '\(chars[i])' in a quoted field name", at: i)
+                }
+                name.append(chars[i])
+                i += 1
+            }
+            guard i < chars.count, !name.isEmpty else { throw error("unterminated or empty quoted field name", at: start) }
+            i += 1
+            return Token(kind: .quotedIdentifier(name), offset: start)
         }
         if "+-*/%<>!?:.,()[]{}".contains(c) {
             i += 1

@@ -140,31 +140,58 @@ struct Parser {
         var e = try start ?? primary()
         while true {
             if accept(".") {
+                let optional = accept("?")
                 // Kubernetes lets reserved words name fields after a dot (object.metadata.namespace).
                 let name: String
+                var quoted = false
                 switch current.kind {
                 case .identifier(let word): name = word
                 case .reservedWord(let word): name = word
+                case .quotedIdentifier(let word): name = word; quoted = true
                 case .true: name = "true"
                 case .false: name = "false"
                 case .null: name = "null"
                 default: throw fail("expected a field name after '.'")
                 }
                 position += 1
-                if accept("(") {
+                let field = quoted ? name : Parser.unescapeField(name)
+                if optional {
+                    e = .optionalSelect(Parser.qualify(e), field)
+                } else if !quoted, accept("(") {
                     let args = try arguments(closing: ")")
-                    e = try macro(target: e, name: name, args: args) ?? .call(target: e, name: name, args: args)
+                    let target = Parser.qualify(e)
+                    e = try macro(target: target, name: name, args: args) ?? .call(target: target, name: name, args: args)
                 } else {
-                    e = .select(e, Parser.unescapeField(name))
+                    e = .select(e, field)
                 }
             } else if accept("[") {
+                let optional = accept("?")
                 let index = try expression()
                 try expect("]")
-                e = .index(e, index)
+                e = optional ? .optionalIndex(Parser.qualify(e), index) : .index(Parser.qualify(e), index)
             } else {
-                return e
+                return Parser.qualify(e)
             }
         }
+    }
+
+    /// Wraps a select chain over an identifier (`a.b.c`) so that it can also name a variable
+    /// with a dotted name; anything else is returned as it is.
+    static func qualify(_ e: Expr) -> Expr {
+        var names: [String] = []
+        var node = e
+        while case .select(let operand, let field) = node {
+            names.append(field)
+            node = operand
+        }
+        let rooted: Bool
+        switch node {
+        case .ident(let root): names.append(root); rooted = false
+        case .rootIdent(let root): names.append(root); rooted = true
+        default: return e
+        }
+        guard names.count > 1 else { return e }
+        return .qualified(names.reversed(), plain: e, rooted: rooted)
     }
 
     mutating func arguments(closing: String) throws -> [Expr] {
@@ -194,10 +221,12 @@ struct Parser {
             if accept("(") {
                 let args = try arguments(closing: ")")
                 if name == "has" {
-                    guard args.count == 1, case .select(let operand, let field) = args[0] else {
+                    var argument = args.first
+                    if case .qualified(_, let plain, _)? = argument { argument = plain }
+                    guard args.count == 1, case .select(let operand, let field)? = argument else {
                         throw fail("has() takes a single field selection, e.g. has(object.spec.job)", token)
                     }
-                    return .presence(operand, field)
+                    return .presence(Parser.qualify(operand), field)
                 }
                 return .call(target: nil, name: name, args: args)
             }
@@ -208,7 +237,7 @@ struct Parser {
             guard case .identifier(let name) = current.kind else { throw fail("expected an identifier after a leading '.'") }
             position += 1
             if accept("(") { return .call(target: nil, name: name, args: try arguments(closing: ")")) }
-            return .ident(name)
+            return .rootIdent(name)
         case .op("("):
             position += 1
             let e = try expression()
@@ -216,20 +245,31 @@ struct Parser {
             return e
         case .op("["):
             position += 1
-            return .list(try arguments(closing: "]"))
+            var items: [Expr] = [], optional: [Bool] = []
+            if !accept("]") {
+                repeat {
+                    if case .op("]") = current.kind { break }  // trailing comma
+                    optional.append(accept("?"))
+                    items.append(try expression())
+                } while accept(",")
+                try expect("]")
+            }
+            return optional.contains(true) ? .optionalEntryList(items, optional: optional) : .list(items)
         case .op("{"):
             position += 1
-            var entries: [(Expr, Expr)] = []
+            var entries: [(key: Expr, value: Expr, optional: Bool)] = []
             if !accept("}") {
                 repeat {
                     if case .op("}") = current.kind { break }
+                    let optional = accept("?")
                     let key = try expression()
                     try expect(":")
-                    entries.append((key, try expression()))
+                    entries.append((key, try expression(), optional))
                 } while accept(",")
                 try expect("}")
             }
-            return .map(entries)
+            if entries.contains(where: \.optional) { return .optionalEntryMap(entries) }
+            return .map(entries.map { ($0.key, $0.value) })
         case .reservedWord(let word):
             throw fail("reserved identifier: \(word)")
         case .end:
@@ -253,10 +293,14 @@ struct Parser {
     }
 
     /// Expands the comprehension macros (`all`, `exists`, `exists_one`, `map`, `filter`, their
-    /// two-variable forms, `transformList`, `transformMap`, `transformMapEntry`) and `cel.bind`,
-    /// `cel.block`, `cel.index`.
+    /// two-variable forms, `transformList`, `transformMap`, `transformMapEntry`), `optMap`,
+    /// `optFlatMap` and `cel.bind`, `cel.block`, `cel.index`.
     func macro(target: Expr, name: String, args: [Expr]) throws -> Expr? {
         if case .ident("cel") = target { return try celMacro(name, args) }
+        if name == "optMap" || name == "optFlatMap", args.count == 2 {
+            guard case .ident(let variable) = args[0] else { throw fail("the variable of \(name)() must be a simple name") }
+            return .optionalMap(target, variable: variable, body: args[1], flatten: name == "optFlatMap")
+        }
         let kinds: [String: Comprehension.Kind] = [
             "all": .all, "exists": .exists, "exists_one": .existsOne, "existsOne": .existsOne, "map": .map, "filter": .filter,
             "transformList": .transformList, "transformMap": .transformMap, "transformMapEntry": .transformMapEntry,

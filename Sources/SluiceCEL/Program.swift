@@ -1,9 +1,11 @@
 /// The Common Expression Language: compile once, evaluate many times.
 public enum CEL {
-    /// Parses `source`; a syntax error carries its 1-based line and column.
-    public static func compile(_ source: String) throws -> CELProgram {
+    /// Parses `source`; a syntax error carries its 1-based line and column. With a `container`
+    /// such as `com.example`, a name `y` means the variable `com.example.y`, else `com.y`, else
+    /// `y` (`.y` always means `y`).
+    public static func compile(_ source: String, container: String = "") throws -> CELProgram {
         var parser = try Parser(source)
-        return CELProgram(source: source, root: try parser.parse())
+        return CELProgram(source: source, root: try parser.parse(), container: container)
     }
 }
 
@@ -11,12 +13,22 @@ public enum CEL {
 public struct CELProgram: Sendable {
     public let source: String
     let root: Expr
+    /// The prefixes a name is tried with before itself, most specific first: for the container
+    /// `com.example`, `com.example.` and `com.`.
+    let containerPrefixes: [String]
+
+    init(source: String, root: Expr, container: String) {
+        self.source = source
+        self.root = root
+        let parts = container.split(separator: ".")
+        containerPrefixes = parts.indices.reversed().map { parts[...$0].joined(separator: ".") + "." }
+    }
 
     /// Evaluates with `activation` as the variables in scope. `costLimit` bounds the work of one
     /// evaluation (every node visited and every comprehension step counts), so a runaway
     /// expression ends in an error instead of a hang.
     public func evaluate(_ activation: [String: CELValue], costLimit: Int = 1_000_000) throws -> CELValue {
-        var evaluator = Evaluator(activation: activation, budget: costLimit)
+        var evaluator = Evaluator(activation: activation, containerPrefixes: containerPrefixes, budget: costLimit)
         return try evaluator.eval(root)
     }
 }
@@ -24,13 +36,15 @@ public struct CELProgram: Sendable {
 /// Walks the tree of one evaluation.
 struct Evaluator {
     let activation: [String: CELValue]
+    let containerPrefixes: [String]
     var locals: [(String, CELValue)] = []
     /// The slots of the `cel.block`s being evaluated, innermost last, each computed once.
     var blocks: [(slots: [Expr], values: [Int: Result<CELValue, any Error>])] = []
     var budget: Int
 
-    init(activation: [String: CELValue], budget: Int) {
+    init(activation: [String: CELValue], containerPrefixes: [String] = [], budget: Int) {
         self.activation = activation
+        self.containerPrefixes = containerPrefixes
         self.budget = budget
     }
 
@@ -45,25 +59,18 @@ struct Evaluator {
         case .literal(let v):
             return v
         case .ident(let name):
-            if let local = locals.last(where: { $0.0 == name }) { return local.1 }
-            if let v = activation[name] { return v }
+            if let v = variable(name) { return v }
             if Functions.typeNames.contains(name) || Libraries.typeNames.contains(name) { return .type(name) }
             throw CELError("undeclared reference to '\(name)'")
+        case .rootIdent(let name):
+            guard let v = activation[name] else { throw CELError("undeclared reference to '\(name)'") }
+            return v
         case .select(.ident(let root), let field) where Libraries.typeNames.contains("\(root).\(field)") && !isBound(root):
             return .type("\(root).\(field)")
         case .select(let operand, let field):
-            let target = try eval(operand)
-            guard case .map(let m) = target else {
-                throw CELError("type '\(target.typeName)' does not support field selection")
-            }
-            guard let v = m[.string(field)] else { throw CELError("no such key: \(field)") }
-            return v
+            return try Evaluator.select(try eval(operand), field)
         case .presence(let operand, let field):
-            let target = try eval(operand)
-            guard case .map(let m) = target else {
-                throw CELError("invalid type for field selection: \(target.typeName)")
-            }
-            return .bool(m[.string(field)] != nil)
+            return .bool(try Evaluator.isPresent(try eval(operand), field))
         case .index(let operand, let indexExpr):
             return try Functions.index(try eval(operand), try eval(indexExpr))
         case .list(let items):
@@ -122,6 +129,33 @@ struct Evaluator {
             let result = Result { try eval(slot) }
             blocks[block].values[n] = result
             return try result.get()
+        case .optionalSelect(let operand, let field):
+            return try Optionals.select(try eval(operand), field)
+        case .optionalIndex(let operand, let indexExpr):
+            return try Optionals.index(try eval(operand), try eval(indexExpr))
+        case .optionalEntryList(let items, let optional):
+            return try optionalEntryList(items, optional)
+        case .optionalEntryMap(let entries):
+            return try optionalEntryMap(entries)
+        case .optionalMap(let operand, let variable, let body, let flatten):
+            return try optionalMap(operand, variable, body, flatten: flatten)
+        case .qualified(let names, let plain, let rooted):
+            // The common case, a chain over a variable (object.spec.replicas), is walked here
+            // directly, without a recursion per field.
+            if !rooted, var value = variable(names[0]) {
+                try spend(names.count - 1)
+                for field in names.dropFirst() { value = try Evaluator.select(value, field) }
+                return value
+            }
+            // Only when the root is undeclared is a dotted variable name tried.
+            do {
+                return try eval(plain)
+            } catch let error as CELError where error.message == "undeclared reference to '\(names[0])'" {
+                for prefix in (rooted ? [] : containerPrefixes) + [""] {
+                    if let value = try qualifiedVariable(names, prefix: prefix) { return value }
+                }
+                throw error
+            }
         }
     }
 

@@ -124,7 +124,8 @@ final class Regex: @unchecked Sendable {
         defer { lock.unlock() }
         if let cached = cache[pattern] { return cached }
         do {
-            let r = Regex(try NSRegularExpression(pattern: pattern))
+            // NSRegularExpression rejects the empty pattern, which RE2 matches everywhere.
+            let r = Regex(try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : pattern))
             if cache.count > 512 { cache.removeAll() }
             cache[pattern] = r
             return r

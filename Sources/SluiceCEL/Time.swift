@@ -217,7 +217,8 @@ enum TimeFunctions {
         case "getHours": return .int(d.seconds / 3600)
         case "getMinutes": return .int(d.seconds / 60)
         case "getSeconds": return .int(d.seconds)
-        case "getMilliseconds": return .int(d.seconds * 1000 + Int64(d.nanos) / 1_000_000)
+        // The millisecond component, not the whole duration in milliseconds (cel-spec).
+        case "getMilliseconds": return .int(Int64(d.nanos) / 1_000_000)
         default: throw Functions.noOverload(name, .duration(d), [])
         }
     }

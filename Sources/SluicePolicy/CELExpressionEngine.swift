@@ -69,6 +69,8 @@ enum CELBridge {
         case .duration(let d): return .string(d.description)
         case .timestamp(let t): return .string(t.description)
         case .object(let o): return .string(o.description)
+        // An optional result is its value, or null when it is empty.
+        case .optional(let wrapped): return try wrapped.map(value) ?? .null
         case .list(let l): return .list(try l.map(value))
         case .map(let m):
             var out = Mapping()

@@ -6,20 +6,72 @@ import Testing
 /// skipped, each with its reason; everything else runs.
 @Suite("CEL conformance")
 struct ConformanceTests {
-    struct Outcome { var passed = 0, failed = 0, skipped = 0; var failures: [String] = [] }
+    struct Outcome {
+        var passed = 0, failed = 0, skipped = 0
+        var failures: [String] = []
+        /// How many tests were skipped for each reason.
+        var skipReasons: [String: Int] = [:]
+
+        /// Counts a skipped test; with CEL_SKIPS set, it is also listed in the CEL_FAILURES file.
+        mutating func skip(_ reason: String, _ name: String) {
+            skipped += 1
+            skipReasons[reason, default: 0] += 1
+            if ProcessInfo.processInfo.environment["CEL_SKIPS"] != nil { failures.append("SKIP \(name): \(reason)") }
+        }
+    }
 
     static var directory: URL { Bundle.module.resourceURL!.appendingPathComponent("Conformance") }
 
-    /// Why a test cannot run without protobuf support, or `nil` when it can.
-    static func skipReason(_ test: TextProto, raw: String) -> String? {
-        let markers = ["object_value", "TestAllTypes", "google.protobuf", "enum_value", "cel.expr.conformance", "NestedTestAllTypes", "GlobalEnum"]
-        if let m = markers.first(where: { raw.contains($0) }) { return "needs protobuf message types (\(m))" }
-        if test.string("container").map({ !$0.isEmpty }) == true { return "needs a protobuf container" }
+    /// Why a test cannot run here (it needs protobuf messages or the type checker), or `nil`
+    /// when it can. Only the expression, the bindings and the expected value count: a type_env
+    /// that declares message types is for the checker alone.
+    static func skipReason(_ test: TextProto) -> String? {
         if test.first("check_only") != nil { return "checks the type checker only" }
+        let expr = test.string("expr") ?? ""
+        if let name = messageConstruction(in: expr) {
+            let wellKnown = name.hasPrefix("google.protobuf.") || !name.contains("Test")
+            return wellKnown ? "needs protobuf well-known message types (google.protobuf.Value{...} and the like)"
+                             : "needs protobuf message types (TestAllTypes{...} and the like)"
+        }
+        let protobufNames = ["NestedTestAllTypes", "TestAllTypes", "GlobalEnum", "cel.expr.conformance"]
+        if let m = protobufNames.first(where: { expr.contains($0) }) { return "needs protobuf message or enum types (names \(m))" }
+        if let m = expr.firstMatch(of: /google\.protobuf\.\w+/), !timeTypes.contains(String(m.output)) {
+            return "needs protobuf message types (\(m.output))"
+        }
+        let values = (test.messages("bindings") + [test.message("value"), test.message("typed_result")].compactMap { $0 }).map(\.flatText).joined()
+        let messages = values.matches(of: /object_value \{ \[type\.googleapis\.com\/([\w.]+)\]/).map { String($0.output.1) }
+        if messages.contains(where: { !timeTypes.contains($0) }) || (values.contains("object_value") && messages.isEmpty) {
+            return "needs protobuf message values (object_value)"
+        }
+        if values.contains("enum_value") { return "needs protobuf enum values (enum_value)" }
+        return nil
+    }
+
+    /// The type name of a message construction such as `TestAllTypes{...}` in `expr`: a type
+    /// name (its last part capitalised) directly followed by `{`, outside string literals.
+    static func messageConstruction(in expr: String) -> String? {
+        let code = expr.replacing(/'[^']*'|"[^"]*"/, with: "''")
+        guard let m = code.firstMatch(of: /(?:^|[^\w.])((?:[a-z_]\w*\.)*[A-Z]\w*)\s*\{/) else { return nil }
+        return String(m.output.1)
+    }
+
+    /// The protobuf messages that are CEL values of their own: durations and timestamps.
+    static let timeTypes: Set<String> = ["google.protobuf.Duration", "google.protobuf.Timestamp"]
+
+    /// A duration or timestamp packed as `object_value`, built through CEL's own conversions.
+    static func timeValue(_ m: TextProto) -> CELValue? {
+        for type in timeTypes {
+            guard let fields = m.message("[type.googleapis.com/\(type)]") else { continue }
+            let seconds = fields.scalar("seconds") ?? "0", nanos = fields.scalar("nanos") ?? "0"
+            let expr = type.hasSuffix("Duration") ? "duration('\(seconds)s') + duration('\(nanos)ns')"
+                                                  : "timestamp(\(seconds)) + duration('\(nanos)ns')"
+            return try? CEL.compile(expr).evaluate([:])
+        }
         return nil
     }
 
     static func value(_ m: TextProto) -> CELValue? {
+        if let object = m.message("object_value") { return timeValue(object) }
         if let v = m.scalar("int64_value") { return Int64(v).map(CELValue.int) }
         if let v = m.scalar("uint64_value") { return UInt64(v).map(CELValue.uint) }
         if let v = m.scalar("double_value") {
@@ -71,21 +123,20 @@ struct ConformanceTests {
         for section in root.messages("section") {
             for test in section.messages("test") {
                 let name = "\(section.string("name") ?? "")/\(test.string("name") ?? "")"
-                let raw = test.flatText
-                if skipReason(test, raw: raw) != nil { outcome.skipped += 1; continue }
+                if let reason = skipReason(test) { outcome.skip(reason, name); continue }
                 var activation: [String: CELValue] = [:]
                 var bindable = true
                 for binding in test.messages("bindings") {
                     guard let key = binding.string("key"), let v = binding.message("value")?.message("value").flatMap(value) else { bindable = false; continue }
                     activation[key] = v
                 }
-                guard bindable else { outcome.skipped += 1; continue }
+                guard bindable else { outcome.skip("a binding is not representable without protobuf", name); continue }
                 let expectsError = test.first("eval_error") != nil || test.first("any_eval_errors") != nil
                 var expected: CELValue? = .bool(true)
                 if let v = test.message("value") { expected = value(v) }
                 if let typed = test.message("typed_result"), let r = typed.message("result") { expected = value(r) }
-                if expected == nil && !expectsError { outcome.skipped += 1; continue }
-                let result = Result { try CEL.compile(test.string("expr") ?? "").evaluate(activation) }
+                if expected == nil && !expectsError { outcome.skip("the expected value is not representable without protobuf", name); continue }
+                let result = Result { try CEL.compile(test.string("expr") ?? "", container: test.string("container") ?? "").evaluate(activation) }
                 switch (result, expectsError) {
                 case (.failure, true): outcome.passed += 1
                 case (.success(let v), false) where same(v, expected!): outcome.passed += 1
@@ -97,16 +148,16 @@ struct ConformanceTests {
         return outcome
     }
 
-    /// Tests that pass today, per file. A run may pass more, never fewer: raise these numbers as
-    /// the implementation grows. Everything not skipped is meant to pass in the end.
+    /// Tests that pass today, per file: with no failure allowed, a lower number would mean tests
+    /// quietly moved to the skipped side.
     static let floor: [String: Int] = [
-        "basic": 43, "bindings_ext": 6, "block_ext": 22, "comparisons": 330,
-        "conversions": 109, "encoders_ext": 4, "fields": 50, "fp_math": 30, "integer_math": 64, "lists": 39,
-        "logic": 30, "macros": 44, "macros2": 46, "math_ext": 199, "namespace": 2, "network_ext": 9, "optionals": 3,
-        "parse": 193, "plumbing": 5, "string": 49, "string_ext": 212, "timestamps": 73, "type_deduction": 12,
+        "basic": 43, "bindings_ext": 8, "block_ext": 25, "comparisons": 334,
+        "conversions": 109, "encoders_ext": 4, "fields": 60, "fp_math": 30, "integer_math": 64, "lists": 39,
+        "logic": 30, "macros": 44, "macros2": 46, "math_ext": 199, "namespace": 14, "network_ext": 69, "optionals": 59,
+        "parse": 193, "plumbing": 5, "string": 51, "string_ext": 213, "timestamps": 78, "type_deduction": 12,
     ]
 
-    @Test("every conformance file runs, and no file passes fewer tests than before")
+    @Test("every conformance test that does not need protobuf messages or the type checker passes")
     func conformance() throws {
         let files = try FileManager.default.contentsOfDirectory(at: Self.directory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "textproto" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
@@ -116,7 +167,11 @@ struct ConformanceTests {
             let o = try Self.run(file: file)
             let name = file.deletingPathExtension().lastPathComponent
             #expect(o.passed >= Self.floor[name, default: 0], "\(name): \(o.passed) passed, fewer than the \(Self.floor[name, default: 0]) that passed before")
-            lines.append("\(file.deletingPathExtension().lastPathComponent): \(o.passed) passed, \(o.failed) failed, \(o.skipped) skipped")
+            #expect(o.failed == 0, "\(name): \(o.failures.prefix(5).joined(separator: "\n"))")
+            lines.append("\(name): \(o.passed) passed, \(o.failed) failed, \(o.skipped) skipped")
+            for (reason, count) in o.skipReasons.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+                lines.append("  skipped \(count): \(reason)")
+            }
             total.passed += o.passed; total.failed += o.failed; total.skipped += o.skipped; total.failures += o.failures
         }
         print(lines.joined(separator: "\n"))

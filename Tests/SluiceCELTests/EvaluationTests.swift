@@ -60,4 +60,37 @@ struct EvaluationTests {
         #expect(try eval("m.__namespace__", ["m": .map(try CELMap([(.string("namespace"), .string("x"))]))]).celEquals(.string("x")))
         #expect(try eval("m.a__dash__b", ["m": .map(try CELMap([(.string("a-b"), .int(1))]))]).celEquals(.int(1)))
     }
+
+    @Test("backtick-quoted field names are taken literally")
+    func quotedFields() throws {
+        let m = CELValue.map(try CELMap([(.string("content-type"), .string("json")), (.string("a__dash__b"), .int(1))]))
+        #expect(try eval("m.`content-type`", ["m": m]).celEquals(.string("json")))
+        #expect(try eval("has(m.`a__dash__b`)", ["m": m]).celEquals(.bool(true)))
+        #expect(throws: CELError.self) { try CEL.compile("m.`a+b`") }
+    }
+
+    @Test("dotted variable names resolve by the longest prefix, and within a container")
+    func qualifiedNames() throws {
+        let inner = CELValue.map(try CELMap([(.string("c"), .string("from a.b"))]))
+        #expect(try eval("a.b.c", ["a.b.c": .string("whole"), "a.b": inner]).celEquals(.string("whole")))
+        #expect(try eval("a.b.c", ["a.b": inner]).celEquals(.string("from a.b")))
+        #expect(throws: CELError.self) { try eval("a.b.c", [:]) }
+        let vars: [String: CELValue] = ["x.y": .int(1), "y": .int(2)]
+        #expect(try CEL.compile("y", container: "x").evaluate(vars).celEquals(.int(1)))
+        #expect(try CEL.compile(".y", container: "x").evaluate(vars).celEquals(.int(2)))
+        // A local variable shadows names from the container.
+        #expect(try CEL.compile("[5].all(y, y == 5)", container: "x").evaluate(vars).celEquals(.bool(true)))
+    }
+
+    @Test("a double compares with an int as the int converted to double")
+    func doubleIntComparison() throws {
+        #expect(try eval("dyn(9223372036854775807) < 9223372036854775808.0").celEquals(.bool(false)))
+        #expect(try eval("dyn(9223372036854775807) < 9223372036854777857.0").celEquals(.bool(true)))
+        #expect(try eval("1.5 > 1 && 2u > 1.5 && -1.0 < 0u").celEquals(.bool(true)))
+    }
+
+    @Test("the empty regular expression matches everything")
+    func emptyRegex() throws {
+        #expect(try eval("'abc'.matches('') && ''.matches('')").celEquals(.bool(true)))
+    }
 }
