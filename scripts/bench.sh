@@ -173,7 +173,7 @@ spec: {tier: edge, driver: runtime, runtime: {url: "http://127.0.0.1:$rt_port", 
 YAML
 "$sluice_bin" runtime serve --listen "127.0.0.1:$rt_port" --token-file "$rt/token" --cluster edge --state-dir "$rt/state" 2>"$rt/runtime.log" &
 rt_pid=$!
-trap 'kill $rt_pid 2>/dev/null; "$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true' EXIT
+trap 'kill $rt_pid 2>/dev/null || true; "$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $rt_port), 0.2)" 2>/dev/null && break; sleep 0.1; done
 for j in job-a job-b job-c; do
   job "$j"

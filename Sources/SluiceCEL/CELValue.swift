@@ -16,7 +16,9 @@ public enum CELValue: Sendable {
     case duration(CELDuration)
     case timestamp(CELTimestamp)
     /// A value of a library type (`ip`, `cidr`, `quantity`, `url`, ...): the library defines it.
-    case object(any CELObject)
+    /// Boxed (`indirect`): inline, the existential would make every CELValue twice as large, and
+    /// evaluation copies values all the time.
+    indirect case object(any CELObject)
     /// A CEL optional (`optional.of(x)`, `optional.none()`, `m.?field`): `nil` is the empty optional.
     indirect case optional(CELValue?)
 
@@ -44,61 +46,88 @@ public enum CELValue: Sendable {
 /// A CEL map: keys are int, uint, bool or string; an int and a uint with the same value are the same key.
 ///
 /// Small maps (most of a Kubernetes object) are searched linearly, which is cheaper to build
-/// than a hash table; larger ones get an index.
+/// than a hash table; larger ones get an index. The entries live in one copy-on-write buffer, so
+/// copying a map (evaluation copies values all the time) costs one reference count, not four.
 public struct CELMap: Sendable {
     static let indexThreshold = 8
 
-    public private(set) var keys: [CELValue] = []
-    private var values: [CELValue] = []
-    private var normalized: [MapKey] = []
-    private var index: [MapKey: Int]?
+    /// Mutated only through `CELMap`'s mutating methods, after `isKnownUniquelyReferenced`.
+    private final class Storage: @unchecked Sendable {
+        var keys: [CELValue] = []
+        var values: [CELValue] = []
+        var normalized: [MapKey] = []
+        var index: [MapKey: Int]?
+
+        init() {}
+
+        init(copying other: Storage) {
+            keys = other.keys
+            values = other.values
+            normalized = other.normalized
+            index = other.index
+        }
+
+        func position(of key: MapKey) -> Int? {
+            if let index { return index[key] }
+            return normalized.firstIndex(of: key)
+        }
+    }
+
+    private var storage = Storage()
 
     public init() {}
 
     public init(_ pairs: [(CELValue, CELValue)]) throws {
-        keys.reserveCapacity(pairs.count)
-        values.reserveCapacity(pairs.count)
-        normalized.reserveCapacity(pairs.count)
+        storage.keys.reserveCapacity(pairs.count)
+        storage.values.reserveCapacity(pairs.count)
+        storage.normalized.reserveCapacity(pairs.count)
         for (k, v) in pairs {
             guard let key = MapKey(k) else { throw CELError("unsupported key type \(k.typeName)") }
-            if position(of: key) != nil { throw CELError("Failed with repeated key") }
+            if storage.position(of: key) != nil { throw CELError("Failed with repeated key") }
             append(key, k, v)
         }
     }
 
-    public var count: Int { keys.count }
+    public var keys: [CELValue] { storage.keys }
 
-    private func position(of key: MapKey) -> Int? {
-        if let index { return index[key] }
-        return normalized.firstIndex(of: key)
+    public var count: Int { storage.keys.count }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
     }
 
     private mutating func append(_ key: MapKey, _ original: CELValue, _ value: CELValue) {
-        keys.append(original)
-        values.append(value)
-        normalized.append(key)
-        if index != nil {
-            index![key] = normalized.count - 1
-        } else if normalized.count > Self.indexThreshold {
-            index = Dictionary(uniqueKeysWithValues: normalized.enumerated().map { ($1, $0) })
+        makeUnique()
+        storage.keys.append(original)
+        storage.values.append(value)
+        storage.normalized.append(key)
+        if storage.index != nil {
+            storage.index![key] = storage.normalized.count - 1
+        } else if storage.normalized.count > Self.indexThreshold {
+            storage.index = Dictionary(uniqueKeysWithValues: storage.normalized.enumerated().map { ($1, $0) })
         }
     }
 
     public subscript(key: CELValue) -> CELValue? {
         guard let k = MapKey(key) else {
             // A double key matches an int or uint key of the same value.
-            if case .double(let d) = key, d == d.rounded(), let i = Int64(exactly: d) { return position(of: .int(i)).map { values[$0] } }
+            if case .double(let d) = key, d == d.rounded(), let i = Int64(exactly: d) { return storage.position(of: .int(i)).map { storage.values[$0] } }
             return nil
         }
-        return position(of: k).map { values[$0] }
+        return storage.position(of: k).map { storage.values[$0] }
     }
 
     public mutating func set(_ key: CELValue, _ value: CELValue) {
         guard let k = MapKey(key) else { return }
-        if let i = position(of: k) { values[i] = value } else { append(k, key, value) }
+        if let i = storage.position(of: k) {
+            makeUnique()
+            storage.values[i] = value
+        } else {
+            append(k, key, value)
+        }
     }
 
-    public var entries: [(CELValue, CELValue)] { Array(zip(keys, values)) }
+    public var entries: [(CELValue, CELValue)] { Array(zip(storage.keys, storage.values)) }
 
     enum MapKey: Hashable {
         case int(Int64), bigUint(UInt64), bool(Bool), string(String)

@@ -46,7 +46,7 @@ public final class HTTPTestServer: @unchecked Sendable {
     deinit { process.stop(graceSeconds: 0) }
 
     private static let serverScript = #"""
-    import base64, hashlib, itertools, json, ssl, sys, threading, time
+    import base64, hashlib, itertools, json, os, ssl, sys, threading, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import urlsplit, parse_qs
 
@@ -156,6 +156,13 @@ public final class HTTPTestServer: @unchecked Sendable {
 
         def log_message(self, format, *args):
             sys.stderr.write(format % args + "\n")
+
+    # The server ends with the test process that started it, even when no deinit runs.
+    def exit_with_parent(parent=os.getppid()):
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+    threading.Thread(target=exit_with_parent, daemon=True).start()
 
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     server.daemon_threads = True

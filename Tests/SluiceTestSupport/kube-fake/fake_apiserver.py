@@ -13,7 +13,7 @@ Usage:  fake_apiserver.py serve <port> <config.json>
 config.json: {"tokens": {"<token>": "<user>"}, "limitedUsers": [...], "forbiddenNamespaces": [...],
               "crds": true, "tls": {"cert": ..., "key": ...} | null}
 """
-import base64, copy, json, ssl, sys, threading, time, uuid
+import base64, copy, json, os, ssl, sys, threading, time, uuid
 from collections import deque
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -748,7 +748,19 @@ class Handler(BaseHTTPRequestHandler):
         return APIError(409, "Conflict", message, {"causes": causes})
 
 
+def exit_with_parent():
+    """Ends this server when the test process that started it is gone (even after a crash or
+    kill -9, when no deinit runs), so no fake outlives its tests."""
+    parent = os.getppid()
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def serve(port, config_path):
+    exit_with_parent()
     with open(config_path) as f:
         config = json.load(f)
     Handler.store = Store(config)
