@@ -88,6 +88,17 @@ public struct CELMap: Sendable {
         }
     }
 
+    /// A map from string keys that are already known to be distinct (a YAML or JSON object's),
+    /// built without the duplicate check: converting every object a policy sees is a hot path.
+    public init(distinctStringKeys entries: [(String, CELValue)]) {
+        storage.keys = entries.map { .string($0.0) }
+        storage.values = entries.map(\.1)
+        storage.normalized = entries.map { .string($0.0) }
+        if entries.count > Self.indexThreshold {
+            storage.index = Dictionary(storage.normalized.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public var keys: [CELValue] { storage.keys }
 
     public var count: Int { storage.keys.count }

@@ -48,9 +48,7 @@ enum CELBridge {
         case .string(let s): return .string(s)
         case .list(let l): return .list(l.map(cel))
         case .map(let m):
-            var out = CELMap()
-            for entry in m { out.set(.string(entry.key), cel(entry.value)) }
-            return .map(out)
+            return .map(CELMap(distinctStringKeys: m.map { ($0.key, cel($0.value)) }))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,12 +17,9 @@ public struct SubprocessError: Error, CustomStringConvertible {
     public init(description: String) { self.description = description }
 }
 
-/// A child process started with `posix_spawn`, in its own process group, with a clean signal
-/// mask and default signal handlers.
-///
-/// Why not `Foundation.Process`: test runners block most signals in their threads and
-/// `Process` passes that mask on, so a child such as `git daemon` then ignores SIGTERM (it never
-/// stops) and never sees SIGCHLD (its children stay zombies).
+/// A child process started by `Spawn` (its own process group, a clean signal mask): test runners
+/// block most signals, and a child such as `git daemon` must still stop on SIGTERM and reap its
+/// children.
 public final class SpawnedProcess: @unchecked Sendable {
     public let pid: pid_t
     private let lock = NSLock()
@@ -32,41 +30,13 @@ public final class SpawnedProcess: @unchecked Sendable {
         _ executable: String, _ arguments: [String], cwd: URL? = nil, env: [String: String]? = nil,
         stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null"
     ) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
         let environment = ProcessInfo.processInfo.environment.merging(env ?? [:]) { $1 }
-        // glibc's posix_spawn_file_actions_addchdir_np is not visible to Swift; a shell that
-        // changes directory and then execs keeps the same pid and process group.
-        let program = cwd == nil ? executable : "/bin/sh"
-        let fullArguments = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0.path, executable] + arguments }
-            ?? [executable] + arguments
-        let argv = fullArguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-
-        var child: pid_t = 0
-        let code = posix_spawn(&child, program, &actions, &attributes, argv, envp)
-        guard code == 0 else {
-            throw SubprocessError(description: "cannot start \(executable): \(String(cString: strerror(code)))")
+        do {
+            pid = try Spawn.start(executable, arguments, environment: environment, directory: cwd?.path,
+                                  standardOutput: stdoutPath, standardError: stderrPath)
+        } catch {
+            throw SubprocessError(description: error.description)
         }
-        pid = child
     }
 
     /// Whether the process is still running (reaps it when it has ended).
