@@ -173,7 +173,7 @@ struct Evaluator {
         case .map(let m): items = c.variable2 == nil ? m.keys.map { ($0, .null) } : m.entries
         default: throw CELError("expression of type '\(range.typeName)' cannot be the range of a comprehension")
         }
-        if [.transformMap, .transformMapEntry].contains(c.kind) {
+        if c.kind == .transformMap || c.kind == .transformMapEntry {
             var out = CELMap()
             for (first, second) in items {
                 try spend()

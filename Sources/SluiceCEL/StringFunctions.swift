@@ -9,7 +9,7 @@ enum StringFunctions {
             return .bool(needle.isEmpty || s.contains(needle))
         case ("startsWith", 1): return .bool(s.hasPrefix(try string(args[0], name)))
         case ("endsWith", 1): return .bool(s.hasSuffix(try string(args[0], name)))
-        case ("matches", 1): return .bool(try Regex.compile(try string(args[0], name)).firstMatch(in: s) != nil)
+        case ("matches", 1): return .bool(try Regex.compile(try string(args[0], name)).matches(s))
         case ("find", 1):
             let r = try Regex.compile(try string(args[0], name))
             return .string(r.firstMatch(in: s) ?? "")
@@ -116,8 +116,23 @@ final class Regex: @unchecked Sendable {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [String: Regex] = [:]
     let expression: NSRegularExpression
+    /// Answers of `matches` so far: policies test the same few strings (configuration keys,
+    /// registries) on every object, and a lookup is far cheaper than a match.
+    private let answersLock = NSLock()
+    private var answers: [String: Bool] = [:]
 
     private init(_ expression: NSRegularExpression) { self.expression = expression }
+
+    /// Whether the expression matches anywhere in `s` (RE2's `matches` is unanchored).
+    func matches(_ s: String) -> Bool {
+        if let known = answersLock.withLock({ answers[s] }) { return known }
+        let answer = firstMatch(in: s) != nil
+        answersLock.withLock {
+            if answers.count >= 4096 { answers.removeAll() }
+            answers[s] = answer
+        }
+        return answer
+    }
 
     static func compile(_ pattern: String) throws -> Regex {
         lock.lock()

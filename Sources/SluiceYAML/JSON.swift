@@ -9,9 +9,14 @@ public enum JSON {
     ///   - sortedKeys: keys in byte order instead of their stored order.
     /// - Note: JSON has no NaN or infinity; such doubles are written as `null`.
     public static func encode(_ value: Value, pretty: Bool = false, sortedKeys: Bool = false) -> String {
+        String(decoding: encodedBytes(value, pretty: pretty, sortedKeys: sortedKeys), as: UTF8.self)
+    }
+
+    /// `encode` as UTF-8 bytes, for hashing or writing without a String in between.
+    public static func encodedBytes(_ value: Value, pretty: Bool = false, sortedKeys: Bool = false) -> [UInt8] {
         var writer = JSONWriter(pretty: pretty, sortedKeys: sortedKeys)
         writer.write(value, indent: 0)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return writer.bytes
     }
 
     /// Reads one JSON value, strictly: no comments, trailing commas, single quotes, leading
@@ -89,6 +94,12 @@ struct JSONWriter {
 
     private mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings (names, images, sizes) need no escaping: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: s.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): append("\\\"")

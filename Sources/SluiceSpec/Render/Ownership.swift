@@ -33,8 +33,7 @@ public enum Ownership {
 
     /// The SHA-256 of the object's canonical JSON (keys sorted), as lowercase hex.
     public static func specHash(of object: Value) -> String {
-        let json = JSON.encode(object, sortedKeys: true)
-        return SHA256.hash(data: Array(json.utf8)).hexString
+        SHA256.hash(data: JSON.encodedBytes(object, sortedKeys: true)).hexString
     }
 
     static func setMetadata(_ object: inout Value, _ field: String, _ key: String, _ value: Value) {
