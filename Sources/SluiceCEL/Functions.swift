@@ -88,16 +88,20 @@ enum Functions {
         }
     }
 
+    /// A list index given as an int, a uint or a whole double.
+    static func listPosition(_ index: CELValue) throws -> Int64 {
+        switch index {
+        case .int(let v): return v
+        case .uint(let v): return Int64(clamping: v)
+        case .double(let d) where d == d.rounded() && abs(d) < 9e18: return Int64(d)
+        default: throw CELError("unsupported index type \(index.typeName) for a list")
+        }
+    }
+
     static func index(_ target: CELValue, _ index: CELValue) throws -> CELValue {
         switch target {
         case .list(let l):
-            let i: Int64
-            switch index {
-            case .int(let v): i = v
-            case .uint(let v): i = Int64(clamping: v)
-            case .double(let d) where d == d.rounded() && abs(d) < 9e18: i = Int64(d)
-            default: throw CELError("unsupported index type \(index.typeName) for a list")
-            }
+            let i = try listPosition(index)
             guard i >= 0, i < l.count else { throw CELError("index out of bounds: \(i)") }
             return l[Int(i)]
         case .map(let m):

@@ -43,13 +43,7 @@ enum Optionals {
     static func index(_ target: CELValue, _ index: CELValue) throws -> CELValue {
         switch target {
         case .list(let l):
-            let i: Int64
-            switch index {
-            case .int(let v): i = v
-            case .uint(let v): i = Int64(clamping: v)
-            case .double(let d) where d == d.rounded() && abs(d) < 9e18: i = Int64(d)
-            default: throw CELError("unsupported index type \(index.typeName) for a list")
-            }
+            let i = try Functions.listPosition(index)
             return .optional(i >= 0 && i < l.count ? l[Int(i)] : nil)
         case .map(let m):
             switch index {

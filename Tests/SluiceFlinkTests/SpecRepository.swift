@@ -49,40 +49,24 @@ struct SpecRepository {
             """)
     }
 
+    /// A flink-driver cluster (tier private) at `url`.
     func cluster(_ name: String, url: URL) throws {
-        try write("clusters/\(name).yaml", """
-            apiVersion: sluice.dev/v1alpha1
-            kind: Cluster
-            metadata:
-              name: \(name)
-              labels:
-                purpose: test
-            spec:
-              tier: private
-              driver: flink
-              flink:
-                url: \(url.absoluteString)
-            """)
+        try cluster(name, tier: "private", driver: "flink", settings: ["url: \(url.absoluteString)"])
     }
 
+    /// An embedded runtime cluster (tier edge) keeping its state in `stateDirectory`.
     func runtimeCluster(_ name: String, stateDirectory: URL) throws {
-        try write("clusters/\(name).yaml", """
-            apiVersion: sluice.dev/v1alpha1
-            kind: Cluster
-            metadata:
-              name: \(name)
-              labels:
-                purpose: test
-            spec:
-              tier: edge
-              driver: runtime
-              runtime:
-                stateDirectory: \(stateDirectory.path)
-            """)
+        try cluster(name, tier: "edge", driver: "runtime", settings: ["stateDirectory: \(stateDirectory.path)"])
     }
 
     /// A Kubernetes cluster (tier public) reached through `kubeconfig`'s `context`.
     func kubernetesCluster(_ name: String, kubeconfig: String, context: String) throws {
+        try cluster(name, tier: "public", driver: "kubernetes", settings: ["kubeconfig: \(kubeconfig)", "context: \(context)"])
+    }
+
+    /// A Cluster labelled `purpose: test` (so the test environment selects it); `settings` are the
+    /// lines of its `spec.<driver>` block.
+    private func cluster(_ name: String, tier: String, driver: String, settings: [String]) throws {
         try write("clusters/\(name).yaml", """
             apiVersion: sluice.dev/v1alpha1
             kind: Cluster
@@ -91,11 +75,10 @@ struct SpecRepository {
               labels:
                 purpose: test
             spec:
-              tier: public
-              driver: kubernetes
-              kubernetes:
-                kubeconfig: \(kubeconfig)
-                context: \(context)
+              tier: \(tier)
+              driver: \(driver)
+              \(driver):
+            \(settings.map { "    " + $0 }.joined(separator: "\n"))
             """)
     }
 
