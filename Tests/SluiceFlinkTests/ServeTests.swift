@@ -18,7 +18,7 @@ struct ServeTests {
     static let operatorToken = "op-\(UUID().uuidString)"
     static let readToken = "ro-\(UUID().uuidString)"
 
-    @Test("push + signed webhook deploys the change; bad signatures and missing tokens are refused; metrics parse; dashboard renders")
+    @Test("push + signed webhook deploys the change; bad signatures and missing tokens are refused; metrics parse; dashboard renders; SIGTERM lets the upgrade in progress finish")
     func commitToDeploy() async throws {
         let flink = try await FlinkSessionCluster(taskSlots: 4)
         defer { flink.stop() }
@@ -181,6 +181,35 @@ struct ServeTests {
         } else {
             Issue.record("chromium is not installed (scripts/install-deps.sh installs it); the dashboard was not rendered")
         }
+
+        // SIGTERM in the middle of an upgrade: the round finishes its steps (v3 runs, resumed from
+        // its savepoint) before serve exits; nothing is left stopped half-way.
+        let savepointsBefore = try await Self.stopWithSavepointSteps(reader, base)
+        job.tag = "v3"
+        try repo.job(job)
+        _ = try git(["-c", "user.name=t", "-c", "user.email=t@l", "commit", "-qam", "counter v3"], in: checkout)
+        _ = try git(["push", "-q", bare.path, "main"], in: checkout)
+        #expect(try await reader.send(HTTPRequest(.POST, base.appendingPathComponent("api/v1/sync"))).status == 403)
+        let operator_ = HTTPClient(configuration: .init(bearerToken: Self.operatorToken, retry: .none))
+        #expect(try await operator_.send(HTTPRequest(.POST, base.appendingPathComponent("api/v1/sync"))).status == 202)
+        let upgrading = await RuntimeTests.eventually(timeout: .seconds(60)) {
+            (try? await Self.stopWithSavepointSteps(reader, base)).map { $0 > savepointsBefore } ?? false
+        }
+        #expect(upgrading, "the v3 round did not start: \(Self.log(work))")
+        kill(serve.pid, SIGTERM)
+        let exitStatus = try await onDedicatedThread("wait-for-serve") { try serve.wait(timeout: 150) }
+        #expect(exitStatus == 0, "serve.log:\n\(Self.log(work))")
+        #expect(Self.log(work).contains("letting the round in progress finish"))
+        let v2Last = try #require(repo.countsOf(tag: "v2").max())
+        let v3 = try await repo.counts(tag: "v3")
+        #expect(v3.min()! > v2Last, "the interrupted round still finished the savepoint upgrade")
+    }
+
+    /// How many stop-with-savepoint steps the journal (history API) holds.
+    static func stopWithSavepointSteps(_ reader: HTTPClient, _ base: URL) async throws -> Int {
+        let url = try #require(URL(string: base.absoluteString + "/api/v1/history?limit=5000"))
+        let history = try JSON.decode(Array(try await reader.send(HTTPRequest(.GET, url)).body))
+        return history.listValue?.filter { $0["step"]?.stringValue == "stopWithSavepoint" }.count ?? 0
     }
 
     static let counterOnKube = ObjectReference(apiVersion: "flink.apache.org/v1beta1", kind: "FlinkDeployment", namespace: "streaming", name: "counter")
