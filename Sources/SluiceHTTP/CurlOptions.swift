@@ -9,7 +9,7 @@ struct CurlOptions {
         _ request: HTTPRequest, configuration: HTTPClientConfiguration, state: TransferState,
         resources: inout CurlResources
     ) throws(AttemptFailure) {
-        try string(CURLOPT_URL, request.url.absoluteString)
+        try applyURL(request.url, serverName: configuration.tls.serverName, resources: &resources)
         // Signals are not thread-safe; without this, libcurl uses SIGALRM for DNS timeouts.
         try long(CURLOPT_NOSIGNAL, 1)
         try string(CURLOPT_PROTOCOLS_STR, "http,https")
@@ -27,6 +27,29 @@ struct CurlOptions {
         try applyMethodAndBody(request, resources: &resources)
         try applyHeaders(request, bearerToken: configuration.bearerToken, resources: &resources)
         try applyCallbacks(state)
+    }
+
+    /// With a TLS server name, the URL names that host (so libcurl verifies the certificate
+    /// against it and sends it as SNI) and `CURLOPT_CONNECT_TO` still connects to the real one.
+    private func applyURL(_ url: URL, serverName: String?, resources: inout CurlResources) throws(AttemptFailure) {
+        guard let serverName, url.scheme?.lowercased() == "https", let host = url.host,
+              var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+            try string(CURLOPT_URL, url.absoluteString)
+            return
+        }
+        let port = url.port ?? 443
+        components.host = serverName
+        components.port = port
+        guard let named = components.url else {
+            throw failure("the TLS server name \(serverName) is not a host name", code: CURLE_URL_MALFORMAT)
+        }
+        try string(CURLOPT_URL, named.absoluteString)
+        let target = host.contains(":") ? "[\(host)]" : host
+        guard let list = curl_slist_append(nil, "\(serverName):\(port):\(target):\(port)") else {
+            throw failure("out of memory for CURLOPT_CONNECT_TO", code: CURLE_OUT_OF_MEMORY)
+        }
+        resources.connectTo = list
+        try check(sluice_curl_setopt_pointer(handle, CURLOPT_CONNECT_TO, UnsafeMutableRawPointer(list)), "CURLOPT_CONNECT_TO")
     }
 
     private func applyTLS(_ tls: TLSConfiguration) throws(AttemptFailure) {

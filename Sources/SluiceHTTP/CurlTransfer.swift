@@ -92,12 +92,15 @@ enum CurlTransfer {
 /// The C objects one attempt allocates besides the handle; freed after the transfer.
 struct CurlResources {
     var headers: UnsafeMutablePointer<curl_slist>?
+    var connectTo: UnsafeMutablePointer<curl_slist>?
     var mime: OpaquePointer?
 
     mutating func free() {
         if let headers { curl_slist_free_all(headers) }
+        if let connectTo { curl_slist_free_all(connectTo) }
         if let mime { curl_mime_free(mime) }
         headers = nil
+        connectTo = nil
         mime = nil
     }
 }

@@ -19,12 +19,17 @@ public struct TLSConfiguration: Sendable {
     public var clientKey: PEMSource?
     /// Skips verifying the server's certificate and host name. Only for tests and lab setups.
     public var insecureSkipVerify: Bool
+    /// The name the server's certificate must carry (and the SNI sent) when it differs from the
+    /// URL's host, e.g. an API server reached by IP whose certificate names `kubernetes` (the
+    /// kubeconfig's `tls-server-name`).
+    public var serverName: String?
 
     /// A configuration; the defaults verify servers against the system CA bundle.
     public init(
         certificateAuthority: PEMSource? = nil, clientCertificate: PEMSource? = nil,
-        clientKey: PEMSource? = nil, insecureSkipVerify: Bool = false
+        clientKey: PEMSource? = nil, insecureSkipVerify: Bool = false, serverName: String? = nil
     ) {
+        self.serverName = serverName
         self.certificateAuthority = certificateAuthority
         self.clientCertificate = clientCertificate
         self.clientKey = clientKey

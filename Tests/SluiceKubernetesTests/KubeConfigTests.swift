@@ -1,4 +1,5 @@
 import Foundation
+import SluiceHTTP
 import SluiceKubernetes
 import SluiceTestSupport
 import Testing
@@ -78,6 +79,24 @@ struct KubeConfigTests {
         let eks = try config.connection(context: "eks")
         guard case .exec(let exec) = eks.authentication else { Issue.record("expected exec auth"); return }
         #expect(exec.command == "aws" && exec.args == ["eks", "get-token"])
+    }
+
+    @Test("tls-server-name: the API server's certificate is verified against it, not the address")
+    func tlsServerName() async throws {
+        let fake = try KubeFakeServer()  // reached at 127.0.0.1; its certificate names 127.0.0.1 and localhost
+        func client(serverName: String) throws -> KubernetesClient {
+            let text = try String(contentsOfFile: fake.kubeconfigPath, encoding: .utf8)
+                .replacingOccurrences(of: "    server: \(fake.server)\n", with: "    server: \(fake.server)\n    tls-server-name: \(serverName)\n")
+            let directory = try TemporaryDirectory(prefix: "sluice-kubeconfig")
+            let file = try directory.write("config", text)
+            let connection = try KubeConfig.load(paths: [file.path]).connection(context: "admin")
+            #expect(connection.tlsServerName == serverName)
+            return try KubernetesClient(connection: connection, credentialCache: ExecCredentialCache(), retry: .none)
+        }
+        let namespace = ObjectReference(apiVersion: "v1", kind: "Namespace", name: "default")
+        _ = try await client(serverName: "localhost").get(namespace)
+        let error = await #expect(throws: (any Error).self) { _ = try await client(serverName: "kubernetes.invalid").get(namespace) }
+        #expect(String(describing: error).contains("TLS") || String(describing: error).contains("certificate"), "\(String(describing: error))")
     }
 
     @Test("an unknown context lists the known ones")

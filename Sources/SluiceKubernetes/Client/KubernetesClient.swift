@@ -36,7 +36,7 @@ public final class KubernetesClient: Sendable {
         self.fieldManager = fieldManager
         defaultNamespace = connection.namespace
         credentials = Credentials(authentication: connection.authentication, cache: credentialCache)
-        var tls = TLSConfiguration(insecureSkipVerify: connection.insecureSkipTLSVerify)
+        var tls = TLSConfiguration(insecureSkipVerify: connection.insecureSkipTLSVerify, serverName: connection.tlsServerName)
         tls.certificateAuthority = try connection.certificateAuthority.map(Self.pem)
         if case .clientCertificate(let certificate, let key) = connection.authentication {
             tls.clientCertificate = try Self.pem(certificate)
