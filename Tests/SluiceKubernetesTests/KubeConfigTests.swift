@@ -2,6 +2,7 @@ import Foundation
 import SluiceHTTP
 import SluiceKubernetes
 import SluiceTestSupport
+import SluiceYAML
 import Testing
 
 @Suite("kubeconfig and credentials")
@@ -97,6 +98,29 @@ struct KubeConfigTests {
         _ = try await client(serverName: "localhost").get(namespace)
         let error = await #expect(throws: (any Error).self) { _ = try await client(serverName: "kubernetes.invalid").get(namespace) }
         #expect(String(describing: error).contains("TLS") || String(describing: error).contains("certificate"), "\(String(describing: error))")
+    }
+
+    @Test("client certificates (inline data) authenticate; without them or a token the server answers 401")
+    func clientCertificate() async throws {
+        let fake = try KubeFakeServer()
+        let config = try KubeConfig.load(paths: [fake.kubeconfigPath])
+        let connection = try config.connection(context: "certificate")
+        guard case .clientCertificate = connection.authentication else {
+            Issue.record("the certificate context reads as \(connection.authentication)")
+            return
+        }
+        let client = try KubernetesClient(connection: connection, credentialCache: ExecCredentialCache(), retry: .none)
+        let configMap = ObjectReference(apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: "by-certificate")
+        _ = try await client.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "by-certificate", "namespace": "default"],
+                                    "data": ["who": .string(fake.certificateUser)]])
+        #expect(try await client.get(configMap)?[path: "data", "who"]?.stringValue == fake.certificateUser)
+
+        var anonymous = connection
+        anonymous.authentication = .none
+        let error = await #expect(throws: (any Error).self) {
+            _ = try await KubernetesClient(connection: anonymous, credentialCache: ExecCredentialCache(), retry: .none).get(configMap)
+        }
+        #expect(String(describing: error).contains("401") || String(describing: error).contains("Unauthorized"), "\(String(describing: error))")
     }
 
     @Test("an unknown context lists the known ones")

@@ -18,9 +18,12 @@ public final class KubeFakeServer: @unchecked Sendable {
     public let limitedToken = "limited-\(UUID().uuidString.prefix(12))"
     /// The user name the limited token authenticates as.
     public let limitedUser = "system:serviceaccount:sluice:limited"
+    /// The user a `certificate` context authenticates as (its client certificate's CN).
+    public let certificateUser = "sluice-test-client"
     /// Where the limited token may not write.
     public let forbiddenNamespace: String
-    /// The kubeconfig: current context `admin`, plus context `limited` (the limited token).
+    /// The kubeconfig: current context `admin`, plus contexts `limited` (the limited token) and
+    /// `certificate` (a client certificate whose CN, `certificateUser`, is the user).
     public let kubeconfigPath: String
     /// The CA certificate that signed the server's certificate.
     public var caCertificatePath: String { Self.certificates.caCertificate.path }
@@ -42,7 +45,8 @@ public final class KubeFakeServer: @unchecked Sendable {
             "limitedUsers": [limitedUser],
             "forbiddenNamespaces": [forbiddenNamespace],
             "crds": crdsInstalled,
-            "tls": ["cert": certificates.serverCertificate.path, "key": certificates.serverKey.path],
+            "tls": ["cert": certificates.serverCertificate.path, "key": certificates.serverKey.path,
+                    "clientCA": certificates.caCertificate.path],
         ]
         let configFile = workspace.url.appendingPathComponent("config.json")
         try JSONSerialization.data(withJSONObject: config).write(to: configFile)
@@ -52,9 +56,12 @@ public final class KubeFakeServer: @unchecked Sendable {
         }
         self.workspace = workspace
         kubeconfigPath = workspace.url.appendingPathComponent("kubeconfig").path
+        let certificate = try Data(contentsOf: certificates.clientCertificate).base64EncodedString()
+        let key = try Data(contentsOf: certificates.clientKey).base64EncodedString()
         try writeKubeconfig(to: kubeconfigPath, users: [
             ("admin", "    token: \(adminToken)"),
             ("limited", "    token: \(limitedToken)"),
+            ("certificate", "    client-certificate-data: \(certificate)\n    client-key-data: \(key)"),
         ])
     }
 

@@ -10,7 +10,8 @@ control endpoints under /__fake/ for failure injection.
 Usage:  fake_apiserver.py serve <port> <config.json>
         fake_apiserver.py control <url> <method> [json-body]   (prints the response body)
 
-config.json: {"tokens": {"<token>": "<user>"}, "limitedUsers": [...], "forbiddenNamespaces": [...],
+config.json: {"tokens": {"<token>": "<user>"} (a client certificate signed by tls.clientCA
+authenticates as its CN), "limitedUsers": [...], "forbiddenNamespaces": [...],
               "crds": true, "tls": {"cert": ..., "key": ...} | null}
 """
 import base64, copy, json, os, ssl, sys, threading, time, uuid
@@ -363,6 +364,13 @@ class Handler(BaseHTTPRequestHandler):
         header = self.headers.get("Authorization") or ""
         token = header[len("Bearer "):] if header.startswith("Bearer ") else None
         user = self.store.tokens.get(token) if token else None
+        if user is None and not token:
+            # X.509 client certificate authentication: the (CA-verified) certificate's CN is the user.
+            certificate = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
+            for field in (certificate or {}).get("subject", ()):
+                for key, value in field:
+                    if key == "commonName":
+                        user = value
         if user is None:
             raise APIError(401, "Unauthorized", "Unauthorized")
         return user
@@ -771,6 +779,9 @@ def serve(port, config_path):
     if tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls["cert"], tls["key"])
+        if tls.get("clientCA"):
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(tls["clientCA"])
         server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.serve_forever()
 
