@@ -18,6 +18,9 @@ command -v git >/dev/null || need_apt+=(git)
 command -v openssl >/dev/null || need_apt+=(openssl)
 # The dashboard test renders the page in headless Chromium (Debian's package).
 command -v chromium >/dev/null || need_apt+=(chromium)
+# The ssh:// transport test runs a real sshd on 127.0.0.1 with keys made for the run.
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null || need_apt+=(openssh-client)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

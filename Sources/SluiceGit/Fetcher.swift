@@ -27,7 +27,9 @@ struct Fetcher {
         }
         defer { git_remote_free(remote) }
 
-        let context = CredentialContext(credentials: credentials, isSSH: GitURL.isSSH(url))
+        let context = CredentialContext(credentials: credentials, isSSH: GitURL.isSSH(url),
+                                        knownHosts: try credentials.knownHostsFile.map(KnownHosts.init(path:)),
+                                        port: GitURL.port(url))
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
 
@@ -42,12 +44,26 @@ struct Fetcher {
             return context.acquire(out, usernameFromURL: usernameFromURL.map { String(cString: $0) }, allowed: allowed)
         }
 
+        options.callbacks.certificate_check = { certificate, _, host, payload in
+            guard let certificate, let payload else { return GIT_PASSTHROUGH.rawValue }
+            let context = Unmanaged<CredentialContext>.fromOpaque(payload).takeUnretainedValue()
+            return context.checkHostKey(certificate, host: host.map { String(cString: $0) } ?? "")
+        }
+
         let code = Self.refspecs.withCStringArray { array in
             var specs = git_strarray(strings: array, count: Self.refspecs.count)
             return git_remote_fetch(remote, &specs, &options, "sluice fetch")
         }
         if code < 0 {
             let reason = scrub(GitError.lastLibraryMessage, secrets: context.usedSecrets)
+            if let refusal = context.hostKeyRefusal {
+                throw GitError(.unreachable, "cannot fetch \(shownURL): \(refusal)",
+                               hint: "if the server's key really changed, replace its line in the known hosts file (ssh-keyscan prints the new one)")
+            }
+            if reason.lowercased().contains("hostkey") {
+                throw GitError(.unreachable, "cannot fetch \(shownURL): \(reason)",
+                               hint: "pin the server's host key: ssh-keyscan -p <port> <host> >> ~/.ssh/known_hosts, or pass a known hosts file (--git-known-hosts)")
+            }
             if let failure = context.failure {
                 throw GitError(.authentication, "authentication failed for \(shownURL): \(failure)",
                                hint: credentials.authenticationHint)
@@ -105,9 +121,32 @@ final class CredentialContext {
     /// Secrets handed to libgit2, so they can be masked should a message quote them.
     var usedSecrets: [String] = []
 
-    init(credentials: GitCredentials, isSSH: Bool) {
+    /// The pinned host keys when the credentials name a known hosts file, and the URL's port.
+    let knownHosts: KnownHosts?
+    let port: Int?
+    /// Why the server's host key was refused, when it was.
+    var hostKeyRefusal: String?
+
+    init(credentials: GitCredentials, isSSH: Bool, knownHosts: KnownHosts? = nil, port: Int? = nil) {
         self.credentials = credentials
         self.isSSH = isSSH
+        self.knownHosts = knownHosts
+        self.port = port
+    }
+
+    /// Accepts an SSH host key only when the known hosts file pins it; other certificates (and
+    /// SSH without a file of Sluice's own) get libgit2's default check.
+    func checkHostKey(_ certificate: UnsafeMutablePointer<git_cert>, host: String) -> Int32 {
+        guard let knownHosts, certificate.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else { return GIT_PASSTHROUGH.rawValue }
+        let hostKey = UnsafeMutableRawPointer(certificate).assumingMemoryBound(to: git_cert_hostkey.self).pointee
+        guard hostKey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostKey.hostkey else {
+            hostKeyRefusal = "libgit2 did not hand over the raw host key of \(host), so it cannot be checked against \(knownHosts.path)"
+            return GIT_ECERTIFICATE.rawValue
+        }
+        let key = [UInt8](UnsafeRawBufferPointer(start: raw, count: hostKey.hostkey_len))
+        if knownHosts.accepts(key, host: host, port: port) { return 0 }
+        hostKeyRefusal = "the host key of \(KnownHosts.lookupName(host: host, port: port)) (\(KnownHosts.fingerprint(key))) is not pinned in \(knownHosts.path)"
+        return GIT_ECERTIFICATE.rawValue
     }
 
     func acquire(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>, usernameFromURL: String?, allowed: UInt32) -> Int32 {

@@ -26,9 +26,14 @@ public struct GitCredentials: Sendable, Hashable {
     public var sshKey: SSHKey?
     /// Ask a running ssh-agent (`SSH_AUTH_SOCK`) when no key file is given.
     public var useSSHAgent: Bool
+    /// A `known_hosts` file that pins the SSH server's host key; `nil` uses libgit2's default,
+    /// `~/.ssh/known_hosts`. An unknown or changed key is refused either way.
+    public var knownHostsFile: String?
 
     /// Credentials that name where secrets live; the default asks only ssh-agent, and only for SSH.
-    public init(token: SecretReference? = nil, username: String = "x-access-token", sshKey: SSHKey? = nil, useSSHAgent: Bool = true) {
+    public init(token: SecretReference? = nil, username: String = "x-access-token", sshKey: SSHKey? = nil, useSSHAgent: Bool = true,
+                knownHostsFile: String? = nil) {
+        self.knownHostsFile = knownHostsFile
         self.token = token
         self.username = username
         self.sshKey = sshKey

@@ -19,6 +19,12 @@ enum GitURL {
         return !url.contains("://") && url.contains("@") && url.contains(":") && !url.hasPrefix("/")
     }
 
+    /// The port written into a `scheme://` URL, if any (scp-like URLs have none).
+    static func port(_ url: String) -> Int? {
+        guard url.contains("://") else { return nil }
+        return URLComponents(string: url)?.port
+    }
+
     /// The user name and password written into `url`, if any (to mask them in messages).
     static func userInfoParts(_ url: String) -> [String] {
         guard let scheme = url.range(of: "://") else { return [] }

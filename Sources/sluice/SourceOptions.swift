@@ -32,6 +32,11 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A private SSH key file for ssh:// repositories.", valueName: "file"))
     var gitSSHKey: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A known_hosts file that pins the SSH server's host key (default: ~/.ssh/known_hosts; an unknown key is refused).",
+        valueName: "file"))
+    var gitKnownHosts: String?
+
     var isRemote: Bool { repo.contains("://") || (repo.contains("@") && repo.contains(":")) }
 
     /// Opens the tree to load specs from and names the revision it stands for.
@@ -52,6 +57,7 @@ struct SourceOptions: ParsableArguments {
             var credentials = GitCredentials()
             if let gitTokenEnv { credentials.token = .environment(gitTokenEnv) }
             if let gitSSHKey { credentials.sshKey = GitCredentials.SSHKey(privateKeyPath: gitSSHKey) }
+            credentials.knownHostsFile = gitKnownHosts
             return try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials, fetch: fetch)
         }
         return try GitRepository.open(path: repo)
