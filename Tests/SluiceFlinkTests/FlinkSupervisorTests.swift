@@ -45,7 +45,7 @@ struct FlinkSupervisorTests {
         try rest.runJar(try rest.uploadJar(try FlinkInstallation.testJobJar()), jobID: jobID,
                         arguments: ["--output", output.path, "--rate", "20"])
         await supervisor.recordJob(name: plan.name, jobID: jobID)
-        let sawCheckpoint = await RuntimeTests.eventually(timeout: .seconds(60)) {
+        let sawCheckpoint = await eventually(timeout: .seconds(60)) {
             await supervisor.latestCheckpoint(of: plan.name) != nil
         }
         #expect(sawCheckpoint)
@@ -57,7 +57,7 @@ struct FlinkSupervisorTests {
         // kill -9 TaskManager 2: a new process replaces it and registers.
         let taskManager = try #require(RuntimeTests.pid(started, .taskManager, 2))
         kill(taskManager, SIGKILL)
-        let taskManagerBack = await RuntimeTests.eventually(timeout: .seconds(90)) {
+        let taskManagerBack = await eventually(timeout: .seconds(90)) {
             let status = await supervisor.status(of: plan.name)
             return status?.restartCount == 1 && status?.phase == .running
                 && RuntimeTests.pid(status, .taskManager, 2).map { $0 != taskManager } == true
@@ -68,13 +68,13 @@ struct FlinkSupervisorTests {
         // kill -9 the JobManager: restarted on the same REST port; the TaskManagers register again.
         let jobManager = try #require(RuntimeTests.pid(started, .jobManager))
         kill(jobManager, SIGKILL)
-        let sawRestarting = await RuntimeTests.eventually(timeout: .seconds(10)) {
+        let sawRestarting = await eventually(timeout: .seconds(10)) {
             let phase = await supervisor.status(of: plan.name)?.phase
             return phase == .restarting
         }
         #expect(sawRestarting)
         #expect(await supervisor.status(of: plan.name)?.reason?.contains("JobManager exited") == true)
-        let jobManagerBack = await RuntimeTests.eventually(timeout: .seconds(120)) {
+        let jobManagerBack = await eventually(timeout: .seconds(120)) {
             let status = await supervisor.status(of: plan.name)
             return status?.restartCount == 2 && status?.phase == .running
         }

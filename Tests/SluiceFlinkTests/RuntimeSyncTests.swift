@@ -105,7 +105,7 @@ struct RuntimeSyncTests {
         let taskManager = try #require(try await world.status()?.processes.first { $0.role == .taskManager }?.pid)
         kill(taskManager, SIGKILL)
         let tmBefore = try #require(world.counts.counts(tag: "v2").max())
-        #expect(await RuntimeTests.eventually(timeout: .seconds(90)) {
+        #expect(await eventually(timeout: .seconds(90)) {
             (try? await world.status()?.processes.first { $0.role == .taskManager }?.pid).flatMap { $0 } .map { $0 != taskManager } ?? false
         })
         _ = try await world.counts.await(tag: "v2", atLeast: tmBefore + 20, timeout: .seconds(120))
@@ -125,7 +125,7 @@ struct RuntimeSyncTests {
         #expect(recovered.first?.contains("from file:") == true, "\(recovered)")
         // The resubmitted job runs and counts on from the checkpoint (a fresh start would count from 1).
         let recoveredURL = try #require(try await world.status()?.restURL)
-        #expect(await RuntimeTests.eventually(timeout: .seconds(90)) {
+        #expect(await eventually(timeout: .seconds(90)) {
             (try? await FlinkClient(baseURL: recoveredURL, http: HTTPClient()).jobs().contains { $0.state == .running }) == true
         })
         let linesAtRestart = world.counts.all().count
@@ -133,7 +133,7 @@ struct RuntimeSyncTests {
         while world.counts.all().count < linesAtRestart + 12, ContinuousClock.now < deadline2 { try await Task.sleep(for: .milliseconds(500)) }
         let after = world.counts.all().dropFirst(linesAtRestart).filter { $0.tag == "v2" && $0.key == 0 }.map(\.count)
         #expect(!after.isEmpty && after.min()! > 10, "after the JobManager crash key 0 counts \(after); it had reached \(jmBefore)")
-        #expect(await RuntimeTests.eventually(timeout: .seconds(60)) { (try? await world.runtime.health(of: World.object).status) == .healthy })
+        #expect(await eventually(timeout: .seconds(60)) { (try? await world.runtime.health(of: World.object).status) == .healthy })
         #expect(world.jobManagerJVMs() == 1)
 
         // A deployment that does not fit the host is refused; the running one is untouched.
@@ -161,7 +161,7 @@ struct RuntimeSyncTests {
         }
         var server = try serve()
         let base = URL(string: "http://127.0.0.1:\(port)")!
-        #expect(await RuntimeTests.eventually(timeout: .seconds(30)) { isListening(port: UInt16(port)) })
+        #expect(await eventually(timeout: .seconds(30)) { isListening(port: UInt16(port)) })
         let anonymous = try await HTTPClient().send(HTTPRequest(.GET, base.appendingPathComponent("v1/objects")))
         #expect(anonymous.status == 401)
         let wrong = try await HTTPClient(configuration: .init(bearerToken: "wrong")).send(HTTPRequest(.GET, base.appendingPathComponent("v1/objects")))
@@ -176,9 +176,9 @@ struct RuntimeSyncTests {
         _ = try? server.wait(timeout: 10)
         server = try serve()
         defer { server.stop() }
-        #expect(await RuntimeTests.eventually(timeout: .seconds(30)) { isListening(port: UInt16(port)) })
+        #expect(await eventually(timeout: .seconds(30)) { isListening(port: UInt16(port)) })
         // Adopted processes report running once the JobManager has its TaskManager back.
-        let adopted = await RuntimeTests.eventually(timeout: .seconds(60)) {
+        let adopted = await eventually(timeout: .seconds(60)) {
             (try? await remote.health(of: World.object).status) == .healthy
         }
         if !adopted {

@@ -45,16 +45,6 @@ enum RuntimeTests {
         return output.split(separator: "\n").count
     }
 
-    /// Polls `condition` every 250 ms until it holds or `timeout` passes; returns whether it held.
-    static func eventually(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(250))
-        }
-        return await condition()
-    }
-
     /// `/overview` of the cluster at `url`.
     static func overview(_ url: URL) -> [String: Any]? {
         (try? FlinkREST(baseURL: url).get("/overview", timeout: 5))?.json

@@ -95,7 +95,7 @@ struct ServeTests {
         let reader = HTTPClient(configuration: .init(bearerToken: Self.readToken, retry: .none))
 
         // Ready once the first round has synced v1.
-        #expect(await RuntimeTests.eventually(timeout: .seconds(150)) {
+        #expect(await eventually(timeout: .seconds(150)) {
             (try? await anonymous.send(HTTPRequest(.GET, base.appendingPathComponent("readyz"))).status) == 200
         }, "serve.log:\n\(Self.log(work))")
         // Both copies count well above 1 first, so a restart from scratch could not pass for continuity.
@@ -123,7 +123,7 @@ struct ServeTests {
 
         let delivery = HTTPRequest(.POST, base.appendingPathComponent("webhooks/github"), headers: ["X-Hub-Signature-256": signature, "X-GitHub-Event": "push"], body: .data(Data(payload), contentType: "application/json"))
         #expect(try await anonymous.send(delivery).status == 202)
-        let deployed = await RuntimeTests.eventually(timeout: .seconds(150)) {
+        let deployed = await eventually(timeout: .seconds(150)) {
             guard let status = try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))), status.status == 200,
                   let document = try? JSON.decode(Array(status.body)) else { return false }
             let statuses = document["clusters"]?.listValue?.compactMap { $0["status"]?.stringValue } ?? []
@@ -192,7 +192,7 @@ struct ServeTests {
         #expect(try await reader.send(HTTPRequest(.POST, base.appendingPathComponent("api/v1/sync"))).status == 403)
         let operator_ = HTTPClient(configuration: .init(bearerToken: Self.operatorToken, retry: .none))
         #expect(try await operator_.send(HTTPRequest(.POST, base.appendingPathComponent("api/v1/sync"))).status == 202)
-        let upgrading = await RuntimeTests.eventually(timeout: .seconds(60)) {
+        let upgrading = await eventually(timeout: .seconds(60)) {
             (try? await Self.stopWithSavepointSteps(reader, base)).map { $0 > savepointsBefore } ?? false
         }
         #expect(upgrading, "the v3 round did not start: \(Self.log(work))")
