@@ -96,6 +96,8 @@ struct HighAvailabilityTests {
         try commit(mode: "three")
         #expect(await eventually(timeout: .seconds(60)) { await holder() == "replica-b" }, "replica-b.log:\n\(b.log)")
         #expect(await eventually(timeout: .seconds(30)) { await mode() == "three" }, "replica-b.log:\n\(b.log)")
-        #expect(await b.status()?["message"]?.stringValue?.hasPrefix("follower") == false)
+        #expect(await eventually(timeout: .seconds(30)) {
+            await b.status()?["message"]?.stringValue?.hasPrefix("follower") == false
+        }, "replica-b reports itself as leading")
     }
 }
