@@ -123,13 +123,18 @@ final class Regex: @unchecked Sendable {
 
     private init(_ expression: NSRegularExpression) { self.expression = expression }
 
-    /// Whether the expression matches anywhere in `s` (RE2's `matches` is unanchored).
+    /// Whether the expression matches anywhere in `s` (RE2's `matches` is unanchored). Short
+    /// strings' answers are kept (at most 1,024 per pattern), so memory stays bounded in a
+    /// long-running `sluice serve`.
     func matches(_ s: String) -> Bool {
-        if let known = answersLock.withLock({ answers[s] }) { return known }
+        let remembered = s.utf8.count <= 128
+        if remembered, let known = answersLock.withLock({ answers[s] }) { return known }
         let answer = firstMatch(in: s) != nil
-        answersLock.withLock {
-            if answers.count >= 4096 { answers.removeAll() }
-            answers[s] = answer
+        if remembered {
+            answersLock.withLock {
+                if answers.count >= 1024 { answers.removeAll() }
+                answers[s] = answer
+            }
         }
         return answer
     }
