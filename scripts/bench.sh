@@ -72,7 +72,7 @@ import cel_expr_python.cel as cel
 exprs = [
     "object.spec.job.parallelism <= object.spec.taskManager.replicas * 2 && object.spec.image.startsWith('ghcr.io/')",
     "['jobManager', 'taskManager'].all(role, role in object.spec && 'resource' in object.spec[role] && 'memory' in object.spec[role].resource)",
-    "object.spec.flinkConfiguration.all(key, !key.lowerAscii().matches('(password|secret|token)') || string(object.spec.flinkConfiguration[key]).startsWith('${'))",
+    "object.spec.flinkConfiguration.all(key, !key.matches('(?i)(password|secret|token)') || string(object.spec.flinkConfiguration[key]).startsWith('${'))",
     "has(object.spec.job) && object.spec.job.upgradeMode in ['savepoint', 'last-state']",
 ]
 obj = {"spec": {"image": "ghcr.io/example/jobs:1.2.3",
