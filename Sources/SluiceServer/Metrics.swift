@@ -14,6 +14,8 @@ public final class SluiceMetrics: Sendable {
 
     /// Records what a round did.
     public func record(_ round: ReconcileLoop.Round, journal: Journal?) {
+        registry.makeGauge(descriptor: Self.name("leader", unit: "", help: "1 when this replica holds the leader Lease (and syncs), 0 for a follower."), labels: [])
+            .set(to: round.leading ? 1.0 : 0.0)
         registry.makeDurationHistogram(descriptor: Self.name("git_fetch_duration", unit: "seconds", help: "Time to fetch the spec repository."),
                                        labels: [], buckets: Self.durationBuckets)
             .record(.milliseconds(Int64(round.fetchSeconds * 1000)))

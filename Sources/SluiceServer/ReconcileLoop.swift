@@ -40,9 +40,12 @@ public actor ReconcileLoop {
         /// How long the fetch took, and why it failed if it did.
         public var fetchSeconds: Double
         public var fetchError: String?
+        /// Whether this replica held the leader Lease (always true without leader election).
+        public var leading: Bool
 
         public init(started: Date, finished: Date, revision: String?, gitReachable: Bool, plan: Plan?, synced: SyncReport?,
-                    message: String, reason: String, fetchSeconds: Double, fetchError: String?) {
+                    message: String, reason: String, fetchSeconds: Double, fetchError: String?, leading: Bool = true) {
+            self.leading = leading
             self.started = started
             self.finished = finished
             self.revision = revision
@@ -178,7 +181,8 @@ public actor ReconcileLoop {
         let fetchSeconds = Double(fetchElapsed.components.seconds) + Double(fetchElapsed.components.attoseconds) / 1e18
         func finish(_ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {
             let round = Round(started: started, finished: Date(), revision: revision, gitReachable: reachable, plan: plan,
-                              synced: synced, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError)
+                              synced: synced, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError,
+                              leading: leading)
             lastRound = round
             for observer in observers { await observer(round) }
             return round

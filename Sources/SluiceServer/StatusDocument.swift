@@ -46,6 +46,8 @@ struct StatusDocument: Encodable {
     var lastRound: Date?
     var lastRoundReason: String?
     var message: String?
+    /// Whether this replica leads (syncs); a follower only plans.
+    var leader: Bool?
     var clusters: [Cluster]
 
     init(_ snapshot: ReconcileLoop.Snapshot) {
@@ -57,6 +59,7 @@ struct StatusDocument: Encodable {
         lastRound = round?.finished
         lastRoundReason = round?.reason
         message = round?.message
+        leader = round?.leading
         let results = Dictionary((round?.synced?.clusters ?? []).map { ($0.cluster, $0) }, uniquingKeysWith: { first, _ in first })
         clusters = (round?.plan?.clusters ?? []).map { plan in
             let result = results[plan.cluster.name]

@@ -29,6 +29,14 @@ struct HighAvailabilityTests {
                stderrPath: work.url.appendingPathComponent("\(name).log").path)
         }
 
+        /// The `sluice_leader` sample of /metrics, or `nil` while it does not answer.
+        func leaderGauge() async -> Double? {
+            guard let url = URL(string: "http://127.0.0.1:\(port)/metrics"),
+                  let response = try? await HTTPClient(configuration: .init(retry: .none)).send(HTTPRequest(.GET, url)) else { return nil }
+            let line = String(decoding: response.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("sluice_leader ") }
+            return line.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+
         /// The status API's document, or `nil` while it does not answer.
         func status() async -> Value? {
             let client = HTTPClient(configuration: .init(bearerToken: HighAvailabilityTests.readToken, retry: .none))
@@ -87,6 +95,9 @@ struct HighAvailabilityTests {
         #expect(await eventually(timeout: .seconds(60)) {
             await b.status()?["message"]?.stringValue?.hasPrefix("follower") == true
         }, "replica-b.log:\n\(b.log)")
+        #expect(await b.status()?["leader"]?.boolValue == false)
+        #expect(await b.leaderGauge() == 0)
+        #expect(await a.leaderGauge() == 1)
         try commit(mode: "two")
         #expect(await eventually(timeout: .seconds(30)) { await mode() == "two" })
         #expect(await holder() == "replica-a", "the leader kept the lease")
@@ -99,5 +110,6 @@ struct HighAvailabilityTests {
         #expect(await eventually(timeout: .seconds(30)) {
             await b.status()?["message"]?.stringValue?.hasPrefix("follower") == false
         }, "replica-b reports itself as leading")
+        #expect(await eventually(timeout: .seconds(30)) { await b.leaderGauge() == 1 })
     }
 }
