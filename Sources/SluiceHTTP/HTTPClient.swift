@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import SluiceCore
 
 /// The one HTTP client of Sluice, over libcurl.
 ///
@@ -85,14 +86,9 @@ public final class HTTPClient: Sendable {
         let cancellation = CancellationFlag()
         let configuration = configuration, pool = pool
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let thread = Thread {
-                    continuation.resume(returning: CurlTransfer.perform(
-                        request, configuration: configuration, pool: pool, limit: limit, file: file,
-                        cancellation: cancellation))
-                }
-                thread.name = "sluice-http"
-                thread.start()
+            await onDedicatedThread("sluice-http") {
+                CurlTransfer.perform(request, configuration: configuration, pool: pool, limit: limit, file: file,
+                                     cancellation: cancellation)
             }
         } onCancel: {
             cancellation.cancel()
