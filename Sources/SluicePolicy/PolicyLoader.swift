@@ -26,7 +26,12 @@ public enum PolicyLoader {
         var diagnostics: [Diagnostic] = []
         var documents: [SpecObject] = specs?.policies ?? []
         var others: [SpecObject] = specs?.workloads ?? []
-        let files = try path.map { try tree.files(under: $0) }?.filter { f in SpecLoader.extensions.contains { f.hasSuffix($0) } } ?? []
+        // The default layout keeps policies/ inside the spec root: those files were read with the
+        // specs, and reading them again would evaluate every policy (and find every param) twice.
+        let alreadyRead = specs?.files ?? []
+        let files = try path.map { try tree.files(under: $0) }?.filter { file in
+            SpecLoader.extensions.contains { file.hasSuffix($0) } && !alreadyRead.contains(file)
+        } ?? []
         for file in files {
             do {
                 for document in try YAML.parseDocuments(try tree.read(file), file: file) {

@@ -63,4 +63,45 @@ struct PolicyLoaderTests {
             #expect(text.contains("spec.matchConstraints: required field is missing"))
         }
     }
+
+    /// The default layout (and `sluice-bench generate-specs`) keeps policies/ inside the spec root, so
+    /// the spec loader reads those files first; the policy folder must not add them a second time.
+    @Test("policies inside the spec root are loaded once: one violation per object and policy")
+    func policiesInsideSpecRoot() throws {
+        let dir = try TemporaryDirectory()
+        for (path, text) in PolicyFixtureTests.files { try dir.write(path, text) }
+        let policyRoot = Self.repositoryRoot.appendingPathComponent("policies")
+        let policyFiles = try DirectoryTree(path: policyRoot.path).files(under: "").filter { $0.hasSuffix(".yaml") }
+        for file in policyFiles {
+            try dir.write("policies/\(file)", String(decoding: try DirectoryTree(path: policyRoot.path).read(file), as: UTF8.self))
+        }
+        // An image from a registry outside the allowed-registries param: a paramRef policy.
+        let jobPath = "jobs/job.yaml"
+        let job = try #require(PolicyFixtureTests.files[jobPath])
+        try dir.write(jobPath, job.replacingOccurrences(of: "ghcr.io/example/orders:1.2.3", with: "quay.io/elsewhere/orders:1.2.3"))
+
+        let tree = DirectoryTree(path: dir.path)
+        let specs = try SpecLoader().load(from: tree, revision: "test")
+        let set = try PolicyLoader.load(from: tree, path: "policies", specs: specs)
+        let alone = try PolicyLoader.load(from: DirectoryTree(path: Self.repositoryRoot.path), path: "policies", specs: nil)
+        #expect(set.policies.map(\.name).sorted() == alone.policies.map(\.name).sorted())
+        #expect(set.bindings.count == alone.bindings.count)
+        #expect(set.parameterObjects.filter { $0.kind == "ConfigMap" }.map(\.name).sorted() == ["allowed-registries", "edge-limits"])
+
+        let engine = try PolicyEngine(set, engine: CELExpressionEngine())
+        let state = try Renderer().render(specs)
+        var registryViolations = 0
+        var deployments = 0
+        for cluster in state.clusters {
+            for object in cluster.objects where object.identity.kind == "FlinkDeployment" {
+                deployments += 1
+                let found = engine.evaluate(.init(object: object.value, oldObject: nil, identity: object.identity, source: object.source,
+                                                  cluster: cluster.cluster, environment: specs.environment(named: object.environment),
+                                                  environmentName: object.environment))
+                registryViolations += found.filter { $0.policy == "allowed-image-registries" }.count
+            }
+        }
+        #expect(deployments == 3)
+        #expect(registryViolations == deployments)
+    }
 }

@@ -15,6 +15,8 @@ public struct SpecSet: Sendable {
     public var policies: [SpecObject]
     /// Warnings found while loading; errors would have thrown.
     public var warnings: [Diagnostic]
+    /// Every file that was read (tree-relative), so that a later stage never reads one twice.
+    public var files: Set<String> = []
 
     public func cluster(named name: String) -> ClusterSpec? { clusters.first { $0.name == name } }
     public func environment(named name: String) -> EnvironmentSpec? { environments.first { $0.name == name } }
@@ -63,6 +65,7 @@ public struct SpecLoader: Sendable {
             throw DiagnosticError(diagnostics)
         }
         set!.warnings = diagnostics.sorted()
+        set!.files = Set(files)
         return set!
     }
 
