@@ -50,7 +50,8 @@ struct CheckCommandTests {
         #expect(text.status == 1)
         #expect(text.stdout.contains("ERROR upgrade-mode-transition: upgradeMode may not change from savepoint to stateless in production"))
         #expect(text.stdout.contains("~ spec.job.upgradeMode: \"savepoint\" → \"stateless\""))
-        #expect(text.stdout.contains("changed (scale): FlinkDeployment.flink.apache.org flink-prod/clickstream-enrichment [production]"))
+        // A parallelism change in native mode is an upgrade (JobSpec.parallelism: SCALE only in STANDALONE).
+        #expect(text.stdout.contains("changed (upgrade): FlinkDeployment.flink.apache.org flink-prod/clickstream-enrichment [production]"))
         #expect(text.stdout.contains("changed (ignore): FlinkDeployment.flink.apache.org flink-staging/clickstream-enrichment [staging]"))
 
         let json = try await JSON.decode(check(repo, base, head, ["--output", "json"]).stdout)

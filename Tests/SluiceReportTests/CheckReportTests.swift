@@ -55,7 +55,8 @@ struct CheckReportTests {
         #expect(summary.sorted() == ["added extra", "changed orders", "removed old"])
         let changed = try #require(report.changes.first { $0.kind == .changed })
         #expect(changed.changes.map(\.path) == ["spec.job.parallelism"])
-        #expect(changed.changeClass == .scale)
+        // Native mode (no spec.mode): JobSpec.parallelism is SCALE only in STANDALONE, so this restarts the job.
+        #expect(changed.changeClass == .upgrade)
         #expect(report.fails())
         #expect(report.denials.count == 1 && report.warnings.count == 1)
     }
@@ -97,7 +98,7 @@ struct CheckReportTests {
     func markdown() throws {
         let text = try Self.report().render(.markdown)
         #expect(text.hasPrefix("### Sluice: ❌ 1 policy denies this change"))
-        #expect(text.contains("| eu-1 | public | 1 | 1 | 1 | 0 | 1 | 1 |"))
+        #expect(text.contains("| eu-1 | public | 1 | 1 | 1 | 1 | 1 | 1 |"))
         #expect(text.contains("`require-ha`"))
         #expect(text.contains("~ spec.job.parallelism: 2 → 4"))
     }

@@ -103,10 +103,10 @@ struct ChangeClassTests {
         #expect(classOf(base, Objects.deployment("j", extraConfig: [("job.autoscaler.enabled", "true"), ("kubernetes.operator.x", "1"), ("parallelism.default", "3")])) == .ignore)
     }
 
-    @Test("parallelism is a scale, other spec changes an upgrade, the redeploy nonce the highest")
+    @Test("parallelism is an upgrade in native mode, other spec changes too, the redeploy nonce the highest")
     func ordering() {
         let base = Objects.deployment("j")
-        #expect(classOf(base, Objects.deployment("j", parallelism: 5)) == .scale)
+        #expect(classOf(base, Objects.deployment("j", parallelism: 5)) == .upgrade)
         #expect(classOf(base, Objects.deployment("j", image: "flink:2.2")) == .upgrade)
         #expect(classOf(base, Objects.deployment("j", parallelism: 5, image: "flink:2.2")) == .upgrade)
         #expect(classOf(base, Objects.deployment("j", extraConfig: [("state.backend.type", "hashmap")])) == .upgrade)
@@ -137,7 +137,9 @@ struct PlannerTests {
     func flinkActions() {
         let live = Objects.live(Objects.desired(Objects.deployment("a")))
         func kind(_ value: Value) -> ActionKind? { Objects.plan([Objects.desired(value)], live: [live]).actions.first?.kind }
-        #expect(kind(Objects.deployment("a", parallelism: 6)) == .rescale)
+        // JobSpec.parallelism is @SpecDiff(value = SCALE, mode = STANDALONE): an upgrade in native mode.
+        #expect(kind(Objects.deployment("a", parallelism: 6)) == .upgrade)
+        #expect(kind(Objects.deployment("a", extraConfig: [("pipeline.jobvertex-parallelism-overrides", "a:2")])) == .rescale)
         #expect(kind(Objects.deployment("a", image: "flink:9")) == .upgrade)
         #expect(kind(Objects.deployment("a", state: "suspended")) == .suspend)
         #expect(kind(Objects.deployment("a", nonce: 7)) == .savepoint)

@@ -10,6 +10,13 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
     public var old: Value?
     public var new: Value?
 
+    public init(path: String, keys: [String], old: Value?, new: Value?) {
+        self.path = path
+        self.keys = keys
+        self.old = old
+        self.new = new
+    }
+
     public var description: String {
         switch (old, new) {
         case (nil, let new?): "+ \(path): \(Self.short(new))"

@@ -24,6 +24,7 @@ public enum RevisionDiff {
         for name in clusters {
             let old = objects(base, name)
             let new = objects(head, name)
+            let sessionClusters = Planner.sessionClusters(new.values.map(\.value))
             for object in head.clusters.first(where: { $0.cluster.name == name })?.objects ?? [] {
                 guard let before = old[object.identity] else {
                     out.append(ObjectChange(kind: .added, cluster: name, identity: object.identity, environment: object.environment,
@@ -35,7 +36,8 @@ public enum RevisionDiff {
                 guard !changes.isEmpty else { continue }
                 let flink = object.identity.group == KnownKinds.flinkGroup
                 out.append(ObjectChange(kind: .changed, cluster: name, identity: object.identity, environment: object.environment,
-                                        source: object, changes: changes, changeClass: flink ? FlinkChangeClassifier.classify(changes) : nil))
+                                        source: object, changes: changes, changeClass: flink ? FlinkChangeClassifier.classify(
+                                            changes, mode: .of(object.value, sessionClusters: { sessionClusters[$0] })) : nil))
             }
             for object in base.clusters.first(where: { $0.cluster.name == name })?.objects ?? [] where new[object.identity] == nil {
                 out.append(ObjectChange(kind: .removed, cluster: name, identity: object.identity, environment: object.environment,

@@ -21,8 +21,10 @@ public struct Planner: Sendable {
         let cluster = desired.cluster.name
         var liveByIdentity: [ObjectIdentity: LiveObject] = [:]
         for object in live { liveByIdentity[object.identity] = object }
+        let sessionClusters = Self.sessionClusters(desired.objects.map(\.value))
         var actions = desired.objects.map { object in
-            action(for: object, live: liveByIdentity[object.identity], cluster: cluster)
+            action(for: object, live: liveByIdentity[object.identity], cluster: cluster,
+                   mode: FlinkDeploymentMode.of(object.value, sessionClusters: { sessionClusters[$0] }))
         }
 
         let wanted = Set(desired.objects.map(\.identity))
@@ -46,7 +48,16 @@ public struct Planner: Sendable {
         return ClusterPlan(cluster: desired.cluster, actions: actions, error: nil)
     }
 
-    func action(for object: DesiredObject, live: LiveObject?, cluster: String) -> PlannedAction {
+    /// The FlinkDeployments among `objects` by name: the session clusters a FlinkSessionJob may name.
+    static func sessionClusters(_ objects: [Value]) -> [String: Value] {
+        var out: [String: Value] = [:]
+        for object in objects where object["kind"]?.stringValue == "FlinkDeployment" {
+            if let name = object[path: "metadata", "name"]?.stringValue { out[name] = object }
+        }
+        return out
+    }
+
+    func action(for object: DesiredObject, live: LiveObject?, cluster: String, mode: FlinkDeploymentMode = .native) -> PlannedAction {
         var step = PlannedAction(cluster: cluster, identity: object.identity, kind: .none, reason: "in sync",
                                  changeClass: nil, changes: [], desired: object, live: live)
         guard let live else {
@@ -83,7 +94,7 @@ public struct Planner: Sendable {
         }
         let oldState = live.value[path: "spec", "job", "state"]?.stringValue ?? "running"
         let newState = object.value[path: "spec", "job", "state"]?.stringValue ?? "running"
-        let changeClass = FlinkChangeClassifier.classify(step.changes)
+        let changeClass = FlinkChangeClassifier.classify(step.changes, mode: mode)
         step.changeClass = changeClass
         switch (oldState, newState) {
         case ("running", "suspended"):
@@ -102,8 +113,9 @@ public struct Planner: Sendable {
                 step.kind = .upgrade
                 step.reason = "spec changed: \(mode) upgrade"
             case .scale:
+                let fields = step.changes.filter { FlinkChangeClassifier.classify($0, mode: mode) == .scale }.map(\.path)
                 step.kind = .rescale
-                step.reason = "parallelism changed"
+                step.reason = "\(fields.joined(separator: ", ")) changed (\(mode.rawValue) mode): scale"
             case .ignore:
                 let nonceChanged = step.changes.contains { $0.keys == ["spec", "job", "savepointTriggerNonce"] }
                 step.kind = nonceChanged ? .savepoint : .update
