@@ -140,4 +140,19 @@ struct PolicyFixtureTests {
         // New objects (no oldObject) are not transitions either.
         #expect(try !Self.violated(Self.mutate("jobs/job.yaml", "upgradeMode: savepoint", "upgradeMode: stateless")).contains("upgrade-mode-transition"))
     }
+
+    /// Flink 2 reads nested YAML as the dotted keys; policies see the dotted form either way.
+    @Test("production-high-availability accepts nested HA keys and denies them once a patch removes them")
+    func nestedHighAvailability() throws {
+        let nested = Self.mutate("jobs/job.yaml",
+                                 "high-availability.type: kubernetes\n    high-availability.storageDir: s3://state/ha",
+                                 "high-availability:\n      type: kubernetes\n      storageDir: s3://state/ha")
+        #expect(try Self.violated(nested) == [])
+
+        var patched = nested
+        patched["environments/production.yaml"] = patched["environments/production.yaml"]!.replacingOccurrences(
+            of: "  patches:\n",
+            with: "  patches:\n    - target: {kind: FlinkDeployment, name: orders}\n      merge: {spec: {flinkConfiguration: {high-availability.type: null}}}\n")
+        #expect(try Self.violated(patched) == ["production-high-availability"])
+    }
 }

@@ -156,4 +156,59 @@ struct RenderTests {
         #expect(object(state, "aws-eu-west-1", "fraud-scoring") != nil)
         #expect(object(state, "dc-frankfurt-flink", "clickstream-config") == nil)
     }
+
+    static let sessionPair: [String: String] = [
+        "clusters/c.yaml": SpecFixtures.cluster("c"),
+        "environments/prod.yaml": SpecFixtures.environment("prod", namespace: "flink-prod"),
+        "jobs/team-a.yaml": """
+            apiVersion: flink.apache.org/v1beta1
+            kind: FlinkSessionJob
+            metadata: {name: orders, namespace: team-a, labels: {team: a}}
+            spec: {deploymentName: session, job: {jarURI: "https://jars/a.jar", parallelism: 1}}
+
+            """,
+        "jobs/team-b.yaml": """
+            apiVersion: flink.apache.org/v1beta1
+            kind: FlinkSessionJob
+            metadata: {name: orders, namespace: team-b, labels: {team: a}}
+            spec: {deploymentName: session, job: {jarURI: "https://jars/b.jar", parallelism: 1}}
+
+            """,
+    ]
+
+    /// Argo CD: the Application's destination namespace applies to resources without one; an
+    /// explicit metadata.namespace in the source stays.
+    @Test("an explicit namespace stays, the environment's fills in the rest, forceNamespace overrides")
+    func explicitNamespaces() throws {
+        var files = Self.sessionPair
+        // A session job runs on a session cluster in its own namespace: one per team.
+        for team in ["team-a", "team-b"] {
+            files["jobs/session-\(team).yaml"] = """
+                apiVersion: flink.apache.org/v1beta1
+                kind: FlinkDeployment
+                metadata: {name: session, namespace: \(team), labels: {team: a}}
+                spec: {image: "flink:2.1", flinkVersion: v2_1, jobManager: {resource: {memory: 1024m, cpu: 1}}, taskManager: {resource: {memory: 1024m, cpu: 1}}}
+
+                """
+        }
+        files["jobs/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {k: v}\n"
+        let state = try render(files)
+        let objects = try #require(state.clusters.first?.objects)
+        let jobs = objects.filter { $0.kind == "FlinkSessionJob" }.map { $0.identity.namespace ?? "" }.sorted()
+        #expect(jobs == ["team-a", "team-b"])
+        #expect(objects.first { $0.name == "cfg" }?.identity.namespace == "flink-prod")
+        #expect(objects.first { $0.kind == "FlinkSessionJob" && $0.identity.namespace == "team-a" }?
+            .value[path: "metadata", "namespace"] == "team-a")
+
+        // forceNamespace puts everything in the environment's namespace: now the two jobs collide,
+        // and the error names both sources and why they share a namespace.
+        files["environments/prod.yaml"] = SpecFixtures.environment("prod", namespace: "flink-prod", extra: "  forceNamespace: true")
+        #expect {
+            try render(files)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("rendered twice") && text.contains("jobs/team-a.yaml") && text.contains("jobs/team-b.yaml")
+                && text.contains("spec.namespace (forceNamespace)") && text.contains("two documents define FlinkSessionJob orders")
+        }
+    }
 }

@@ -22,7 +22,10 @@ public struct EnvironmentSpec: Sendable {
 
     public var name: String
     public var labels: [String: String]
+    /// The namespace of every namespaced object that names none (Argo CD's destination namespace).
     public var namespace: String
+    /// Put every namespaced object in `namespace`, even one whose source names its own.
+    public var forceNamespace: Bool
     /// Rollout order: every environment of wave N is synced and healthy before wave N+1 starts.
     public var wave: Int
     public var clusterSelector: LabelSelector
@@ -31,11 +34,13 @@ public struct EnvironmentSpec: Sendable {
     public var syncPolicy: SyncPolicy
     public var location: SourceLocation
 
-    public init(name: String, labels: [String: String] = [:], namespace: String, wave: Int = 0, clusterSelector: LabelSelector,
+    public init(name: String, labels: [String: String] = [:], namespace: String, forceNamespace: Bool = false, wave: Int = 0,
+                clusterSelector: LabelSelector,
                 jobSelector: LabelSelector, patches: [EnvironmentPatch] = [], syncPolicy: SyncPolicy = .init(), location: SourceLocation) {
         self.name = name
         self.labels = labels
         self.namespace = namespace
+        self.forceNamespace = forceNamespace
         self.wave = wave
         self.clusterSelector = clusterSelector
         self.jobSelector = jobSelector
@@ -78,7 +83,7 @@ public struct EnvironmentPatch: Sendable {
 }
 
 extension EnvironmentSpec {
-    static let specFields = ["namespace", "wave", "clusters", "jobs", "patches", "syncPolicy"]
+    static let specFields = ["namespace", "forceNamespace", "wave", "clusters", "jobs", "patches", "syncPolicy"]
 
     /// Decodes and validates an Environment document; problems are appended to `reader`.
     static func decode(_ object: SpecObject, _ reader: inout FieldReader) -> EnvironmentSpec? {
@@ -93,6 +98,7 @@ extension EnvironmentSpec {
         if let namespace, let problem = Names.dns1123LabelProblem(namespace) {
             reader.error(specValue["namespace"], "spec.namespace: \(problem)")
         }
+        let forceNamespace = reader.bool(specValue["forceNamespace"], "spec.forceNamespace") ?? false
         let wave = reader.int(specValue["wave"], "spec.wave", minimum: 0) ?? 0
         let clusters = selector(specValue["clusters"], "spec.clusters", &reader)
         let jobs = selector(specValue["jobs"], "spec.jobs", &reader)
@@ -124,7 +130,7 @@ extension EnvironmentSpec {
 
         guard let namespace, let clusters, let jobs else { return nil }
         return EnvironmentSpec(
-            name: object.name, labels: labels, namespace: namespace, wave: wave,
+            name: object.name, labels: labels, namespace: namespace, forceNamespace: forceNamespace, wave: wave,
             clusterSelector: clusters, jobSelector: jobs, patches: patches, syncPolicy: policy,
             location: object.location)
     }

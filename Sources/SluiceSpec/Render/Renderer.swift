@@ -25,6 +25,7 @@ public struct Renderer: Sendable {
         var perCluster: [String: [DesiredObject]] = [:]
         var environmentsOf: [String: [String]] = [:]
         var claimed: [String: [ObjectIdentity: DesiredObject]] = [:]
+        let sources = Dictionary(specs.workloads.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
 
         for environment in specs.environments where environments?.contains(environment.name) ?? true {
             let targets = specs.clusters.filter {
@@ -37,9 +38,8 @@ public struct Renderer: Sendable {
                     guard let object = place(workload, in: environment, on: cluster, revision: specs.revision, &diagnostics)
                     else { continue }
                     if let other = claimed[cluster.name]?[object.identity] {
-                        diagnostics.append(Diagnostic(.error, at: workload.location,
-                            "\(object.identity) on cluster \(cluster.name) is rendered twice: by Environment \(environment.name) from here and by Environment \(other.environment) from \(other.source)",
-                            hint: "give the environments different namespaces, or select the job in only one of them"))
+                        diagnostics.append(Self.renderedTwice(object, from: workload, in: environment, other: other,
+                                                              otherWorkload: sources[other.source], specs: specs))
                         continue
                     }
                     claimed[cluster.name, default: [:]][object.identity] = object
@@ -60,6 +60,30 @@ public struct Renderer: Sendable {
                 return ClusterDesiredState(cluster: cluster, environments: environmentsOf[cluster.name] ?? [], objects: objects)
             }
         return DesiredState(revision: specs.revision, clusters: states)
+    }
+
+    /// Two sources claim one identity on a cluster: name both, and say where the shared namespace comes from.
+    static func renderedTwice(_ object: DesiredObject, from workload: SpecObject, in environment: EnvironmentSpec,
+                              other: DesiredObject, otherWorkload: SpecObject?, specs: SpecSet) -> Diagnostic {
+        let namespace = object.identity.namespace ?? ""
+        func origin(_ source: SpecObject?, _ environmentName: String) -> String {
+            guard let source else { return "Environment \(environmentName)" }
+            let forced = specs.environment(named: environmentName)?.forceNamespace == true
+            if let own = source.namespace, !forced { return "its own metadata.namespace \(own)" }
+            return "Environment \(environmentName)'s spec.namespace\(forced ? " (forceNamespace)" : "")"
+        }
+        let message = "\(object.identity) on cluster \(object.cluster) is rendered twice: from \(workload.location) "
+            + "(Environment \(environment.name), namespace \(namespace) from \(origin(workload, environment.name))) and from "
+            + "\(other.source) (Environment \(other.environment), namespace \(namespace) from \(origin(otherWorkload, other.environment)))"
+        let hint: String
+        if workload.location == other.source {
+            hint = "the job is selected by both environments and lands in the same namespace; give the environments different namespaces, or select the job in only one of them"
+        } else if workload.name == otherWorkload?.name, workload.kind == otherWorkload?.kind {
+            hint = "two documents define \(workload.kind) \(workload.name) for namespace \(namespace); rename one, or give it a different metadata.namespace"
+        } else {
+            hint = "a patch renames one of them onto the other; fix the patch or the names"
+        }
+        return Diagnostic(.error, at: workload.location, message, hint: hint)
     }
 
     /// A session job runs on a session cluster, so that FlinkDeployment must be placed on the same
@@ -89,19 +113,24 @@ public struct Renderer: Sendable {
         _ workload: SpecObject, in environment: EnvironmentSpec, on cluster: ClusterSpec, revision: String,
         _ diagnostics: inout [Diagnostic]
     ) -> DesiredObject? {
-        var value = workload.value
+        var value = FlinkConfiguration.canonical(workload.value)
         let namespaced = !KnownKinds.isClusterScoped(kind: workload.kind)
-        if namespaced { Ownership.setMetadataField(&value, "namespace", .string(environment.namespace)) }
+        // Argo CD's rule: the environment's namespace fills in objects that name none; an explicit
+        // namespace stays unless the environment forces its own on everything.
+        let ownNamespace = workload.namespace
+        if namespaced, environment.forceNamespace || ownNamespace == nil {
+            Ownership.setMetadataField(&value, "namespace", .string(environment.namespace))
+        }
 
         var patched = false
         for patch in environment.patches
         where patch.target.matches(kind: workload.kind, name: workload.name, labels: workload.labels, cluster: cluster) {
             switch patch.operation {
             case .merge(let merge):
-                value = MergePatch.apply(merge, to: value)
+                value = FlinkConfiguration.mergePatch(merge, into: value)
             case .json(let operations):
                 do {
-                    value = try operations.apply(to: value)
+                    value = FlinkConfiguration.canonical(try operations.apply(to: value))
                 } catch {
                     diagnostics.append(Diagnostic(.error, at: (error as? any SluiceError)?.location ?? patch.location,
                         "patch of Environment \(environment.name) cannot be applied to \(workload.kind) \(workload.name) on cluster \(cluster.name): \(message(of: error))",

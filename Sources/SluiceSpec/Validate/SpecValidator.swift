@@ -47,11 +47,6 @@ struct SpecValidator {
             default:
                 workloads.append(object)
             }
-            if object.namespace != nil, object.group != KnownKinds.sluiceGroup {
-                reader.warning(object.value[path: "metadata", "namespace"],
-                               "metadata.namespace is replaced by each environment's spec.namespace",
-                               hint: "remove it; the environment decides the namespace")
-            }
             diagnostics += reader.diagnostics
         }
 
@@ -116,6 +111,13 @@ struct SpecValidator {
         }
         for diagnostic in schema.validate(object.value) {
             reader.error(Value(.null, at: diagnostic.location), diagnostic.message, hint: diagnostic.hint)
+        }
+        if let configuration = object.value[path: "spec", "flinkConfiguration"]?.mapValue {
+            for duplicate in FlinkConfiguration.duplicateKeys(configuration) {
+                reader.error(Value(.null, at: duplicate.keyLocation ?? duplicate.value.location),
+                             "spec.flinkConfiguration sets \(duplicate.key) twice, once nested and once as a dotted key",
+                             hint: "Flink reads both forms as the same key; keep one of them")
+            }
         }
     }
 
