@@ -1,3 +1,4 @@
+import SluiceSpec
 import SluiceYAML
 
 /// How much a change to a Flink job disturbs it, ordered as the Flink Kubernetes Operator
@@ -105,8 +106,8 @@ public enum FlinkChangeClassifier {
                 return classify(configKey: keys[2...].joined(separator: "."), mode: mode)
             }
             // The whole map appeared or went away: the operator compares it key by key.
-            let old = FlattenedConfiguration.entries(change.old)
-            let new = FlattenedConfiguration.entries(change.new)
+            let old = flatEntries(change.old)
+            let new = flatEntries(change.new)
             return Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }
                 .map { classify(configKey: $0, mode: mode) }.max() ?? .ignore
         default:
@@ -114,24 +115,13 @@ public enum FlinkChangeClassifier {
         }
     }
 
+    private static func flatEntries(_ configuration: Value?) -> [String: Value] {
+        let entries = configuration?.mapValue.map(FlinkConfiguration.flatten) ?? []
+        return Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+
     /// The class of all `changes` together: the highest of them, `ignore` when there are none.
     public static func classify(_ changes: [FieldChange], mode: FlinkDeploymentMode = .native) -> ChangeClass {
         changes.map { classify($0, mode: mode) }.max() ?? .ignore
-    }
-}
-
-/// `flinkConfiguration` as flat dotted keys: Flink reads nested YAML maps the same as dotted keys.
-enum FlattenedConfiguration {
-    static func entries(_ value: Value?) -> [String: Value] {
-        var out: [String: Value] = [:]
-        func walk(_ value: Value, _ prefix: String) {
-            if case .map(let map) = value.kind, !map.isEmpty {
-                for entry in map { walk(entry.value, prefix.isEmpty ? entry.key : "\(prefix).\(entry.key)") }
-            } else if !prefix.isEmpty {
-                out[prefix] = value.withoutLocations
-            }
-        }
-        if let value { walk(value, "") }
-        return out
     }
 }
