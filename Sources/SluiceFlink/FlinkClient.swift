@@ -86,6 +86,23 @@ public struct FlinkClient: Sendable {
         _ = try response.requireSuccess()
     }
 
+    // MARK: Rescaling
+
+    /// The job's per-vertex parallelism bounds (`GET /jobs/<id>/resource-requirements`). Only the
+    /// adaptive scheduler serves them; any other answers with an error, which is how a caller tells.
+    public func resourceRequirements(_ jobID: String) async throws -> [String: VertexParallelism] {
+        try await get("jobs/\(jobID)/resource-requirements", as: [String: VertexResourceRequirements].self).mapValues(\.parallelism)
+    }
+
+    /// Sets the job's per-vertex parallelism bounds; the adaptive scheduler rescales the running job
+    /// in place, restoring its own latest checkpoint (`PUT /jobs/<id>/resource-requirements`).
+    public func setResourceRequirements(_ jobID: String, _ requirements: [String: VertexParallelism]) async throws {
+        let body = try JSONEncoder().encode(requirements.mapValues(VertexResourceRequirements.init(parallelism:)))
+        var request = HTTPRequest(.PUT, url("jobs/\(jobID)/resource-requirements"), body: .json(body))
+        request.isIdempotent = true
+        _ = try await http.send(request).requireSuccess()
+    }
+
     // MARK: Savepoints
 
     /// Triggers a savepoint with a caller-chosen trigger id, so a retried trigger is the same operation.

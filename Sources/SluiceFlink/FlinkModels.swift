@@ -41,6 +41,7 @@ struct JobsOverview: Decodable { var jobs: [JobSummary] }
 /// `GET /jobs/<id>`: a job with its vertices.
 public struct JobDetails: Decodable, Sendable {
     public struct Vertex: Decodable, Sendable {
+        public var id: String
         public var name: String
         public var parallelism: Int
         public var status: String
@@ -186,4 +187,20 @@ public struct JarRunRequest: Encodable, Sendable {
         if savepointPath != nil { try c.encode(claimMode, forKey: .claimMode) }
         if !flinkConfiguration.isEmpty { try c.encode(flinkConfiguration, forKey: .flinkConfiguration) }
     }
+}
+
+/// `GET|PUT /jobs/<id>/resource-requirements` (Flink 1.18+, adaptive scheduler): each vertex's
+/// parallelism bounds, by vertex id.
+public struct VertexParallelism: Codable, Sendable, Equatable {
+    public var lowerBound: Int
+    public var upperBound: Int
+
+    public init(lowerBound: Int, upperBound: Int) {
+        self.lowerBound = lowerBound
+        self.upperBound = upperBound
+    }
+}
+
+struct VertexResourceRequirements: Codable, Sendable {
+    var parallelism: VertexParallelism
 }

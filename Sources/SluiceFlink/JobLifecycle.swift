@@ -280,7 +280,7 @@ public struct JobLifecycle: Sendable {
         throw FlinkError("job \(jobID) did not stop within \(operationTimeout)")
     }
 
-    private func record(_ step: JournalRecord.Step, _ phase: JournalRecord.Phase, _ context: Context, jobID: String? = nil,
+    func record(_ step: JournalRecord.Step, _ phase: JournalRecord.Phase, _ context: Context, jobID: String? = nil,
                         triggerID: String? = nil, savepointPath: String? = nil, succeeded: Bool? = nil,
                         since start: ContinuousClock.Instant? = nil, message: String? = nil) throws {
         let milliseconds = start.map { start in

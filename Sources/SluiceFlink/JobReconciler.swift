@@ -120,7 +120,9 @@ public struct JobReconciler: Sendable {
         case .create: transition = active == nil
             ? try await lifecycle.deploy(spec, context)
             : try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
-        case .upgrade, .rescale, .resume: transition = try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
+        case .rescale:
+            transition = try await rescale(active, to: spec, from: previous?.value.flatMap(JobSpec.init), context, lastSavepoint: lastSavepoint)
+        case .upgrade, .resume: transition = try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
         case .suspend: transition = try await lifecycle.suspend(active, spec, context)
         case .savepoint: transition = try await lifecycle.savepoint(active, spec, context)
         case .redeploy: transition = try await lifecycle.redeploy(active, spec, context)
@@ -128,6 +130,31 @@ public struct JobReconciler: Sendable {
         }
         try record(identity, desired, specHash: specHash, jobID: transition.jobID ?? (spec.state == .running ? active?.id : nil),
                    savepoint: transition.savepointPath ?? lastSavepoint ?? previous?.savepointPath)
+        return transition
+    }
+
+    /// Whether a scale change of `identity` to `desired` can happen in place on the running job.
+    public func inPlaceRescale(_ identity: ObjectIdentity, desired: Value) async -> JobLifecycle.InPlaceRescale {
+        guard let spec = JobSpec(desired) else { return .impossible("the object runs no job") }
+        guard let active = try? await lifecycle.activeJob(of: owner(identity)) else { return .impossible("no job is running") }
+        return await lifecycle.inPlaceRescale(of: active, to: spec, from: store[identity]?.value.flatMap(JobSpec.init))
+    }
+
+    /// A scale change: in place when the adaptive scheduler can take it, else through the upgrade
+    /// path, saying why.
+    private func rescale(_ active: JobSummary?, to spec: JobSpec, from previous: JobSpec?, _ context: JobLifecycle.Context,
+                         lastSavepoint: String?) async throws -> JobLifecycle.Transition {
+        let why: String
+        if let active {
+            switch await lifecycle.inPlaceRescale(of: active, to: spec, from: previous) {
+            case .possible(let targets): return try await lifecycle.rescaleInPlace(active, to: targets, context)
+            case .impossible(let reason): why = reason
+            }
+        } else {
+            why = "no job is running"
+        }
+        var transition = try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
+        transition.message = "not rescaled in place (\(why)); \(transition.message)"
         return transition
     }
 

@@ -22,6 +22,8 @@ struct SpecRepository {
         /// For runtime clusters: the processes' memory (`spec.jobManager/taskManager.resource.memory`).
         var jobManagerMemory: String?
         var taskManagerMemory: String?
+        /// More `spec.flinkConfiguration` keys.
+        var configuration: [String: String] = [:]
     }
 
     init(root: URL, jar: URL, output: URL, savepoints: URL) throws {
@@ -103,6 +105,7 @@ struct SpecRepository {
                 taskmanager.numberOfTaskSlots: "2"
                 execution.checkpointing.interval: 1s
                 execution.checkpointing.savepoint-dir: \(savepoints.absoluteString)
+            \(job.configuration.sorted { $0.key < $1.key }.map { "    \($0.key): \"\($0.value)\"" }.joined(separator: "\n"))
               job:
                 jarURI: \(jar.absoluteString)
                 entryClass: dev.sluice.testjob.CountingJob

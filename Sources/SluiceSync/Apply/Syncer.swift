@@ -56,6 +56,9 @@ public struct Syncer: Sendable {
         let selfHeal = options.selfHeal ?? policies.contains { $0.selfHeal }
         var plan = Planner(prune: prune, allowMassPrune: options.allowMassPrune, selfHeal: selfHeal).plan(desired, live: live)
         plan.actions = plan.actions.map(holdRolledBack)
+        for index in plan.actions.indices where plan.actions[index].kind == .rescale {
+            plan.actions[index] = await driver.describe(plan.actions[index])
+        }
         return plan
     }
 

@@ -36,9 +36,14 @@ public protocol ClusterDriver: Sendable {
 
     /// How many actions of the same apply rank may run at once (1: one after another).
     var maxConcurrentActions: Int { get }
+
+    /// The planned `action` with its reason saying how this cluster will carry it out, where that
+    /// depends on what only the cluster knows (whether a rescale can happen in place). Reads only.
+    func describe(_ action: PlannedAction) async -> PlannedAction
 }
 
 extension ClusterDriver {
+    public func describe(_ action: PlannedAction) async -> PlannedAction { action }
     public func close() async {}
     public var maxConcurrentActions: Int { 1 }
 }

@@ -27,6 +27,19 @@ public struct FlinkSessionDriver: ClusterDriver {
     public func health(of identity: ObjectIdentity) async throws -> Health {
         try await reconciler.health(of: identity)
     }
+
+    public func describe(_ action: PlannedAction) async -> PlannedAction {
+        guard action.kind == .rescale, let desired = action.desired?.value else { return action }
+        var described = action
+        switch await reconciler.inPlaceRescale(action.identity, desired: desired) {
+        case .possible:
+            described.reason += "; rescale in place (adaptive scheduler, the job keeps running)"
+        case .impossible(let why):
+            let mode = desired[path: "spec", "job", "upgradeMode"]?.stringValue ?? "stateless"
+            described.reason += "; not in place (\(why)): \(mode) upgrade"
+        }
+        return described
+    }
 }
 
 extension ActionOutcome {
