@@ -85,10 +85,11 @@ final class FetchBudget: @unchecked Sendable {
 /// open theirs through the same registry.
 ///
 /// Memory layout: libgit2's SSH transport reads the socket descriptor straight out of what it
-/// takes for its own `git_socket_stream { git_stream parent; int s; }`, so the descriptor sits
-/// right after the `git_stream`, as there; the Swift state follows it.
+/// takes for its own `git_socket_stream { git_stream parent; char *host; char *port; int s; }`
+/// (libgit2 1.5 src/libgit2/streams/socket.h), so the descriptor sits at that offset, the two
+/// pointers before it stay null, and the Swift state follows.
 enum TimedSocketStream {
-    private static let descriptorOffset = MemoryLayout<git_stream>.stride
+    private static let descriptorOffset = MemoryLayout<git_stream>.stride + 2 * MemoryLayout<UnsafeRawPointer>.stride
     private static let stateOffset = descriptorOffset + 8
     private static let byteCount = stateOffset + MemoryLayout<UnsafeMutableRawPointer>.stride
 
@@ -139,6 +140,7 @@ enum TimedSocketStream {
             raw.deallocate()
         }
         stream.initialize(to: base)
+        (raw + MemoryLayout<git_stream>.stride).initializeMemory(as: UInt8.self, repeating: 0, count: descriptorOffset - MemoryLayout<git_stream>.stride)
         let budget = FetchBudget.current ?? FetchBudget(GitTimeouts())
         let socket = TimedSocket(host: host, port: port, budget: budget,
                                  descriptor: (raw + descriptorOffset).bindMemory(to: Int32.self, capacity: 1))

@@ -30,7 +30,7 @@ struct FetchTimeoutTests {
 
     @Test("a server that trickles one byte at a time is cut off by the whole-fetch deadline")
     func trickle() throws {
-        let server = try SilentServer(trickle: .milliseconds(200))
+        let server = try SilentServer(trickle: .milliseconds(200), prefix: "HTTP/1.1 200 OK\r\nX-Slow: ")
         defer { server.stop() }
         let cacheDir = try TemporaryDirectory(prefix: "sluice-cache")
         let started = ContinuousClock.now

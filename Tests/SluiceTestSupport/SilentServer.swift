@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// A TCP server on 127.0.0.1 that accepts every connection and then never answers, or answers
-/// one byte every `trickle` (a server that stays just fast enough to beat a stall timeout).
+/// A TCP server on 127.0.0.1 that accepts every connection and then never answers, or sends
+/// `prefix` and then one `filler` byte every `trickle` (a server that stays just fast enough to
+/// beat a stall timeout, e.g. an HTTP header that never ends).
 /// It holds every connection it accepted until `stop()`.
 public final class SilentServer: @unchecked Sendable {
     public let port: UInt16
@@ -13,9 +14,13 @@ public final class SilentServer: @unchecked Sendable {
     private var connections: [Int32] = []
     private var stopped = false
     private let trickle: Duration?
+    private let prefix: [UInt8]
+    private let filler: UInt8
 
-    public init(trickle: Duration? = nil) throws {
+    public init(trickle: Duration? = nil, prefix: String = "", filler: Character = "a") throws {
         self.trickle = trickle
+        self.prefix = Array(prefix.utf8)
+        self.filler = filler.asciiValue ?? 0x61
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SubprocessError(description: "socket() failed") }
         var one: Int32 = 1
@@ -51,11 +56,14 @@ public final class SilentServer: @unchecked Sendable {
             guard keep else { close(connection); return }
             if let trickle {
                 Thread { [self] in
+                    defer { close(connection) }
+                    var head = prefix
+                    if !head.isEmpty, send(connection, &head, head.count, Int32(MSG_NOSIGNAL)) < 0 { return }
                     // Bounded: at most 10 minutes of bytes, and only while the server runs.
                     for _ in 0..<6000 {
                         Thread.sleep(forTimeInterval: Double(trickle.components.seconds) + Double(trickle.components.attoseconds) / 1e18)
                         if lock.withLock({ stopped }) { return }
-                        var byte: UInt8 = 0x41
+                        var byte = filler
                         if send(connection, &byte, 1, Int32(MSG_NOSIGNAL)) < 0 { return }
                     }
                 }.start()
@@ -63,15 +71,22 @@ public final class SilentServer: @unchecked Sendable {
         }
     }
 
+    /// Closes the listener and every connection, once (a second close could hit a reused descriptor).
     public func stop() {
-        let open = lock.withLock { () -> [Int32] in
+        let open = lock.withLock { () -> [Int32]? in
+            if stopped { return nil }
             stopped = true
             defer { connections = [] }
             return connections
         }
+        guard let open else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        open.forEach { close($0) }
+        for connection in open {
+            shutdown(connection, Int32(SHUT_RDWR))
+            // A trickling connection is closed by its own thread, which may be sending right now.
+            if trickle == nil { close(connection) }
+        }
     }
 
     deinit { stop() }
