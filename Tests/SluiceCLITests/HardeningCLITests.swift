@@ -149,7 +149,7 @@ struct HardeningCLITests {
     ])
     func badFlags(arguments: [String]) async throws {
         let result = try await SluiceBinary.run(arguments + ["--repo", "/nonexistent"])
-        #expect(result.status == 64, "\(result)")
+        #expect(result.status == 2, "\(result)")  // usage error (ExitStatus.usage)
         #expect(result.stderr.contains("out of range") || result.stderr.contains("duration") || result.stderr.contains("negative"), "\(result)")
     }
 
