@@ -25,6 +25,15 @@ enum Bounded {
         }
     }
 
+    /// A `host:port` flag: the port must be 0 to 65535 (0 lets the system choose).
+    static func checkListen(_ text: String, _ flag: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]) else {
+            throw ValidationError("\(flag) \(text) is not host:port, e.g. 127.0.0.1:8080")
+        }
+        try check(port, "\(flag) port", 0...65_535)
+    }
+
     /// `30s to 24h`, as `--help` states a range.
     static func describe(_ range: ClosedRange<Duration>) -> String {
         "\(DurationText.format(range.lowerBound)) to \(DurationText.format(range.upperBound))"

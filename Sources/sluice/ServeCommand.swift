@@ -58,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Run one round and exit (0 when in sync).")
     var once = false
 
-    @Option(name: .long, help: ArgumentHelp("Address and port of the status API, webhooks, /metrics and the dashboard.", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("Address and port of the status API, webhooks, /metrics and the dashboard (port 0 to 65535).", valueName: "host:port"))
     var listen: String = "127.0.0.1:8080"
 
     @Option(name: .long, help: ArgumentHelp("Environment variable with the webhook secret (GitHub/Gitea HMAC, GitLab token, generic HMAC).", valueName: "name"))
@@ -104,6 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         try Bounded.check(resyncEvery, "--resync-every", Self.resyncRange)
         try Bounded.check(maxConnections, "--max-connections", Self.maxConnectionsRange)
         try Bounded.check(headerTimeout, "--header-timeout", Self.headerTimeoutRange)
+        try Bounded.checkListen(listen, "--listen")
     }
 
     /// The notification targets the options ask for; a missing token is an error that names it.
