@@ -68,6 +68,25 @@ public enum DurationText {
     }
 }
 
+extension Duration {
+    /// Whole milliseconds (at least 1 for a positive duration), for APIs that count them (poll(2)).
+    public var wholeMilliseconds: Int {
+        let (seconds, attoseconds) = components
+        let value = seconds.multipliedReportingOverflow(by: 1000)
+        guard !value.overflow else { return seconds > 0 ? .max : .min }
+        let total = value.partialValue + attoseconds / 1_000_000_000_000_000
+        return total <= 0 && self > .zero ? 1 : Int(clamping: total)
+    }
+
+    /// Whole nanoseconds, saturating, for APIs that count them (NIO's TimeAmount).
+    public var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let value = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !value.overflow else { return seconds > 0 ? .max : .min }
+        return value.partialValue + attoseconds / 1_000_000_000
+    }
+}
+
 private extension String {
     func trimmingCharactersInWhitespace() -> String {
         var text = Substring(self)

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// How long a fetch may wait on the network. A server that accepts the connection and then never
 /// answers must not hold `validate` or a round of `serve` forever.
@@ -19,20 +20,5 @@ public struct GitTimeouts: Sendable, Hashable {
         self.connect = connect
         self.stall = stall
         self.fetch = fetch
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, at least 1 for a positive duration (poll(2) takes milliseconds).
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        let value = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        return value <= 0 && self > .zero ? 1 : Int(clamping: value)
-    }
-
-    /// For messages: "15s", "1.5s".
-    var shortDescription: String {
-        let ms = milliseconds
-        return ms % 1000 == 0 ? "\(ms / 1000)s" : String(format: "%.1fs", Double(ms) / 1000)
     }
 }

@@ -1,5 +1,6 @@
 import CGit2
 import Foundation
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,8 +50,8 @@ final class FetchBudget: @unchecked Sendable {
         if lock.withLock({ cancelled }) { return nil }
         let left = deadline - .now
         guard left > .zero else { return nil }
-        if left < limit { return (Int32(clamping: left.milliseconds), true) }
-        return (Int32(clamping: limit.milliseconds), false)
+        if left < limit { return (Int32(clamping: left.wholeMilliseconds), true) }
+        return (Int32(clamping: limit.wholeMilliseconds), false)
     }
 
     private static let key: pthread_key_t = {
@@ -181,8 +182,8 @@ final class TimedSocket: @unchecked Sendable {
 
     private func timeout(_ doing: String, isDeadline: Bool, limit: Duration) -> Int32 {
         let message = isDeadline
-            ? "the fetch took longer than \(budget.timeouts.fetch.shortDescription) (while \(doing) \(endpoint))"
-            : "no progress for \(limit.shortDescription) while \(doing) \(endpoint)"
+            ? "the fetch took longer than \(DurationText.format(budget.timeouts.fetch)) (while \(doing) \(endpoint))"
+            : "no progress for \(DurationText.format(limit)) while \(doing) \(endpoint)"
         budget.recordTimeout(message)
         return fail(message)
     }
@@ -251,12 +252,12 @@ final class TimedSocket: @unchecked Sendable {
     /// so that any blocked read returns.
     private func armDeadline() {
         let left = budget.deadline - .now
-        let delay = DispatchTimeInterval.milliseconds(max(left.milliseconds, 0))
+        let delay = DispatchTimeInterval.milliseconds(max(left.wholeMilliseconds, 0))
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self else { return }
             self.lock.withLock {
                 guard !self.closed, self.descriptor.pointee >= 0 else { return }
-                self.budget.recordTimeout("the fetch took longer than \(self.budget.timeouts.fetch.shortDescription) (connected to \(self.endpoint))")
+                self.budget.recordTimeout("the fetch took longer than \(DurationText.format(self.budget.timeouts.fetch)) (connected to \(self.endpoint))")
                 shutdown(self.descriptor.pointee, Int32(SHUT_RDWR))
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTPTypes
+import SluiceCore
 
 /// Bounds on the connections `sluice serve` holds, so slow or idle clients cannot exhaust it.
 public struct ConnectionLimits: Sendable {
@@ -88,9 +89,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func arm(_ context: ChannelHandlerContext, _ limit: Duration) {
         timer?.cancel()
-        let nanoseconds = Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
         let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { channel.close(promise: nil) }
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(limit.wholeNanoseconds)) { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -128,7 +128,7 @@ public struct ServiceServer: Sendable {
         let guardState = ConnectionGuard.Shared(limits: limits)
         let app = Application(router: router(),
                               server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(shared: guardState)],
-                                                                  idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000))),
+                                                                  idleTimeout: .nanoseconds(limits.idleTimeout.wholeNanoseconds))),
                               configuration: .init(address: .hostname(host, port: port), serverName: "sluice"))
         try await app.runService()
     }
