@@ -10,7 +10,7 @@ import Testing
 struct FetchTimeoutTests {
     static let short = GitTimeouts(connect: .seconds(2), stall: .seconds(1), fetch: .seconds(20))
 
-    @Test("git:// and http:// servers that accept and never answer end in a stall timeout", arguments: ["git", "http"])
+    @Test("git://, http:// and https:// servers that accept and never answer end in a stall timeout", arguments: ["git", "http", "https"])
     func silentServer(scheme: String) throws {
         let server = try SilentServer()
         defer { server.stop() }
