@@ -133,6 +133,8 @@ echo "== bundled runtime: sluice sync to RUNNING, and the runtime's idle footpri
 sluice_bin=$(dirname "$bench")/sluice
 jar="${SLUICE_CACHE:-$HOME/.cache/sluice}/flink-test-job/sluice-test-job.jar"
 rt="$PWD/$work/runtime-bench"
+# The specs name the demo jar and the runtime's folders on this host: allow exactly those.
+export SLUICE_ALLOWED_ROOTS="$(dirname "$jar"):$rt"
 mkdir -p "$rt/specs/clusters" "$rt/specs/environments" "$rt/specs/jobs"
 rt_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 openssl rand -hex 16 > "$rt/token"

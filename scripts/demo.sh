@@ -21,6 +21,8 @@ jar="${SLUICE_CACHE:-$HOME/.cache/sluice}/flink-test-job/sluice-test-job.jar"
 
 work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
 state="$work/state"
+# The demo's checkpoints, savepoints and output live in $work: the host allows specs to name it.
+export SLUICE_ALLOWED_ROOTS="$work"
 cleanup() {
   step "Stopping everything the demo started"
   "$sluice" runtime down --state-dir "$state" --cluster edge-lab || true

@@ -118,6 +118,8 @@ enum FlinkBenchmarks {
     }
 
     static func writeCounter(to root: URL, url: URL, jar: URL, output: URL, savepoints: URL, tag: String) throws {
+        // The benchmark is the host's operator here: it allows the folders its specs name.
+        for folder in [jar.deletingLastPathComponent(), output, savepoints] { HostPathPolicy.shared.allow(folder.path) }
         try writeBase(to: root, url: url)
         try write(root, "jobs/counter.yaml", """
             apiVersion: flink.apache.org/v1beta1

@@ -10,6 +10,7 @@ import SluiceTestSupport
 enum KubernetesBenchmark {
     static func run(jobs: Int) async throws {
         let fake = try KubeFakeServer()
+        HostPathPolicy.shared.allow(URL(fileURLWithPath: fake.kubeconfigPath).deletingLastPathComponent().path)
         let work = try TemporaryDirectory(prefix: "sluice-bench-kube")
         _ = try work.write("specs/clusters/k.yaml", """
             apiVersion: sluice.dev/v1alpha1

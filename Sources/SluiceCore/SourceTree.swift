@@ -11,4 +11,63 @@ public protocol SourceTree: Sendable {
 
     /// The bytes of the file at `path`.
     func read(_ path: String) throws -> [UInt8]
+
+    /// The bytes of the file at `path`, refused with `FileTooLarge` before reading when larger than `maxBytes`.
+    func read(_ path: String, maxBytes: Int) throws -> [UInt8]
+
+    /// Entries at or below `path` that `files(under:)` leaves out (symlinks, special files), each with its reason.
+    func skippedEntries(under path: String) -> [SkippedEntry]
+}
+
+/// A file refused before it was read because it is larger than the limit.
+public struct FileTooLarge: SluiceError, Hashable {
+    public var file: String
+    public var size: Int
+    public var limit: Int
+    public init(file: String, size: Int, limit: Int) {
+        self.file = file
+        self.size = size
+        self.limit = limit
+    }
+    public var message: String { "\(file) is \(size) bytes, more than the limit of \(limit) bytes; it was not read" }
+    public var hint: String? { "spec and policy files are small YAML; keep large data out of the spec repository" }
+}
+
+/// An entry of a tree that is not read, and why (a symlink, a FIFO, a device, a submodule).
+public struct SkippedEntry: Sendable, Hashable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+}
+
+/// A `--path` (or a path in a spec) that would leave the tree's root.
+public struct PathOutsideTree: SluiceError, Hashable {
+    public var path: String
+    public init(path: String) { self.path = path }
+    public var message: String { "\(path) leaves the repository root" }
+    public var hint: String? { "paths are relative to the repository root and cannot contain \"..\" or start with \"/\"" }
+}
+
+extension SourceTree {
+    /// Reads `path` unless it is larger than `maxBytes`; trees that can learn the size first
+    /// (a `stat`, a blob header) refuse without reading.
+    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        let bytes = try read(path)
+        if bytes.count > maxBytes { throw FileTooLarge(file: path, size: bytes.count, limit: maxBytes) }
+        return bytes
+    }
+
+    /// Entries at or below `path` that `files(under:)` leaves out, each with its reason.
+    public func skippedEntries(under path: String) -> [SkippedEntry] { [] }
+}
+
+/// `./a//b/` → `a/b`, refusing `..` components and absolute paths: a tree path never leaves the root.
+public func containedTreePath(_ path: String) throws(PathOutsideTree) -> String {
+    if path.hasPrefix("/") { throw PathOutsideTree(path: path) }
+    let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+    if parts.contains("..") { throw PathOutsideTree(path: path) }
+    return parts.joined(separator: "/")
 }

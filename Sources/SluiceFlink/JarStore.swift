@@ -38,7 +38,8 @@ public struct JarStore: Sendable {
             throw FlinkError("jarURI \(uri) is a path inside a container image, which only the Kubernetes driver can run",
                              hint: "for flink and runtime clusters, add the annotation \(JobSpec.jarURIAnnotation) with a file://, https:// or repository path to the same jar (an environment patch can add it per tier)")
         } else if uri.hasPrefix("file://") {
-            let path = String(uri.dropFirst("file://".count))
+            // Only from folders the host allows: a commit must not make Sluice upload any file it can read.
+            let path = try HostPathPolicy.shared.check(uri, field: "jarURI", extraRoots: [directory.path])
             guard FileManager.default.fileExists(atPath: path) else {
                 throw FlinkError("jar \(uri) does not exist on this host", hint: "build or copy the jar there, or point jarURI at an https:// or repository path")
             }

@@ -10,8 +10,15 @@ struct Fetcher {
     let repository: OpaquePointer
     let url: String
     let credentials: GitCredentials
+    /// Bounds every connection of this fetch; shared across retries, so the deadline is for all.
+    let budget: FetchBudget
 
     func run() throws {
+        TimedSocketStream.register()
+        try budget.apply { try fetch() }
+    }
+
+    private func fetch() throws {
         let shownURL = GitURL.redacted(url)
         var remote: OpaquePointer?
         // Not git_remote_create_anonymous: in libgit2 1.5.1 its `url.*.insteadOf` lookup leaks a
@@ -56,6 +63,10 @@ struct Fetcher {
         }
         if code < 0 {
             let reason = scrub(GitError.lastLibraryMessage, secrets: context.usedSecrets)
+            if let timedOut = budget.timedOut {
+                throw GitError(.timeout, "cannot fetch \(shownURL): \(timedOut)",
+                               hint: "check that the Git server answers; the limits are --git-connect-timeout, --git-stall-timeout and --git-timeout")
+            }
             if let refusal = context.hostKeyRefusal {
                 throw GitError(.unreachable, "cannot fetch \(shownURL): \(refusal)",
                                hint: "if the server's key really changed, replace its line in the known hosts file (ssh-keyscan prints the new one)")

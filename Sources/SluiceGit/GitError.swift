@@ -7,6 +7,8 @@ public struct GitError: SluiceError, Hashable {
     /// What kind of failure, for callers that react differently (e.g. keep the last good revision).
     public enum Kind: String, Sendable, Hashable {
         case notARepository, unreachable, authentication, unknownRevision, missingPath, io
+        /// The server took longer than a `GitTimeouts` limit (connect, stall or whole fetch).
+        case timeout
     }
 
     public var kind: Kind

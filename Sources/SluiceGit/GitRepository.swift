@@ -19,6 +19,14 @@ public final class GitRepository: @unchecked Sendable {
     private let url: String?
     /// Guarded by `lock`; a later `cache(url:in:credentials:)` call may replace them.
     private var credentials: GitCredentials
+    /// Guarded by `lock`; how long a fetch may wait on the network.
+    private var timeouts = GitTimeouts()
+    /// The budget of the fetch in progress, so `cancelFetch()` can end it; own lock, since the
+    /// fetch holds `lock`.
+    private let fetchLock = NSLock()
+    private var activeBudget: FetchBudget?
+    /// Blobs refused as too large, by id, with their size (guarded by `lock`).
+    private var refusedBlobs: [String: Int] = [:]
 
     private init(handle: OpaquePointer, path: String, url: String?, credentials: GitCredentials) {
         self.handle = handle
@@ -58,13 +66,16 @@ public final class GitRepository: @unchecked Sendable {
     /// With `fetch: false` an existing cache is opened as it is (a service that must start while
     /// the remote is unreachable fetches later).
     public static func cache(url: String, in cacheDirectory: URL, credentials: GitCredentials = GitCredentials(),
-                             fetch: Bool = true) throws -> GitRepository {
+                             timeouts: GitTimeouts = GitTimeouts(), fetch: Bool = true) throws -> GitRepository {
         LibGit2.initialize()
         let folder = cacheDirectory.appendingPathComponent(GitURL.cacheName(for: url), isDirectory: true)
         let repository = try OpenCaches.shared.repository(at: folder.standardizedFileURL.path) {
             try openOrCreateCache(folder: folder, in: cacheDirectory, url: url, credentials: credentials)
         }
-        repository.lock.withLock { repository.credentials = credentials }
+        repository.lock.withLock {
+            repository.credentials = credentials
+            repository.timeouts = timeouts
+        }
         if fetch { try repository.fetch() }
         return repository
     }
@@ -91,16 +102,26 @@ public final class GitRepository: @unchecked Sendable {
         defer { lock.unlock() }
         // A connection cut mid-transfer (proxies, busy servers) is worth two more tries; a
         // refused credential or an unknown repository is not.
+        // A timeout is not retried: the deadline covers all attempts.
+        let budget = FetchBudget(timeouts)
+        fetchLock.withLock { activeBudget = budget }
+        defer { fetchLock.withLock { activeBudget = nil } }
         var attempt = 0
         while true {
             do {
-                try Fetcher(repository: handle, url: url, credentials: credentials).run()
+                try Fetcher(repository: handle, url: url, credentials: credentials, budget: budget).run()
                 return
             } catch let error as GitError where error.kind == .unreachable && attempt < 2 {
                 attempt += 1
                 usleep(UInt32(200_000 * attempt))
             }
         }
+    }
+
+    /// Ends the fetch in progress, if any, at once (it throws a `.timeout` error): a service that
+    /// is asked to stop must not wait for a server that does not answer.
+    public func cancelFetch() {
+        fetchLock.withLock { activeBudget }?.cancel()
     }
 
     /// Resolves a branch, tag (peeled to its commit), full or short commit id, `HEAD`, or an
@@ -139,15 +160,16 @@ public final class GitRepository: @unchecked Sendable {
     public func tree(at id: GitCommitID) throws -> GitTree {
         lock.lock()
         defer { lock.unlock() }
-        let index = try withCommit(id) { commit -> [String: git_oid] in
+        let index = try withCommit(id) { commit -> ([String: git_oid], [SkippedEntry]) in
             var tree: OpaquePointer?
             try check(git_commit_tree(&tree, commit)) { _ in GitError(.io, "cannot read the tree of \(id.short): \(GitError.lastLibraryMessage)") }
             defer { git_tree_free(tree) }
             var blobs: [String: git_oid] = [:]
-            try collectBlobs(tree!, prefix: "", into: &blobs)
-            return blobs
+            var skipped: [SkippedEntry] = []
+            try collectBlobs(tree!, prefix: "", into: &blobs, skipped: &skipped)
+            return (blobs, skipped)
         }
-        return GitTree(repository: self, commit: id, blobs: index)
+        return GitTree(repository: self, commit: id, blobs: index.0, skipped: index.1)
     }
 
     /// The paths of the files at or below `path` in commit `id` (recursive, sorted, relative to
@@ -224,12 +246,15 @@ public final class GitRepository: @unchecked Sendable {
         return try body(commit)
     }
 
-    private func collectBlobs(_ tree: OpaquePointer, prefix: String, into blobs: inout [String: git_oid]) throws {
+    private func collectBlobs(_ tree: OpaquePointer, prefix: String, into blobs: inout [String: git_oid],
+                              skipped: inout [SkippedEntry]) throws {
         for i in 0..<git_tree_entrycount(tree) {
             guard let entry = git_tree_entry_byindex(tree, i) else { continue }
             let name = String(cString: git_tree_entry_name(entry))
             let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
             switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_BLOB where git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK:
+                skipped.append(SkippedEntry(path: path, reason: "a symbolic link (not followed)"))
             case GIT_OBJECT_BLOB:
                 blobs[path] = git_tree_entry_id(entry).pointee
             case GIT_OBJECT_TREE:
@@ -238,17 +263,36 @@ public final class GitRepository: @unchecked Sendable {
                     throw GitError(.io, "cannot read folder \(path): \(GitError.lastLibraryMessage)")
                 }
                 defer { git_tree_free(sub) }
-                try collectBlobs(sub, prefix: path, into: &blobs)
+                try collectBlobs(sub, prefix: path, into: &blobs, skipped: &skipped)
             default:
-                continue  // submodules are not part of the spec tree
+                skipped.append(SkippedEntry(path: path, reason: "a submodule (not part of the spec tree)"))
             }
         }
     }
 
-    /// Reads one blob of a `GitTree`; takes the lock.
-    func readBlob(_ oid: git_oid, path: String) throws -> [UInt8] {
+    /// Reads one blob of a `GitTree`; takes the lock. The size comes from the object header
+    /// first (no content is inflated), and a blob refused once is refused again from memory.
+    func readBlob(_ oid: git_oid, path: String, maxBytes: Int = Int.max - 1) throws -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
+        let key = GitCommitID(oid).hex
+        if let size = refusedBlobs[key], size > maxBytes { throw FileTooLarge(file: path, size: size, limit: maxBytes) }
+        var oid = oid
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, handle) == 0, let odb else {
+            throw GitError(.io, "cannot open the object database of \(displayName): \(GitError.lastLibraryMessage)")
+        }
+        defer { git_odb_free(odb) }
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        guard git_odb_read_header(&size, &type, odb, &oid) == 0 else {
+            throw GitError(.io, "cannot read \(path) in \(displayName): \(GitError.lastLibraryMessage)")
+        }
+        if size > maxBytes {
+            if refusedBlobs.count >= 4096 { refusedBlobs.removeAll() }  // bounded; a refusal is cheap to redo
+            refusedBlobs[key] = size
+            throw FileTooLarge(file: path, size: size, limit: maxBytes)
+        }
         return try blobBytes(oid, path: path)
     }
 

@@ -11,11 +11,14 @@ public struct GitTree: SourceTree, @unchecked Sendable {
     /// Every file path of the commit and its blob id. `git_oid` is plain bytes, safe to share.
     let blobs: [String: git_oid]
     private let sortedPaths: [String]
+    /// Symlinks and submodules: listed, never read (as a working tree skips them).
+    let skipped: [SkippedEntry]
 
-    init(repository: GitRepository, commit: GitCommitID, blobs: [String: git_oid]) {
+    init(repository: GitRepository, commit: GitCommitID, blobs: [String: git_oid], skipped: [SkippedEntry] = []) {
         self.repository = repository
         self.commit = commit
         self.blobs = blobs
+        self.skipped = skipped.sorted { $0.path < $1.path }
         sortedPaths = blobs.keys.sorted()
     }
 
@@ -25,7 +28,7 @@ public struct GitTree: SourceTree, @unchecked Sendable {
     /// Files at or below `path` (sorted, relative to the root); `""` means every file. A path
     /// that names neither a file nor a folder at this commit throws `.missingPath`.
     public func files(under path: String) throws -> [String] {
-        let clean = Self.normalize(path)
+        let clean = try containedTreePath(path)
         if clean.isEmpty { return sortedPaths }
         if blobs[clean] != nil { return [clean] }
         let prefix = clean + "/"
@@ -35,13 +38,22 @@ public struct GitTree: SourceTree, @unchecked Sendable {
     }
 
     /// The bytes of the file at `path`; a missing path throws `.missingPath`.
-    public func read(_ path: String) throws -> [UInt8] {
-        let clean = Self.normalize(path)
+    public func read(_ path: String) throws -> [UInt8] { try read(path, maxBytes: Int.max - 1) }
+
+    /// The blob's size comes from its object header first; a blob over `maxBytes` is refused
+    /// unread, and remembered so that no later poll reads its header again.
+    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        let clean = try containedTreePath(path)
         guard let oid = blobs[clean] else {
             let isFolder = sortedPaths.contains { $0.hasPrefix(clean + "/") }
             throw GitError.missingPath(clean, in: displayName, isFolder: isFolder)
         }
-        return try repository.readBlob(oid, path: clean)
+        return try repository.readBlob(oid, path: clean, maxBytes: maxBytes)
+    }
+
+    public func skippedEntries(under path: String) -> [SkippedEntry] {
+        guard let clean = try? containedTreePath(path) else { return [] }
+        return clean.isEmpty ? skipped : skipped.filter { $0.path == clean || $0.path.hasPrefix(clean + "/") }
     }
 
     /// `./a//b/` → `a/b`: paths from users and spec files compare equal to tree paths.

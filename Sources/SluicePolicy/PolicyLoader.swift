@@ -34,7 +34,7 @@ public enum PolicyLoader {
         } ?? []
         for file in files {
             do {
-                for document in try YAML.parseDocuments(try tree.read(file), file: file) {
+                for document in try YAML.parseDocuments(try tree.read(file, maxBytes: YAMLLimits.default.maxBytes), file: file) {
                     guard let object = SpecLoader.object(from: document, file: file, &diagnostics) else { continue }
                     if object.group == KnownKinds.admissionGroup { documents.append(object) } else { others.append(object) }
                 }

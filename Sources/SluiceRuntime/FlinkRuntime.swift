@@ -22,6 +22,8 @@ public actor FlinkRuntime {
     private let jars: JarStore
     private let startupTimeout: Duration
     private let operationTimeout: Duration
+    /// The runtime's own state directory: savepoints and checkpoints may always go there.
+    private let stateDirectory: String
     /// Deployments with an apply or a recovery in flight, and who waits for them.
     private var busy: Set<String> = []
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -36,6 +38,30 @@ public actor FlinkRuntime {
         jars = JarStore(directory: configuration.stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
         self.startupTimeout = startupTimeout
         self.operationTimeout = operationTimeout
+        stateDirectory = configuration.stateDirectory.path
+    }
+
+    /// The Flink settings and job fields whose values are paths on this host when they are local.
+    static let hostPathSettings = ["execution.checkpointing.dir", "execution.checkpointing.savepoint-dir",
+                                   "state.checkpoints.dir", "state.savepoints.dir"]
+
+    /// Refuses a spec that points this host's Flink processes at folders outside the allowed roots
+    /// (and the runtime's own state directory): savepoints are written and read there.
+    func checkHostPaths(_ desired: Value?) throws {
+        guard let desired else { return }
+        var named: [(String, String)] = Self.hostPathSettings.compactMap { key in
+            desired[path: "spec", "flinkConfiguration", key]?.stringValue.map { ("spec.flinkConfiguration.\(key)", $0) }
+        }
+        if let initial = desired[path: "spec", "job", "initialSavepointPath"]?.stringValue {
+            named.append(("spec.job.initialSavepointPath", initial))
+        }
+        for (field, value) in named where value.hasPrefix("file:") || value.hasPrefix("/") {
+            do {
+                try HostPathPolicy.shared.check(value, field: field, extraRoots: [stateDirectory])
+            } catch {
+                throw FlinkError("\(error.message) on runtime \(cluster)", hint: error.hint)
+            }
+        }
     }
 
     /// The supervisor's name for the processes of a deployment.
@@ -92,6 +118,7 @@ public actor FlinkRuntime {
 
     /// Carries out one planned step.
     public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?) async throws -> JobLifecycle.Transition {
+        try checkHostPaths(desired)
         let name = Self.processName(host(of: identity, value: desired ?? live))
         return try await exclusively(name) {
             try await perform(step, identity: identity, desired: desired, specHash: specHash, live: live, name: name)

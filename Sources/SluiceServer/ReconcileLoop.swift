@@ -98,6 +98,13 @@ public actor ReconcileLoop {
         wakeUp = nil
     }
 
+    /// The commit `revision` names in the spec repository (no fetch), for a rollback; refuses
+    /// anything else before it can reach Git as an option or a ref expression.
+    public nonisolated func resolveCommit(_ revision: String) throws -> String {
+        try RollbackRevision.check(revision)
+        return try repository.resolve(revision).hex
+    }
+
     /// Syncs `revision` from now on instead of the branch head (`nil` follows the branch again).
     public func pin(_ revision: String?) {
         pinned = revision
@@ -107,6 +114,8 @@ public actor ReconcileLoop {
     /// Asks `run` to return after the round in progress (SIGTERM: let the step finish).
     public func stop() {
         stopping = true
+        // A fetch waiting on a server that does not answer ends now rather than at its timeout.
+        repository.cancelFetch()
         trigger("shutdown")
     }
 
@@ -186,6 +195,9 @@ public actor ReconcileLoop {
             lastRound = round
             for observer in observers { await observer(round) }
             return round
+        }
+        if stopping {
+            return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "stopping: round skipped after the fetch")
         }
         let candidate: GitCommitID
         do {

@@ -25,18 +25,27 @@ public struct ServiceServer: Sendable {
     let metrics: SluiceMetrics
     let webhooks: WebhookVerifier?
     let tokens: Tokens
+    let deliveries: DeliveryLog
+    let limits: ConnectionLimits
 
-    public init(loop: ReconcileLoop, journal: Journal?, metrics: SluiceMetrics, webhooks: WebhookVerifier?, tokens: Tokens) {
+    public init(loop: ReconcileLoop, journal: Journal?, metrics: SluiceMetrics, webhooks: WebhookVerifier?, tokens: Tokens,
+                deliveries: DeliveryLog = DeliveryLog(), limits: ConnectionLimits = ConnectionLimits()) {
         self.loop = loop
         self.journal = journal
         self.metrics = metrics
         self.webhooks = webhooks
         self.tokens = tokens
+        self.deliveries = deliveries
+        self.limits = limits
     }
+
+    /// The largest webhook body read (GitHub caps payloads at 25 MB; pushes of specs are far smaller).
+    static let maxWebhookBody = 5 << 20
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         let loop = self.loop, journal = self.journal, metrics = self.metrics, webhooks = self.webhooks, tokens = self.tokens
+        let deliveries = self.deliveries
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
             await loop.lastRound == nil ? Self.text("waiting for the first sync\n", status: .serviceUnavailable) : Self.text("ready\n")
@@ -67,23 +76,44 @@ public struct ServiceServer: Sendable {
         read.post("rollback") { request, context -> Response in
             struct Body: Decodable { var revision: String? }
             let body = try await request.decode(as: Body.self, context: context)
-            await loop.pin(body.revision)
-            return try Self.json(["accepted": body.revision.map { "pinned to \($0)" } ?? "following the branch again"], status: .accepted)
+            guard let revision = body.revision else {
+                await loop.pin(nil)
+                return try Self.json(["accepted": "following the branch again"], status: .accepted)
+            }
+            // Resolved before anything changes: only a commit of the spec repository is pinned
+            // (by its id, so a branch that moves later does not move the rollback).
+            let commit: String
+            do {
+                commit = try await onDedicatedThread("sluice-rollback-resolve") { try loop.resolveCommit(revision) }
+            } catch {
+                let refusal = error as? any SluiceError
+                return try Self.json(["error": refusal?.message ?? "cannot resolve the revision", "hint": refusal?.hint ?? ""],
+                                     status: .unprocessableContent)
+            }
+            await loop.pin(commit)
+            return try Self.json(["accepted": "pinned to \(commit)"], status: .accepted)
         }
 
         router.post("webhooks/:forge") { request, context -> Response in
-            let forge = context.parameters.get("forge") ?? "unknown"
+            // Metrics labels come from closed sets only: an unknown forge is answered untouched.
+            guard let forge = context.parameters.get("forge").flatMap(WebhookVerifier.Source.init(rawValue:)) else {
+                return Self.text("unknown webhook source; use /webhooks/github, /webhooks/gitlab, /webhooks/gitea or /webhooks/generic\n", status: .notFound)
+            }
             guard let webhooks else { return Self.text("webhooks are not configured (no secret)\n", status: .notFound) }
-            let body = try await request.body.collect(upTo: 5 << 20)
+            let body = try await request.body.collect(upTo: Self.maxWebhookBody)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let delivery: WebhookVerifier.Delivery
             do {
                 delivery = try webhooks.verify(headers: headers, body: Array(buffer: body))
             } catch {
-                metrics.recordWebhook(source: forge, result: "rejected")
+                metrics.recordWebhook(source: forge.rawValue, result: "rejected")
                 let message = (error as? WebhookVerifier.Rejection)?.message ?? "the delivery was refused"
                 return try Self.json(["error": message], status: .unauthorized)
+            }
+            if let id = delivery.id, !deliveries.firstSighting(of: id, from: delivery.source.rawValue) {
+                metrics.recordWebhook(source: delivery.source.rawValue, result: "duplicate")
+                return try Self.json(["duplicate": id], status: .ok)
             }
             metrics.recordWebhook(source: delivery.source.rawValue, result: "accepted")
             if delivery.event != "ping" { await loop.trigger("webhook") }
@@ -94,7 +124,12 @@ public struct ServiceServer: Sendable {
 
     /// Serves until the task is cancelled.
     public func run(host: String, port: Int) async throws {
-        let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "sluice"))
+        let limits = self.limits
+        let guardState = ConnectionGuard.Shared(limits: limits)
+        let app = Application(router: router(),
+                              server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(shared: guardState)],
+                                                                  idleTimeout: .nanoseconds(limits.idleTimeout.wholeNanoseconds))),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "sluice"))
         try await app.runService()
     }
 

@@ -21,12 +21,16 @@ public struct WebhookVerifier: Sendable {
         public var after: String?
         /// `push`, `ping`, ... as the forge names the event.
         public var event: String
+        /// The forge's id of this delivery (`X-GitHub-Delivery`, GitLab's `X-Gitlab-Event-UUID` or
+        /// `Idempotency-Key`, `X-Gitea-Delivery`, `X-Sluice-Delivery`); a redelivery repeats it.
+        public var id: String?
 
-        public init(source: Source, ref: String?, after: String?, event: String) {
+        public init(source: Source, ref: String?, after: String?, event: String, id: String? = nil) {
             self.source = source
             self.ref = ref
             self.after = after
             self.event = event
+            self.id = id
         }
     }
 
@@ -64,7 +68,18 @@ public struct WebhookVerifier: Sendable {
         }
         let event = headers["x-github-event"] ?? headers["x-gitlab-event"].map(Self.gitlabEvent) ?? headers["x-gitea-event"] ?? "push"
         let payload = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
-        return Delivery(source: source, ref: payload?["ref"] as? String, after: (payload?["after"] as? String) ?? (payload?["checkout_sha"] as? String), event: event)
+        let id: String?
+        switch source {
+        case .github: id = headers["x-github-delivery"]
+        case .gitlab: id = headers["idempotency-key"] ?? headers["x-gitlab-event-uuid"]
+        case .gitea: id = headers["x-gitea-delivery"]
+        case .generic: id = headers["x-sluice-delivery"]
+        }
+        if let id, id.isEmpty || id.count > DeliveryLog.maxIDLength {
+            throw Rejection(message: "the delivery id is empty or longer than \(DeliveryLog.maxIDLength) characters", hint: "send the forge's own delivery id")
+        }
+        return Delivery(source: source, ref: payload?["ref"] as? String, after: (payload?["after"] as? String) ?? (payload?["checkout_sha"] as? String),
+                        event: event, id: id)
     }
 
     private func expect(_ signature: String, equalsHMACWithPrefix prefix: String, of body: [UInt8], header: String) throws(Rejection) {

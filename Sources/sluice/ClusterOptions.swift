@@ -30,7 +30,18 @@ struct ClusterOptions: ParsableArguments {
     @Flag(name: .long, inversion: .prefixedNo, help: "Re-apply objects changed on the cluster behind Sluice's back (default: each environment's syncPolicy.selfHeal).")
     var selfHeal: Bool?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A host folder specs may name (local jars, caFile, kubeconfig and token files, runtime state and savepoint directories); repeatable, added to $SLUICE_ALLOWED_ROOTS (colon-separated). Sluice's state directory is always allowed; nothing else is unless listed.",
+        valueName: "dir"))
+    var allowedPathRoot: [String] = []
+
     var stateDirectory: URL { Self.stateDirectory(stateDir) }
+
+    /// Adds the operator's roots (and the state directory) to the process's host path policy.
+    func allowHostPaths() {
+        for root in allowedPathRoot { HostPathPolicy.shared.allow(root) }
+        HostPathPolicy.shared.allow(stateDirectory.path)
+    }
 
     /// `--state-dir`, else `$SLUICE_STATE_DIR`, else `~/.local/state/sluice`.
     static func stateDirectory(_ option: String?) -> URL {
@@ -45,12 +56,20 @@ struct ApplyOptions: ParsableArguments {
     @Flag(name: .long, inversion: .prefixedNo, help: "Roll back a job whose health gate fails (default: each environment's syncPolicy.autoRollback).")
     var autoRollback: Bool?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds a changed object may take to become healthy.", valueName: "seconds"))
-    var healthTimeout: Int = 300
+    static let healthTimeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How long a changed object may take to become healthy: 5m, 90s (plain numbers are seconds); \(Bounded.describe(healthTimeoutRange)), default 5m.",
+        valueName: "duration"), transform: Bounded.duration)
+    var healthTimeout: Duration = .seconds(300)
+
+    func validate() throws {
+        try Bounded.check(healthTimeout, "--health-timeout", Self.healthTimeoutRange)
+    }
 
     func syncOptions(_ clusters: ClusterOptions, dryRun: Bool = false) -> SyncOptions {
         SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal, autoRollback: autoRollback,
-                    healthTimeout: .seconds(healthTimeout), dryRun: dryRun)
+                    healthTimeout: healthTimeout, dryRun: dryRun)
     }
 }
 
@@ -63,6 +82,7 @@ struct SyncSession {
     var plan: Plan
 
     init(source: SourceOptions, clusters: ClusterOptions, options: SyncOptions) async throws {
+        clusters.allowHostPaths()
         let (tree, revision) = try source.openTree()
         let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
                                 environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),

@@ -54,8 +54,10 @@ struct RuntimeCommand: AsyncParsableCommand {
 
         @OptionGroup var options: Options
 
-        @Option(name: .long, help: ArgumentHelp("Address and port to listen on.", valueName: "host:port"))
+        @Option(name: .long, help: ArgumentHelp("Address and port to listen on (port 0 to 65535).", valueName: "host:port"))
         var listen: String = "127.0.0.1:7443"
+
+        func validate() throws { try Bounded.checkListen(listen, "--listen") }
 
         @Option(name: .long, help: ArgumentHelp("File holding the bearer token clients must send (never pass the token itself).", valueName: "file"))
         var tokenFile: String

@@ -27,18 +27,38 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var clusters: ClusterOptions
 
-    @Option(name: .long, help: ArgumentHelp("Seconds between fetches.", valueName: "seconds"))
-    var interval: Int = 30
+    static let intervalRange: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+    static let resyncRange = 1...10_000
 
-    @Option(name: .long, help: ArgumentHelp("Sync the current commit again every N rounds.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Time between fetches: 30s, 5m, 1h (plain numbers are seconds); \(Bounded.describe(intervalRange)), default 30s.",
+        valueName: "duration"), transform: Bounded.duration)
+    var interval: Duration = .seconds(30)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Sync the current commit again every N rounds; \(resyncRange.lowerBound) to \(resyncRange.upperBound), default 10.",
+        valueName: "n"))
     var resyncEvery: Int = 10
+
+    static let maxConnectionsRange = 1...10_000
+    static let headerTimeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(300)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Connections the HTTP server holds open at once (more are closed at once); \(maxConnectionsRange.lowerBound) to \(maxConnectionsRange.upperBound), default \(ConnectionLimits.defaultMaxConnections).",
+        valueName: "n"))
+    var maxConnections: Int = ConnectionLimits.defaultMaxConnections
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How long a client may take to send a request's headers; \(Bounded.describe(headerTimeoutRange)), default 10s.",
+        valueName: "duration"), transform: Bounded.duration)
+    var headerTimeout: Duration = .seconds(10)
 
     @OptionGroup var apply: ApplyOptions
 
     @Flag(name: .long, help: "Run one round and exit (0 when in sync).")
     var once = false
 
-    @Option(name: .long, help: ArgumentHelp("Address and port of the status API, webhooks, /metrics and the dashboard.", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("Address and port of the status API, webhooks, /metrics and the dashboard (port 0 to 65535).", valueName: "host:port"))
     var listen: String = "127.0.0.1:8080"
 
     @Option(name: .long, help: ArgumentHelp("Environment variable with the webhook secret (GitHub/Gitea HMAC, GitLab token, generic HMAC).", valueName: "name"))
@@ -79,6 +99,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Environment variable with the outgoing webhook's HMAC secret.", valueName: "name"))
     var notifyWebhookSecretEnv: String = "SLUICE_NOTIFY_SECRET"
 
+    func validate() throws {
+        try Bounded.check(interval, "--interval", Self.intervalRange)
+        try Bounded.check(resyncEvery, "--resync-every", Self.resyncRange)
+        try Bounded.check(maxConnections, "--max-connections", Self.maxConnectionsRange)
+        try Bounded.check(headerTimeout, "--header-timeout", Self.headerTimeoutRange)
+        try Bounded.checkListen(listen, "--listen")
+    }
+
     /// The notification targets the options ask for; a missing token is an error that names it.
     func notificationTargets() throws -> [Notifier.Target] {
         func token(_ variable: String, for what: String) throws -> String {
@@ -105,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw Console.fail(error)
         }
+        clusters.allowHostPaths()
         let runtimes = RuntimeRegistry()
         let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
                                 environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
@@ -113,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = SluiceMetrics()
         let journal = try? Journal(directory: clusters.stateDirectory)
         let loop = ReconcileLoop(repository: repository, pipeline: pipeline,
-                                 configuration: .init(revision: source.revision ?? "HEAD", interval: .seconds(interval),
+                                 configuration: .init(revision: source.revision ?? "HEAD", interval: interval,
                                                       resyncEvery: resyncEvery, options: options)) { line in
             Console.err("\(Self.timestamp()) \(line)\n")
         }
@@ -158,7 +187,8 @@ struct ServeCommand: AsyncParsableCommand {
         let tokens = ServiceServer.Tokens(read: SecretReference.environment(apiReadTokenEnv).read(), operate: SecretReference.environment(apiTokenEnv).read())
         if secret == nil { Console.err("\(Self.timestamp()) webhooks are off: \(webhookSecretEnv) is not set\n") }
         if tokens.read == nil && tokens.operate == nil { Console.err("\(Self.timestamp()) the API refuses every request: neither \(apiTokenEnv) nor \(apiReadTokenEnv) is set\n") }
-        let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens)
+        let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens,
+                                   limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout))
         Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
         let reconciling = Task { await loop.run() }
         let background = Task {

@@ -37,6 +37,31 @@ struct SourceOptions: ParsableArguments {
         valueName: "file"))
     var gitKnownHosts: String?
 
+    static let connectTimeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(600)
+    static let stallTimeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(3600)
+    static let fetchTimeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How long to wait for the Git server to accept the connection; \(Bounded.describe(connectTimeoutRange)), default \(DurationText.format(GitTimeouts.defaultConnect)).",
+        valueName: "duration"), transform: Bounded.duration)
+    var gitConnectTimeout: Duration = GitTimeouts.defaultConnect
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Give up when the Git server sends nothing for this long; \(Bounded.describe(stallTimeoutRange)), default \(DurationText.format(GitTimeouts.defaultStall)).",
+        valueName: "duration"), transform: Bounded.duration)
+    var gitStallTimeout: Duration = GitTimeouts.defaultStall
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The longest a whole fetch may take (a round of serve keeps the last good revision when it runs out); \(Bounded.describe(fetchTimeoutRange)), default \(DurationText.format(GitTimeouts.defaultFetch)).",
+        valueName: "duration"), transform: Bounded.duration)
+    var gitTimeout: Duration = GitTimeouts.defaultFetch
+
+    func validate() throws {
+        try Bounded.check(gitConnectTimeout, "--git-connect-timeout", Self.connectTimeoutRange)
+        try Bounded.check(gitStallTimeout, "--git-stall-timeout", Self.stallTimeoutRange)
+        try Bounded.check(gitTimeout, "--git-timeout", Self.fetchTimeoutRange)
+    }
+
     var isRemote: Bool { repo.contains("://") || (repo.contains("@") && repo.contains(":")) }
 
     /// Opens the tree to load specs from and names the revision it stands for.
@@ -58,7 +83,8 @@ struct SourceOptions: ParsableArguments {
             if let gitTokenEnv { credentials.token = .environment(gitTokenEnv) }
             if let gitSSHKey { credentials.sshKey = GitCredentials.SSHKey(privateKeyPath: gitSSHKey) }
             credentials.knownHostsFile = gitKnownHosts
-            return try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials, fetch: fetch)
+            let timeouts = GitTimeouts(connect: gitConnectTimeout, stall: gitStallTimeout, fetch: gitTimeout)
+            return try GitRepository.cache(url: repo, in: URL(fileURLWithPath: cache), credentials: credentials, timeouts: timeouts, fetch: fetch)
         }
         return try GitRepository.open(path: repo)
     }

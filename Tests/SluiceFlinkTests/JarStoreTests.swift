@@ -38,6 +38,21 @@ struct JarStoreTests {
         #expect(error?.message.contains(jar.sha256) == true)
     }
 
+    @Test("file:// jars come only from roots the host allows, never from any path a commit names")
+    func localJarRoots() async throws {
+        let outside = try TemporaryDirectory(prefix: "sluice-jar-outside")
+        let jarFile = try outside.write("job.jar", "PK-not-really-a-jar")
+        let cache = try TemporaryDirectory(prefix: "sluice-jars")
+        let store = JarStore(directory: cache.url, http: HTTPClient())
+        for uri in ["file://\(jarFile.path)", "file:///etc/passwd", "file://\(outside.path)/../\(outside.url.lastPathComponent)/job.jar"] {
+            let error = await #expect(throws: HostPathPolicy.Refusal.self) { try await store.resolve(try Self.spec(jarURI: uri)) }
+            #expect(error?.hint?.contains("--allowed-path-root") == true)
+        }
+        HostPathPolicy.shared.allow(outside.path)
+        let jar = try await store.resolve(try Self.spec(jarURI: "file://\(jarFile.path)"))
+        #expect(jar.name == "job.jar")
+    }
+
     @Test("a jar committed to the spec repository is read from the tree being applied")
     func repositoryPath() async throws {
         let repo = try TemporaryDirectory(prefix: "sluice-jar-repo")

@@ -157,6 +157,7 @@ struct RuntimeSyncTests {
             return try SpawnedProcess(binary, ["runtime", "serve", "--listen", "127.0.0.1:\(port)", "--token-file", tokenFile.path,
                                                "--runtime-dir", world.runtimeDirectory.path, "--cluster", "edge",
                                                "--state-dir", world.stateDirectory.path],
+                                      env: [HostPathPolicy.environmentVariable: world.repo.allowedRoots.joined(separator: ":")],
                                       stderrPath: world.work.url.appendingPathComponent("runtime.log").path)
         }
         var server = try serve()

@@ -88,7 +88,8 @@ struct ServeTests {
         let serve = try SpawnedProcess(binary, ["serve", "--repo", daemon.url("specs.git"), "--revision", "main", "--interval", "3600",
                                                 "--listen", "127.0.0.1:\(port)", "--state-dir", work.url.appendingPathComponent("state").path,
                                                 "--cache-dir", work.url.appendingPathComponent("cache").path, "--health-timeout", "120"],
-                                       env: ["SLUICE_WEBHOOK_SECRET": Self.secret, "SLUICE_API_TOKEN": Self.operatorToken, "SLUICE_API_READ_TOKEN": Self.readToken],
+                                       env: ["SLUICE_WEBHOOK_SECRET": Self.secret, "SLUICE_API_TOKEN": Self.operatorToken, "SLUICE_API_READ_TOKEN": Self.readToken,
+                                             "SLUICE_ALLOWED_ROOTS": (repo.allowedRoots + [URL(fileURLWithPath: kube.kubeconfigPath).deletingLastPathComponent().path]).joined(separator: ":")],
                                        stderrPath: work.url.appendingPathComponent("serve.log").path)
         defer { serve.stop(graceSeconds: 10) }
         let anonymous = HTTPClient(configuration: .init(retry: .none))

@@ -31,6 +31,9 @@ struct SpecRepository {
         self.jar = jar
         self.output = output
         self.savepoints = savepoints
+        // The host folders its specs name: the operator allows them (in-process here; a spawned
+        // sluice gets `allowedRoots` in SLUICE_ALLOWED_ROOTS).
+        allowedRoots.forEach(HostPathPolicy.shared.allow)
         for folder in ["clusters", "environments", "jobs"] {
             try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
@@ -61,8 +64,14 @@ struct SpecRepository {
         try cluster(name, tier: "edge", driver: "runtime", settings: ["stateDirectory: \(stateDirectory.path)"])
     }
 
+    /// The folders this repository's specs name on the host.
+    var allowedRoots: [String] {
+        [jar.deletingLastPathComponent().path, output.path, savepoints.path, root.deletingLastPathComponent().path]
+    }
+
     /// A Kubernetes cluster (tier public) reached through `kubeconfig`'s `context`.
     func kubernetesCluster(_ name: String, kubeconfig: String, context: String) throws {
+        HostPathPolicy.shared.allow(URL(fileURLWithPath: kubeconfig).deletingLastPathComponent().path)
         try cluster(name, tier: "public", driver: "kubernetes", settings: ["kubeconfig: \(kubeconfig)", "context: \(context)"])
     }
 

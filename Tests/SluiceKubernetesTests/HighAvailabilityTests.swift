@@ -25,7 +25,8 @@ struct HighAvailabilityTests {
                 "serve", "--repo", repository.path, "--revision", "main", "--interval", "1",
                 "--listen", "127.0.0.1:\(port)", "--state-dir", work.url.appendingPathComponent("state-\(name)").path,
                 "--leader-election", "default/sluice",
-            ], env: ["KUBECONFIG": kubeconfig, "POD_NAME": name, "SLUICE_API_READ_TOKEN": HighAvailabilityTests.readToken],
+            ], env: ["KUBECONFIG": kubeconfig, "POD_NAME": name, "SLUICE_API_READ_TOKEN": HighAvailabilityTests.readToken,
+                     "SLUICE_ALLOWED_ROOTS": URL(fileURLWithPath: kubeconfig).deletingLastPathComponent().path],
                stderrPath: work.url.appendingPathComponent("\(name).log").path)
         }
 

@@ -22,6 +22,8 @@ struct KubernetesDriverTests {
         init(context: String = "admin", namespace: String = "apps", selfHeal: Bool = false) throws {
             fake = try KubeFakeServer()
             work = try TemporaryDirectory(prefix: "sluice-kube-driver")
+            // The operator of this host allows the fake's kubeconfig folder; specs may name it.
+            HostPathPolicy.shared.allow(URL(fileURLWithPath: fake.kubeconfigPath).deletingLastPathComponent().path)
             client = try KubernetesClient(connection: KubeConfig.load(paths: [fake.kubeconfigPath]).connection(context: "admin"), fieldManager: "kubectl-edit")
             _ = try work.write("specs/clusters/k.yaml", """
                 apiVersion: sluice.dev/v1alpha1

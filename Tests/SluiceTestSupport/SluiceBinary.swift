@@ -30,7 +30,13 @@ public enum SluiceBinary {
     /// Runs `sluice` with `arguments` and waits for it on a thread of its own (a long `sluice check`
     /// must not hold one of the cooperative pool's few threads while other tests run).
     public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Result {
-        let executable = url, directory = directory ?? repositoryRoot
+        try await runExecutable(url.path, arguments, in: directory, environment: environment)
+    }
+
+    /// Runs another executable the same way (e.g. `/usr/bin/time` wrapping `sluice`).
+    public static func runExecutable(_ path: String, _ arguments: [String], in directory: URL? = nil,
+                                     environment: [String: String] = [:]) async throws -> Result {
+        let executable = URL(fileURLWithPath: path), directory = directory ?? repositoryRoot
         let environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         return try await onDedicatedThread("sluice-binary") {
             let process = Process()

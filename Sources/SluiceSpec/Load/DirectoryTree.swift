@@ -2,6 +2,10 @@ import Foundation
 import SluiceCore
 
 /// A `SourceTree` over a directory on disk: the working-copy counterpart of a Git commit.
+///
+/// It reads what a commit would hold: regular files only. Symlinks are not followed (a commit
+/// read by revision has them as link text, and a link may point anywhere on the host), and
+/// FIFOs, sockets and devices are never opened; each of them is reported by `skippedEntries`.
 public struct DirectoryTree: SourceTree {
     public let root: URL
 
@@ -12,32 +16,92 @@ public struct DirectoryTree: SourceTree {
 
     public var displayName: String { root.path }
 
-    public func files(under path: String) throws -> [String] {
-        let base = path.isEmpty ? root : root.appendingPathComponent(path, isDirectory: true)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: base.path, isDirectory: &isDirectory) else {
-            throw TreeError(message: "\(base.path) does not exist", hint: "check --repo and --path")
+    private enum Kind { case file, folder, symlink, special(String), missing }
+
+    private static func kind(_ path: String) -> Kind {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .folder
+        case S_IFLNK: return .symlink
+        case S_IFIFO: return .special("a FIFO")
+        case S_IFSOCK: return .special("a socket")
+        case S_IFCHR, S_IFBLK: return .special("a device")
+        default: return .special("not a regular file")
         }
-        guard isDirectory.boolValue else { return [path] }
-        guard let walker = FileManager.default.enumerator(
-            at: base, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
-        else { return [] }
-        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        var out: [String] = []
-        for case let url as URL in walker {
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
-            let full = url.resolvingSymlinksInPath().path
-            out.append(full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full)
-        }
-        return out.sorted()
     }
 
-    public func read(_ path: String) throws -> [UInt8] {
-        let url = root.appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw TreeError(message: "cannot read \(url.path)", hint: "check that the file exists and is readable")
+    /// Walks `path` once: the regular files, and what was left out with the reason.
+    private func walk(_ path: String) throws -> (files: [String], skipped: [SkippedEntry]) {
+        let clean = try containedTreePath(path)
+        let base = clean.isEmpty ? root.path : root.path + "/" + clean
+        switch Self.kind(base) {
+        case .missing: throw TreeError(message: "\(base) does not exist", hint: "check --repo and --path")
+        case .file: return ([clean], [])
+        case .symlink: return ([], [SkippedEntry(path: clean, reason: "a symbolic link (not followed)")])
+        case .special(let what): return ([], [SkippedEntry(path: clean, reason: "\(what) (never opened)")])
+        case .folder: break
         }
-        return [UInt8](data)
+        var files: [String] = [], skipped: [SkippedEntry] = []
+        var pending = [clean]
+        var visited = 0
+        while let folder = pending.popLast() {
+            let full = folder.isEmpty ? root.path : root.path + "/" + folder
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: full) else {
+                skipped.append(SkippedEntry(path: folder, reason: "cannot be listed"))
+                continue
+            }
+            for name in names where !name.hasPrefix(".") {
+                visited += 1
+                let relative = folder.isEmpty ? name : folder + "/" + name
+                switch Self.kind(full + "/" + name) {
+                case .file: files.append(relative)
+                case .folder: pending.append(relative)
+                case .symlink: skipped.append(SkippedEntry(path: relative, reason: "a symbolic link (not followed)"))
+                case .special(let what): skipped.append(SkippedEntry(path: relative, reason: "\(what) (never opened)"))
+                case .missing: skipped.append(SkippedEntry(path: relative, reason: "vanished while listing"))
+                }
+            }
+        }
+        return (files.sorted(), skipped.sorted { $0.path < $1.path })
+    }
+
+    public func files(under path: String) throws -> [String] { try walk(path).files }
+
+    public func skippedEntries(under path: String) -> [SkippedEntry] { (try? walk(path).skipped) ?? [] }
+
+    public func read(_ path: String) throws -> [UInt8] { try read(path, maxBytes: Int.max - 1) }
+
+    /// `lstat` first: only a regular file inside the root is opened, and only when its size is
+    /// within `maxBytes`; then at most `maxBytes + 1` bytes are read, should it grow meanwhile.
+    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        let clean = try containedTreePath(path)
+        let full = root.path + "/" + clean
+        var info = stat()
+        guard lstat(full, &info) == 0 else {
+            throw TreeError(message: "cannot read \(full)", hint: "check that the file exists and is readable")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw TreeError(message: "\(full) is not a regular file; it was not read", hint: "specs are regular files; symlinks and special files are skipped")
+        }
+        if Int(info.st_size) > maxBytes { throw FileTooLarge(file: clean, size: Int(info.st_size), limit: maxBytes) }
+        let fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw TreeError(message: "cannot read \(full): \(String(cString: strerror(errno)))", hint: "check that the file is readable") }
+        defer { close(fd) }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw TreeError(message: "cannot read \(full): \(String(cString: strerror(errno)))", hint: nil)
+            }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+            if bytes.count > maxBytes { throw FileTooLarge(file: clean, size: bytes.count, limit: maxBytes) }
+        }
+        return bytes
     }
 }
 

@@ -41,11 +41,16 @@ public struct SpecLoader: Sendable {
             Self.extensions.contains { file.hasSuffix($0) }
         }
         var diagnostics: [Diagnostic] = []
+        for entry in tree.skippedEntries(under: root) {
+            diagnostics.append(Diagnostic(.warning, at: SourceLocation(file: entry.path, line: 1, column: 1),
+                                          "skipped: \(entry.reason)", hint: "specs are regular files inside the repository"))
+        }
         var objects: [SpecObject] = []
         for file in files {
-            let bytes = try tree.read(file)
             let display = file
             do {
+                // Refused before reading when too large (a stat, or the blob's header).
+                let bytes = try tree.read(file, maxBytes: yamlLimits.maxBytes)
                 let documents = try YAML.parseDocuments(bytes, file: display, limits: yamlLimits)
                 for document in documents {
                     if let object = Self.object(from: document, file: display, &diagnostics) { objects.append(object) }

@@ -48,7 +48,9 @@ public struct DriverFactory: Sendable {
             }
             var configuration = HTTPClientConfiguration()
             configuration.bearerToken = try Self.token(connection.bearerToken, cluster: cluster.name, hint: "provide the token there (it is never read from Git)")
-            if let caFile = connection.caFile { configuration.tls.certificateAuthority = .file(caFile) }
+            if let caFile = connection.caFile {
+                configuration.tls.certificateAuthority = .file(try Self.hostPath(caFile, field: "spec.flink.caFile", cluster: cluster.name))
+            }
             let http = HTTPClient(configuration: configuration)
             let jars = JarStore(directory: stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
             let lifecycle = JobLifecycle(cluster: cluster.name, client: FlinkClient(baseURL: url, http: http), journal: journal,
@@ -69,7 +71,7 @@ public struct DriverFactory: Sendable {
                     }
                     paths = path.split(separator: ":").map(String.init)
                 } else if let path = spec.kubeconfig {
-                    paths = [path]
+                    paths = [try Self.hostPath(path, field: "spec.kubernetes.kubeconfig", cluster: cluster.name)]
                 }
                 connection = try KubeConfig.load(paths: paths).connection(context: spec.context)
             }
@@ -85,8 +87,9 @@ public struct DriverFactory: Sendable {
                 return RemoteRuntimeDriver(cluster: cluster, baseURL: url, http: HTTPClient(configuration: configuration))
             }
             let make = {
-                let directory = connection.stateDirectory.map { URL(fileURLWithPath: $0) }
-                    ?? RuntimeLocation.directory(stateDirectory: stateDirectory, cluster: cluster.name)
+                let directory = try connection.stateDirectory.map {
+                    URL(fileURLWithPath: try Self.hostPath($0, field: "spec.runtime.stateDirectory", cluster: cluster.name))
+                } ?? RuntimeLocation.directory(stateDirectory: stateDirectory, cluster: cluster.name)
                 return try FlinkRuntime(cluster: cluster.name,
                                         configuration: RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory),
                                         journal: journal, repository: repository, operationTimeout: operationTimeout)
@@ -101,10 +104,22 @@ public struct DriverFactory: Sendable {
     /// The secret behind `reference`; an unset one is an error that names where it was looked for.
     static func token(_ reference: SecretReference?, cluster: String, hint: String) throws -> String? {
         guard let reference else { return nil }
+        if case .file(let path) = reference { _ = try hostPath(path, field: "the token file", cluster: cluster) }
         guard let token = reference.read() else {
             throw DriverError(cluster: cluster, "needs a bearer token from \(reference), which is not set", hint: hint)
         }
         return token
+    }
+}
+
+extension DriverFactory {
+    /// `path` (named by a Cluster spec) when it lies under the host's allowed roots.
+    static func hostPath(_ path: String, field: String, cluster: String) throws -> String {
+        do {
+            return try HostPathPolicy.shared.check(path, field: field)
+        } catch {
+            throw DriverError(cluster: cluster, error.message, hint: error.hint)
+        }
     }
 }
 
