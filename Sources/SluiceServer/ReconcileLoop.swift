@@ -89,6 +89,8 @@ public actor ReconcileLoop {
     public private(set) var pinned: String?
     /// The head refused for its signature, while it is the head.
     public private(set) var unverified: UnverifiedRevision?
+    /// Commits whose signatures verified, so a refused head's range is not verified again every round.
+    private let verifiedCommits = VerifiedCommits()
     private var rounds = 0
     private var pendingReason: String?
     private var stopping = false
@@ -219,10 +221,10 @@ public actor ReconcileLoop {
             // scope `.all` the range starts at the last applied commit, so an unsigned commit
             // buried under a signed merge is found.
             let repository = repository, revision = pinned ?? configuration.revision
-            let trusted = lastGood.map(GitCommitID.init(hex:))
+            let trusted = lastGood.map(GitCommitID.init(hex:)), cache = verifiedCommits
             do {
                 let verified = try await onDedicatedThread("sluice-verify") {
-                    try policy.verify(revision: revision, head: candidate, in: repository, trusted: trusted)
+                    try policy.verify(revision: revision, head: candidate, in: repository, trusted: trusted, cache: cache)
                 }
                 verifiedSignatures = verified.count
                 unverified = nil

@@ -230,6 +230,12 @@ struct SignatureVerificationTests {
         let child = try fixture.commit("signed child", config: key.gitConfig)
         let verified = try all.verify(revision: "main", head: child, in: repository, trusted: merge)
         #expect(verified.map(\.revision) == [child.hex])
+        // A cache of verified commits (serve's, across rounds) skips what already verified, never what failed.
+        let cache = VerifiedCommits()
+        #expect(Self.refusal { try all.verify(revision: "main", head: child, in: repository, trusted: trusted, cache: cache) }?.revision == sneaked.hex)
+        #expect(cache.contains(child) && cache.contains(merge) && !cache.contains(sneaked))
+        #expect(Self.refusal { try all.verify(revision: "main", head: child, in: repository, trusted: trusted, cache: cache) }?.revision == sneaked.hex)
+        #expect(try all.verify(revision: "main", head: child, in: repository, trusted: merge, cache: cache).isEmpty)
         // Without a trusted commit the whole history is checked (and --verify-since starts it later).
         #expect(Self.refusal { try all.verify(revision: "main", head: child, in: repository) }?.revision == sneaked.hex)
         #expect(try SignaturePolicy(scope: .all, verifier: verifier, since: merge.hex).verify(revision: "main", head: child, in: repository).count == 1)

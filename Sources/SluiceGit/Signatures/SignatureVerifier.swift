@@ -167,9 +167,11 @@ public struct SignaturePolicy: Sendable {
 
     /// Verifies what `revision` (resolved to `head`) brings: its tag when it names one, the head
     /// commit, and with `.all` every commit reachable from the head but not from `trusted`
-    /// (or `since`). Returns every signature checked, newest first; throws `SignatureError` for
-    /// the first object that fails.
-    public func verify(revision: String, head: GitCommitID, in repository: GitRepository, trusted: GitCommitID? = nil) throws -> [VerifiedSignature] {
+    /// (or `since`). Commits in `cache` (verified earlier against the same trust roots) are not
+    /// checked again, and each commit that verifies is added to it. Returns every signature
+    /// checked, newest first; throws `SignatureError` for the first object that fails.
+    public func verify(revision: String, head: GitCommitID, in repository: GitRepository, trusted: GitCommitID? = nil,
+                       cache: VerifiedCommits? = nil) throws -> [VerifiedSignature] {
         var verified: [VerifiedSignature] = []
         if let tag = try verifier.verifyTag(revision, in: repository) { verified.append(tag) }
         switch scope {
@@ -183,10 +185,31 @@ public struct SignaturePolicy: Sendable {
                     hint: "name the first trusted commit with --verify-since")
             }
             // A head that is an ancestor of the trusted commit (a rollback) is still checked itself.
-            for commit in commits.contains(head) ? commits : [head] + commits {
+            for commit in commits.contains(head) ? commits : [head] + commits where cache?.contains(commit) != true {
                 verified.append(try verifier.verifyCommit(commit, in: repository))
+                cache?.insert(commit)
             }
         }
         return verified
+    }
+}
+
+/// Commit ids whose signatures verified, shared by the rounds of a long-running service (its
+/// trust roots do not change while it runs), so a refused head's range is not verified again
+/// every round. Bounded: it starts over when full.
+public final class VerifiedCommits: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids = Set<String>()
+    private let capacity: Int
+
+    public init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    public func contains(_ id: GitCommitID) -> Bool { lock.withLock { ids.contains(id.hex) } }
+
+    public func insert(_ id: GitCommitID) {
+        lock.withLock {
+            if ids.count >= capacity { ids.removeAll() }
+            ids.insert(id.hex)
+        }
     }
 }
