@@ -79,8 +79,8 @@ done
 export GNUPGHOME="$sig/gnupg"
 mkdir -m 700 "$GNUPGHOME"
 gpg --batch --passphrase '' --quick-gen-key 'Bench <bench@localhost>' ed25519 sign 1y 2>/dev/null
-fpr=$(gpg --with-colons --list-keys bench@localhost | awk -F: '/^fpr/{print $10; exit}')
-gpg --batch --output "$sig/keyring.gpg" --export "$fpr"
+fpr=$(gpg --with-colons --list-keys bench@localhost 2>/dev/null | awk -F: '/^fpr/{print $10; exit}')
+gpg --batch --output "$sig/keyring.gpg" --export "$fpr" 2>/dev/null
 git init -q -b main "$sig/repo-openpgp"
 for i in $(seq 1 30); do
   git -C "$sig/repo-openpgp" -c user.name=bench -c user.email=bench@localhost -c user.signingkey="$fpr" commit -q -S --allow-empty -m "commit $i"

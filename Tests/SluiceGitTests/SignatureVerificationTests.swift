@@ -190,6 +190,14 @@ struct SignatureVerificationTests {
         #expect(good.entries.count == 2)
         #expect(good.entries[0].principals == ["alice@example.com", "bob@example.com"])
         #expect(good.entries[1].namespaces == ["git"])
+        // A security-key (FIDO) key may be listed; the file stays usable (its signatures are refused as unsupported).
+        func sshString(_ bytes: [UInt8]) -> [UInt8] {
+            let n = UInt32(bytes.count)
+            return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + bytes
+        }
+        let skBlob = sshString(Array("sk-ssh-ed25519@openssh.com".utf8)) + sshString([UInt8](repeating: 7, count: 32)) + sshString(Array("ssh:".utf8))
+        let sk = try AllowedSigners(text: "carol@example.com sk-ssh-ed25519@openssh.com \(Data(skBlob).base64EncodedString())\n", file: "signers")
+        #expect(sk.entries.first?.key.type == "sk-ssh-ed25519@openssh.com")
 
         for (text, fragment) in [
             ("alice@example.com cert-authority \(key.publicKey)", "cert-authority"),

@@ -96,7 +96,9 @@ public struct AllowedSigners: Sendable, Hashable {
             guard let next = scanner.next() else { throw fail("an entry without a key") }
             field = next
         }
-        guard SSHPublicKey.supportedTypes.contains(field) else {
+        // Security-key (FIDO) keys are listed so the file stays usable as a team keeps it; a
+        // signature by one is refused as unsupported when it is verified.
+        guard SSHPublicKey.supportedTypes.contains(field) || Self.securityKeyTypes.contains(field) else {
             throw fail("key type \(field) is not supported", "use ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384 or ssh-rsa keys")
         }
         guard let encoded = scanner.next(), let blob = Data(base64Encoded: encoded) else { throw fail("the key after \(field) is not base64") }
@@ -105,6 +107,8 @@ public struct AllowedSigners: Sendable, Hashable {
         guard key.type == field else { throw fail("the key says it is \(key.type), the line says \(field)") }
         return Entry(principals: principals, key: key, namespaces: namespaces, validAfter: validAfter, validBefore: validBefore, location: location)
     }
+
+    static let securityKeyTypes: Set<String> = ["sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"]
 
     private static func isKeyType(_ field: String) -> Bool {
         field.hasPrefix("ssh-") || field.hasPrefix("ecdsa-") || field.hasPrefix("sk-") || field.hasSuffix("@openssh.com")

@@ -138,7 +138,7 @@ public struct OpenPGPVerifier: Sendable {
                 throw RunFailure(description: "gpgv did not answer within \(timeout)")
             }
             usleep(pause)
-            pause = min(pause * 2, 10_000)
+            pause = min(pause * 2, 2_000)
         }
         let exit = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
         guard let handle = FileHandle(forReadingAtPath: statusPath) else { throw RunFailure(description: "gpgv wrote no status") }
