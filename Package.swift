@@ -24,7 +24,13 @@ let package = Package(
 
         .target(name: "SluiceCore"),
         .target(name: "SluiceYAML", dependencies: ["CYAML", "SluiceCore"]),
-        .target(name: "SluiceGit", dependencies: ["CGit2", "SluiceCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "SluiceGit",
+            dependencies: [
+                "CGit2", "SluiceCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "SluiceSpec",
             dependencies: ["SluiceYAML", "SluiceCore", .product(name: "Crypto", package: "swift-crypto")],

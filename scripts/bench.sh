@@ -63,6 +63,33 @@ else
 fi
 
 echo
+echo "== signature verification per commit: SSH natively, OpenPGP through gpgv (goal: < 5 ms per commit)"
+sig="$PWD/$work/signatures"
+mkdir -p "$sig"
+for type in ed25519 ecdsa rsa; do
+  ssh-keygen -q -t "$type" -N '' -C "bench-$type" -f "$sig/$type"
+  echo "bench@localhost $(cut -d' ' -f1,2 "$sig/$type.pub")" >> "$sig/allowed_signers"
+  git init -q -b main "$sig/repo-$type"
+  for i in $(seq 1 100); do
+    git -C "$sig/repo-$type" -c user.name=bench -c user.email=bench@localhost -c gpg.format=ssh -c user.signingkey="$sig/$type" \
+      commit -q -S --allow-empty -m "commit $i"
+  done
+  "$bench" verify-signatures "$sig/repo-$type" "$sig/allowed_signers" - 3 | sed "s/(ssh)/(ssh $type)/"
+done
+export GNUPGHOME="$sig/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --passphrase '' --quick-gen-key 'Bench <bench@localhost>' ed25519 sign 1y 2>/dev/null
+fpr=$(gpg --with-colons --list-keys bench@localhost 2>/dev/null | awk -F: '/^fpr/{print $10; exit}')
+gpg --batch --output "$sig/keyring.gpg" --export "$fpr" 2>/dev/null
+git init -q -b main "$sig/repo-openpgp"
+for i in $(seq 1 30); do
+  git -C "$sig/repo-openpgp" -c user.name=bench -c user.email=bench@localhost -c user.signingkey="$fpr" commit -q -S --allow-empty -m "commit $i"
+done
+"$bench" verify-signatures "$sig/repo-openpgp" - "$sig/keyring.gpg" 3
+gpgconf --kill all
+unset GNUPGHOME
+
+echo
 echo "== CEL: Sluice vs the C++ reference implementation (cel-expr-python), same expressions and data (goal: faster per evaluation)"
 "$bench" cel 20000 | tee "$work/cel-sluice.txt"
 if python3 -c 'import cel_expr_python' 2>/dev/null || pip install -q cel-expr-python >/dev/null 2>&1; then

@@ -21,6 +21,9 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 # The ssh:// transport test runs a real sshd on 127.0.0.1 with keys made for the run.
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh-keygen >/dev/null || need_apt+=(openssh-client)
+# Signed commits: gpgv verifies OpenPGP signatures; the tests make keys with gpg.
+command -v gpgv >/dev/null || need_apt+=(gpgv)
+command -v gpg >/dev/null || need_apt+=(gnupg)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

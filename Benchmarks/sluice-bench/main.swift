@@ -15,6 +15,7 @@ import SluiceYAML
 //   sluice-bench prepare-fleet <dir> <jobs> <clusters> <base-url>  an in-sync fleet for the serve memory benchmark
 //   sluice-bench serve-latency <sluice> [rounds] commit-to-running through the webhook path on a real Flink cluster
 //   sluice-bench kube-apply [jobs]              apply FlinkDeployments to the fake Kubernetes API server; time and requests/s
+//   sluice-bench verify-signatures <repo> <allowed_signers|-> [keyring|-] [rounds]  signature verification per commit
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -102,6 +103,12 @@ do {
 
     case "flink-upgrade":
         try await FlinkBenchmarks.savepointUpgrade(rounds: rest.first.flatMap { Int($0) } ?? 3)
+
+    case "verify-signatures":
+        guard rest.count >= 2 else { fail("verify-signatures <repo> <allowed_signers|-> [keyring|-] [rounds]") }
+        func file(_ index: Int) -> String? { rest.count > index && rest[index] != "-" ? rest[index] : nil }
+        try SignatureBenchmark.run(repository: rest[0], allowedSigners: file(1), keyring: file(2),
+                                   rounds: rest.count > 3 ? Int(rest[3]) ?? 3 : 3)
 
     default:
         fail("unknown benchmark \(command)")

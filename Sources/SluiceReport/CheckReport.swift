@@ -11,6 +11,8 @@ public struct CheckReport: Sendable {
     public var clusters: [ClusterSpec]
     public var changes: [ObjectChange]
     public var violations: [Violation]
+    /// The head revision's signature status, when trust roots were given.
+    public var signature: CommitSignatureFinding?
 
     public init(base: String, head: String, clusters: [ClusterSpec], changes: [ObjectChange], violations: [Violation]) {
         self.base = base
@@ -27,7 +29,7 @@ public struct CheckReport: Sendable {
 
     /// Whether the check fails: a Deny fired, or a warning did and warnings count as failures.
     public func fails(warningsAsErrors: Bool = false) -> Bool {
-        !denials.isEmpty || (warningsAsErrors && !warnings.isEmpty)
+        !denials.isEmpty || signature?.denies == true || (warningsAsErrors && (!warnings.isEmpty || signature?.warns == true))
     }
 
     public func changes(on cluster: String) -> [ObjectChange] { changes.filter { $0.cluster == cluster } }

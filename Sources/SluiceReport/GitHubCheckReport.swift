@@ -5,6 +5,9 @@ import SluicePolicy
 enum GitHubCheckReport {
     static func render(_ report: CheckReport) -> String {
         var out = ""
+        if let s = report.signature, !s.verified {
+            out += "::\(s.denies ? "error" : "warning") title=\(property(CommitSignatureFinding.rule))::\(data(s.message))\n"
+        }
         for v in report.violations {
             let command = v.denies ? "error" : v.warns ? "warning" : "notice"
             let properties = [

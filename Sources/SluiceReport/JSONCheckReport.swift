@@ -11,7 +11,7 @@ enum JSONCheckReport {
                 "changes": .list(report.changes(on: cluster.name).map(change)),
             ]
         }
-        let document: Value = [
+        var document: Value = [
             "base": .string(report.base), "head": .string(report.head),
             "summary": [
                 "changes": .int(report.changes.count), "denied": .int(report.denials.count),
@@ -20,6 +20,20 @@ enum JSONCheckReport {
             "clusters": .list(clusters),
             "violations": .list(report.violations.map(violation)),
         ]
+        if let s = report.signature, var map = document.mapValue {
+            var m = Mapping()
+            m["object"] = .string(s.object)
+            m["revision"] = .string(s.revision)
+            m["verified"] = .bool(s.verified)
+            m["required"] = .bool(s.required)
+            m["level"] = .string(s.level)
+            if let reason = s.reason { m["reason"] = .string(reason) }
+            m["message"] = .string(s.message)
+            if let signer = s.signer { m["signer"] = .string(signer) }
+            if let fingerprint = s.fingerprint { m["fingerprint"] = .string(fingerprint) }
+            map["signature"] = .map(m)
+            document = .map(map)
+        }
         return JSON.encode(document, pretty: true) + "\n"
     }
 

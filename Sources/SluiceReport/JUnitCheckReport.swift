@@ -23,6 +23,13 @@ enum JUnitCheckReport {
             }
             out += "  </testsuite>\n"
         }
+        if let s = report.signature {
+            out += "  <testsuite name=\"signatures\" tests=\"1\" failures=\"\(s.denies ? 1 : 0)\">\n"
+            out += "    <testcase classname=\"signatures\" name=\"\(xml(s.object))\">\n"
+            out += s.denies ? "      <failure type=\"\(xml(s.reason ?? "unverified"))\" message=\"\(xml(s.message))\"/>\n"
+                : "      <system-out>\(xml("\(s.level): \(s.message)"))</system-out>\n"
+            out += "    </testcase>\n  </testsuite>\n"
+        }
         return out + "</testsuites>\n"
     }
 

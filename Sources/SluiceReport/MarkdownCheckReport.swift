@@ -6,6 +6,9 @@ enum MarkdownCheckReport {
     static func render(_ report: CheckReport) -> String {
         let verdict = report.denials.isEmpty ? "✅ no policy denies this change" : "❌ \(report.denials.count) polic\(report.denials.count == 1 ? "y denies" : "ies deny") this change"
         var out = "### Sluice: \(verdict)\n\n"
+        if let s = report.signature {
+            out += "\(s.verified ? "🔏" : s.denies ? "❌" : "⚠️") Signature: \(cell(s.message))\n\n"
+        }
         out += "Comparing `\(report.base.prefix(12))` → `\(report.head.prefix(12))`: \(report.changes.count) object change\(report.changes.count == 1 ? "" : "s"), \(report.warnings.count) warning\(report.warnings.count == 1 ? "" : "s").\n\n"
         out += "| cluster | tier | added | changed | removed | restarts | denied | warnings |\n|---|---|---:|---:|---:|---:|---:|---:|\n"
         for cluster in report.clusters {

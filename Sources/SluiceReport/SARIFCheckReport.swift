@@ -8,7 +8,7 @@ enum SARIFCheckReport {
 
     static func render(_ report: CheckReport) -> String {
         let policies = Array(Set(report.violations.map(\.policy))).sorted()
-        let rules: [Value] = policies.map { policy in
+        var rules: [Value] = policies.map { policy in
             let first = report.violations.first { $0.policy == policy }
             var rule = Mapping()
             rule["id"] = .string(policy)
@@ -19,7 +19,7 @@ enum SARIFCheckReport {
             }
             return .map(rule)
         }
-        let results: [Value] = report.violations.map { v in
+        var results: [Value] = report.violations.map { v in
             var result = Mapping()
             result["ruleId"] = .string(v.policy)
             result["ruleIndex"] = .int(policies.firstIndex(of: v.policy) ?? 0)
@@ -36,6 +36,15 @@ enum SARIFCheckReport {
                 "binding": .string(v.binding), "actions": .list(v.actions.map { .string($0.rawValue) }),
             ]
             return .map(result)
+        }
+        if let s = report.signature, !s.verified {
+            rules.append(["id": .string(CommitSignatureFinding.rule), "name": "commit-signature",
+                          "shortDescription": ["text": "The revision is signed by a trusted key"]])
+            results.append([
+                "ruleId": .string(CommitSignatureFinding.rule), "ruleIndex": .int(rules.count - 1), "level": .string(s.level),
+                "message": ["text": .string(s.message)],
+                "properties": ["revision": .string(s.revision), "reason": .string(s.reason ?? ""), "fingerprint": .string(s.fingerprint ?? "")],
+            ])
         }
         let document: Value = [
             "$schema": .string(schema),

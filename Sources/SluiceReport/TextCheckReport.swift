@@ -5,6 +5,9 @@ import SluiceSync
 enum TextCheckReport {
     static func render(_ report: CheckReport) -> String {
         var out = "sluice check \(report.base.prefix(12))..\(report.head.prefix(12))\n"
+        if let s = report.signature {
+            out += "signature: \(s.verified ? "verified" : s.level.uppercased()) \(s.message)\n"
+        }
         for cluster in report.clusters {
             let changes = report.changes(on: cluster.name)
             let violations = report.violations(on: cluster.name)

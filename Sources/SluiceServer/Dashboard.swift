@@ -24,6 +24,7 @@ enum Dashboard {
     <body>
     <h1>Sluice</h1>
     <div id="summary">loading…</div>
+    <div id="unverified" class="error"></div>
     <h2>Environments × clusters</h2>
     <table id="matrix"><tbody></tbody></table>
     <h2>Objects</h2>
@@ -46,6 +47,8 @@ enum Dashboard {
         `revision ${(status.revision || "none").slice(0, 12)} · last good ${(status.lastGoodRevision || "none").slice(0, 12)}` +
         (status.pinnedRevision ? ` · pinned to ${status.pinnedRevision}` : "") +
         ` · Git ${status.gitReachable === false ? "unreachable" : "reachable"} · last round ${status.lastRound || "never"} (${status.lastRoundReason || ""})`;
+      document.getElementById("unverified").textContent = status.unverified
+        ? `unverified: ${status.unverified} (kept ${(status.lastGoodRevision || "nothing").slice(0, 12)})` : "";
       const envs = [...new Set(status.clusters.flatMap(c => c.objects.map(o => o.environment).filter(Boolean)))].sort();
       const matrix = document.querySelector("#matrix tbody");
       matrix.innerHTML = "<tr><th>environment \\ cluster</th>" + status.clusters.map(c =>

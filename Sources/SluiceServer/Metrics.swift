@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import SluiceCore
+import SluiceGit
 import SluiceSync
 
 /// Sluice's Prometheus metrics (`sluice_` prefix), fed from every reconcile round and webhook.
@@ -24,6 +25,18 @@ public final class SluiceMetrics: Sendable {
         } else {
             registry.makeGauge(descriptor: Self.name("git_last_fetch_success_timestamp", unit: "seconds", help: "When the last fetch succeeded (Unix time)."), labels: [])
                 .set(to: round.finished.timeIntervalSince1970)
+        }
+        if round.signaturesRequired {
+            registry.makeGauge(descriptor: Self.name("revision_unverified", unit: "", help: "1 while the branch head is refused for its signature (the last good revision keeps running)."), labels: [])
+                .set(to: round.unverified == nil ? 0.0 : 1.0)
+            // Every reason is a label value from the start (a closed set), so alerts can rate() from zero.
+            for reason in SignatureError.Reason.allCases {
+                let counter = registry.makeCounter(descriptor: Self.name("commit_signature_refusals", unit: "total", help: "Heads refused for their signature, by reason."),
+                                                   labels: [("reason", reason.rawValue)])
+                if round.newlyUnverified, round.unverified?.error.reason == reason { counter.increment() }
+            }
+            registry.makeCounter(descriptor: Self.name("signatures_verified", unit: "total", help: "Commit and tag signatures verified."), labels: [])
+                .increment(by: Int64(round.verifiedSignatures))
         }
         if let plan = round.plan {
             for cluster in plan.clusters {

@@ -17,12 +17,17 @@ public actor ReconcileLoop {
         public var interval: Duration
         public var resyncEvery: Int
         public var options: SyncOptions
+        /// When set, a head is applied only after its signatures verify (and, with scope `.all`,
+        /// every commit since the last applied one).
+        public var signatures: SignaturePolicy?
 
-        public init(revision: String = "HEAD", interval: Duration = .seconds(30), resyncEvery: Int = 10, options: SyncOptions = .init()) {
+        public init(revision: String = "HEAD", interval: Duration = .seconds(30), resyncEvery: Int = 10, options: SyncOptions = .init(),
+                    signatures: SignaturePolicy? = nil) {
             self.revision = revision
             self.interval = interval
             self.resyncEvery = resyncEvery
             self.options = options
+            self.signatures = signatures
         }
     }
 
@@ -42,6 +47,14 @@ public actor ReconcileLoop {
         public var fetchError: String?
         /// Whether this replica held the leader Lease (always true without leader election).
         public var leading: Bool
+        /// Whether signature verification is configured.
+        public var signaturesRequired = false
+        /// The head refused for its signature, if it is (the revision kept running is `revision`).
+        public var unverified: UnverifiedRevision?
+        /// Whether this round is the first to refuse that head (notifications go out once).
+        public var newlyUnverified = false
+        /// How many signatures this round verified.
+        public var verifiedSignatures = 0
 
         public init(started: Date, finished: Date, revision: String?, gitReachable: Bool, plan: Plan?, synced: SyncReport?,
                     message: String, reason: String, fetchSeconds: Double, fetchError: String?, leading: Bool = true) {
@@ -74,6 +87,10 @@ public actor ReconcileLoop {
     public private(set) var lastRound: Round?
     /// When set, this revision is synced instead of the branch head (a rollback).
     public private(set) var pinned: String?
+    /// The head refused for its signature, while it is the head.
+    public private(set) var unverified: UnverifiedRevision?
+    /// Commits whose signatures verified, so a refused head's range is not verified again every round.
+    private let verifiedCommits = VerifiedCommits()
     private var rounds = 0
     private var pendingReason: String?
     private var stopping = false
@@ -188,10 +205,15 @@ public actor ReconcileLoop {
         }
         let fetchElapsed = ContinuousClock.now - fetchStart
         let fetchSeconds = Double(fetchElapsed.components.seconds) + Double(fetchElapsed.components.attoseconds) / 1e18
+        var newlyUnverified = false, verifiedSignatures = 0
         func finish(_ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {
-            let round = Round(started: started, finished: Date(), revision: revision, gitReachable: reachable, plan: plan,
+            var round = Round(started: started, finished: Date(), revision: revision, gitReachable: reachable, plan: plan,
                               synced: synced, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError,
                               leading: leading)
+            round.signaturesRequired = configuration.signatures != nil
+            round.unverified = unverified
+            round.newlyUnverified = newlyUnverified
+            round.verifiedSignatures = verifiedSignatures
             lastRound = round
             for observer in observers { await observer(round) }
             return round
@@ -204,6 +226,31 @@ public actor ReconcileLoop {
             candidate = try repository.resolve(pinned ?? configuration.revision)
         } catch {
             return await finish(lastGood, "cannot resolve \(pinned ?? configuration.revision): \(error)")
+        }
+        if candidate.hex == lastGood { unverified = nil }
+        if let policy = configuration.signatures, candidate.hex != lastGood {
+            // Nothing of a head is read (no specs, no plan) before its signatures verify. With
+            // scope `.all` the range starts at the last applied commit, so an unsigned commit
+            // buried under a signed merge is found.
+            let repository = repository, revision = pinned ?? configuration.revision
+            let trusted = lastGood.map(GitCommitID.init(hex:)), cache = verifiedCommits
+            do {
+                let verified = try await onDedicatedThread("sluice-verify") {
+                    try policy.verify(revision: revision, head: candidate, in: repository, trusted: trusted, cache: cache)
+                }
+                verifiedSignatures = verified.count
+                unverified = nil
+            } catch let error as SignatureError {
+                newlyUnverified = unverified?.revision != candidate.hex || unverified?.error != error
+                if newlyUnverified { unverified = UnverifiedRevision(revision: candidate.hex, error: error) }
+                let keeping = lastGood.map { "keeping \($0.prefix(12))" } ?? "nothing has been applied yet"
+                if newlyUnverified { log("unverified: \(unverified!.summary); \(keeping)") }
+                return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "unverified: \(unverified!.summary); \(keeping)")
+            } catch {
+                log("revision \(candidate.hex.prefix(12)) cannot be verified: \(error); keeping \(lastGood.map { "\($0.prefix(12))" } ?? "nothing")")
+                return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced,
+                                    "revision \(candidate.hex.prefix(12)) cannot be verified: \(error)")
+            }
         }
         let resyncDue = rounds % max(configuration.resyncEvery, 1) == 0
         if candidate.hex == lastGood && !resyncDue && (reason == "interval" || reason == "webhook") {

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceGit
 import SluiceSync
 
 extension ReconcileLoop {
@@ -7,9 +8,10 @@ extension ReconcileLoop {
         public var lastGood: String?
         public var pinned: String?
         public var round: Round?
+        public var unverified: UnverifiedRevision?
     }
 
-    public func snapshot() -> Snapshot { Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound) }
+    public func snapshot() -> Snapshot { Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound, unverified: unverified) }
 }
 
 /// `GET /api/v1/status`: per cluster and object, sync status, health with its reason, the
@@ -48,7 +50,21 @@ struct StatusDocument: Encodable {
     var message: String?
     /// Whether this replica leads (syncs); a follower only plans.
     var leader: Bool?
+    /// `<sha> <reason> (signer …, key …)` while the branch head is refused for its signature.
+    var unverified: String?
+    /// The same, field by field.
+    var unverifiedDetail: Unverified?
     var clusters: [Cluster]
+
+    struct Unverified: Encodable {
+        var revision: String
+        var object: String
+        var reason: String
+        var detail: String?
+        var signer: String?
+        var fingerprint: String?
+        var since: Date
+    }
 
     init(_ snapshot: ReconcileLoop.Snapshot) {
         let round = snapshot.round
@@ -60,6 +76,11 @@ struct StatusDocument: Encodable {
         lastRoundReason = round?.reason
         message = round?.message
         leader = round?.leading
+        unverified = snapshot.unverified?.summary
+        unverifiedDetail = snapshot.unverified.map {
+            Unverified(revision: $0.revision, object: $0.error.object, reason: $0.error.reason.rawValue, detail: $0.error.detail,
+                       signer: $0.error.signer, fingerprint: $0.error.fingerprint, since: $0.since)
+        }
         let results = Dictionary((round?.synced?.clusters ?? []).map { ($0.cluster, $0) }, uniquingKeysWith: { first, _ in first })
         clusters = (round?.plan?.clusters ?? []).map { plan in
             let result = results[plan.cluster.name]

@@ -23,6 +23,11 @@ struct CheckCommand: ParsableCommand {
               sluice check --base main --head feature --output sarif > sluice.sarif
               sluice check --base "$BASE_SHA" --head "$HEAD_SHA" --output github
 
+            With trust roots (--allowed-signers, --gpg-keyring), the signature of --head (and
+            with --verify-commits=all, of every commit since --base) is a finding: a Deny when
+            verification is required (the default once a trust root is given), a warning with
+            --verify-commits=off.
+
             Exit codes: 0 no policy denies the change, 1 a Deny fired (or a warning with
             --fail-on-warnings), 2 usage error or the specs or policies cannot be loaded.
             """
@@ -83,10 +88,30 @@ struct CheckCommand: ParsableCommand {
             }
         }
         let violations = engine.evaluate(subjects)
-        return CheckReport(base: baseCommit.hex, head: headCommit.hex,
+        var report = CheckReport(base: baseCommit.hex, head: headCommit.hex,
                            clusters: Array(Set(baseState.clusters.map(\.cluster.name) + headState.clusters.map(\.cluster.name)))
                                .compactMap { name in headSpecs.cluster(named: name) ?? baseSpecs.cluster(named: name) },
                            changes: RevisionDiff.changes(base: baseState, head: headState), violations: violations)
+        report.signature = try signatureFinding(repository: repository, base: baseCommit, head: headCommit)
+        return report
+    }
+
+    /// The head's signature status, when trust roots are given; `nil` otherwise.
+    func signatureFinding(repository: GitRepository, base: GitCommitID, head: GitCommitID) throws -> CommitSignatureFinding? {
+        guard let verifier = try source.signatures.verifier() else { return nil }
+        let required = source.signatures.mode != .off
+        let policy = SignaturePolicy(scope: source.signatures.mode == .all ? .all : .head, verifier: verifier)
+        do {
+            let verified = try policy.verify(revision: self.head, head: head, in: repository, trusted: base)
+            let last = verified.last { $0.revision == head.hex } ?? verified[0]
+            let more = verified.count > 1 ? "; \(verified.count) signatures verified" : ""
+            return CommitSignatureFinding(object: last.object, revision: last.revision, verified: true, required: required,
+                                          message: "\(last.object) is signed by \(last.signer) (\(last.format.rawValue) key \(last.fingerprint))\(more)",
+                                          signer: last.signer, fingerprint: last.fingerprint)
+        } catch let error as SignatureError {
+            return CommitSignatureFinding(object: error.object, revision: error.revision, verified: false, required: required,
+                                          reason: error.reason.rawValue, message: error.message, signer: error.signer, fingerprint: error.fingerprint)
+        }
     }
 }
 

@@ -15,7 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
             Fetches --repo every --interval seconds and syncs every new commit of --revision (a
             branch); every --resync-every rounds it syncs the current commit again, which heals
             drift and restarts lost jobs. While Git is unreachable it keeps running the last good
-            revision and says so; a commit whose specs do not load is never applied.
+            revision and says so; a commit whose specs do not load is never applied. With
+            --verify-commits (or a trust root), a head whose signature does not verify is never
+            applied either: the status API, /metrics and the dashboard show it as unverified, and
+            it is notified once.
 
             On an edge host, serve only that host's cluster; its embedded runtime is supervised by
             this process:
@@ -139,11 +142,13 @@ struct ServeCommand: AsyncParsableCommand {
                                 environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
                                 policies: clusters.policies, stateDirectory: clusters.stateDirectory, runtimes: runtimes)
         let options = apply.syncOptions(clusters)
+        let signatures: SignaturePolicy?
+        do { signatures = try source.signatures.policy() } catch { throw Console.fail(error) }
         let metrics = SluiceMetrics()
         let journal = try? Journal(directory: clusters.stateDirectory)
         let loop = ReconcileLoop(repository: repository, pipeline: pipeline,
                                  configuration: .init(revision: source.revision ?? "HEAD", interval: interval,
-                                                      resyncEvery: resyncEvery, options: options)) { line in
+                                                      resyncEvery: resyncEvery, options: options, signatures: signatures)) { line in
             Console.err("\(Self.timestamp()) \(line)\n")
         }
         if once {

@@ -27,7 +27,8 @@ struct Sluice: AsyncParsableCommand {
               0  success
               1  the specs are invalid (every error is printed as file:line:column),
                  or, for check, a Deny policy fired
-              2  usage error, or the repository, revision or path cannot be read
+              2  usage error, or the repository, revision or path cannot be read,
+                 or the revision's signature is missing, bad or untrusted (--verify-commits)
               3  sync: a cluster failed, was held, or could not be planned
             `sluice plan` differs, for CI: 0 no changes, 2 changes planned, 1 any error.
             """,
@@ -39,7 +40,7 @@ struct Sluice: AsyncParsableCommand {
     /// Maps argument-parser's usage errors to exit code 2, as documented above.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(SignatureOptions.completeBareFlag(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -61,17 +61,33 @@ struct SourceOptions: ParsableArguments {
         try Bounded.check(gitStallTimeout, "--git-stall-timeout", Self.stallTimeoutRange)
         try Bounded.check(gitTimeout, "--git-timeout", Self.fetchTimeoutRange)
     }
+    @OptionGroup(title: "Signature verification") var signatures: SignatureOptions
 
     var isRemote: Bool { repo.contains("://") || (repo.contains("@") && repo.contains(":")) }
 
     /// Opens the tree to load specs from and names the revision it stands for.
     func openTree() throws -> (tree: any SourceTree, revision: String) {
+        let policy = try signatures.policy()
         if isRemote || revision != nil {
             let repository = try openRepository()
             let commit = try repository.resolve(revision ?? "HEAD")
+            if let policy { try verifySignatures(policy, revision: revision ?? "HEAD", commit: commit, in: repository) }
             return (try repository.tree(at: commit), commit.description)
         }
+        if policy != nil {
+            throw SignatureConfigurationError("--verify-commits checks commits, and \(repo) is read as files on disk",
+                                              hint: "pass --revision (e.g. --revision HEAD) to read a signed commit")
+        }
         return (DirectoryTree(path: repo), "working-tree")
+    }
+
+    /// Verifies what `revision` brings (see `SignaturePolicy`) and says on stderr who signed it.
+    func verifySignatures(_ policy: SignaturePolicy, revision: String, commit: GitCommitID, in repository: GitRepository) throws {
+        let verified = try policy.verify(revision: revision, head: commit, in: repository)
+        for signature in verified.prefix(2) {
+            Console.err("verified: \(signature.object) signed by \(signature.signer) (\(signature.format.rawValue) key \(signature.fingerprint))\n")
+        }
+        if verified.count > 2 { Console.err("verified: \(verified.count - 2) more commits\n") }
     }
 
     /// The repository behind --repo: a local one opened in place, or a remote one cached and fetched.
