@@ -97,8 +97,8 @@ struct ExpressionGenerator {
         case 0..<60: return valid(depth: int(1..<7))
         case 60..<72: return mutated(valid(depth: int(1..<5)))
         case 72..<82: return soup()
-        case 82..<94: return deep(length: int(50..<600))
-        case 94..<98: return deep(length: int(600..<25_000))
+        case 82..<97: return deep(length: int(50..<600))
+        case 97..<99: return deep(length: int(600..<12_000))
         default: return huge()
         }
     }
