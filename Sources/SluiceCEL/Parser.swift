@@ -98,7 +98,7 @@ struct Parser {
     mutating func expression() throws -> Node {
         depth += 1
         defer { depth -= 1 }
-        if depth > Self.maxDepth || stack.exhausted { throw depthError(current) }
+        if depth > 16, depth > Self.maxDepth || stack.exhausted { throw depthError(current) }
         let condition = try logicalOr()
         let token = current
         if accept("?") {

@@ -63,7 +63,8 @@ struct Evaluator {
         try spend()
         nesting += 1
         defer { nesting -= 1 }
-        if nesting > Self.maxNesting || stack.exhausted {
+        // The stack is measured only past a depth no ordinary expression reaches.
+        if nesting > 32, nesting > Self.maxNesting || stack.exhausted {
             throw CELError("evaluation nested too deeply (more than \(nesting > Self.maxNesting ? Self.maxNesting : nesting - 1) levels)")
         }
         switch e {
