@@ -98,7 +98,7 @@ struct ExpressionGenerator {
         case 60..<72: return mutated(valid(depth: int(1..<5)))
         case 72..<82: return soup()
         case 82..<97: return deep(length: int(50..<600))
-        case 97..<99: return deep(length: int(600..<12_000))
+        case 97..<99: return deep(length: int(600..<6_000))
         default: return huge()
         }
     }

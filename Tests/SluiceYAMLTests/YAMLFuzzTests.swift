@@ -8,7 +8,7 @@ import Testing
 /// Feeds the YAML and JSON readers random documents, mutations of valid ones, token soup, deep
 /// nests and alias bombs: whatever the input, the process must not die, a refusal is a
 /// `YAMLError`/`JSONError` (never another error), and what parses can be written out and read
-/// back. A seeded run of 3,000 inputs is part of `make test`; `make fuzz` runs it for a given time
+/// back. A seeded run of 2,000 inputs is part of `make test`; `make fuzz` runs it for a given time
 /// (see `FuzzPlan`).
 @Suite struct YAMLFuzzTests {
     static let tokens = [
@@ -19,7 +19,7 @@ import Testing
     ]
 
     @Test func randomDocumentsNeverCrashTheReader() throws {
-        let plan = FuzzPlan(defaultSeed: 0x5EED_7A31, defaultCount: 3_000)
+        let plan = FuzzPlan(defaultSeed: 0x5EED_7A31, defaultCount: 2_000)
         print("YAML fuzz: seed \(plan.seed) (replay: make fuzz FUZZ_SEED=\(plan.seed))")
         var rng = FuzzRandom(seed: plan.seed)
         var values = ValueGenerator(rng: SeededGenerator(seed: plan.seed))
@@ -71,7 +71,7 @@ import Testing
         case 60..<78:
             return (0..<int(1..<80)).map { _ in token() }.joined()
         case 78..<96:
-            let n = int(100..<5_000)
+            let n = int(100..<2_000)
             switch int(0..<7) {
             case 0: return String(repeating: "[", count: n) + String(repeating: "]", count: n)
             case 1: return String(repeating: "{a: ", count: n) + "1" + String(repeating: "}", count: n)
