@@ -4,7 +4,7 @@
 SWIFT ?= swift
 RELEASE_BIN = .build/release
 
-.PHONY: all deps build release test demo bench clean help
+.PHONY: all deps build release test demo bench fuzz clean help
 
 all: build
 
@@ -12,6 +12,8 @@ help:
 	@echo "make demo   - build Sluice and run it on specs-example from this repository's Git history"
 	@echo "make test   - install what the tests need and run them"
 	@echo "make bench  - run the benchmarks (release build) and print their figures"
+	@echo "make fuzz   - run the CEL and YAML fuzzers for FUZZ_SECONDS (default 300) from a random seed;"
+	@echo "              the seed is printed; FUZZ_SEED=<seed> replays a run"
 	@echo "make build  - debug build of the sluice binary"
 
 deps:
@@ -35,6 +37,13 @@ bench: deps
 	$(SWIFT) build -c release --product sluice-bench
 	$(SWIFT) build -c release --product sluice
 	@scripts/bench.sh $(RELEASE_BIN)/sluice-bench
+
+# Not part of `make test` (which runs the same fuzz tests briefly, from fixed seeds).
+FUZZ_SECONDS ?= 300
+FUZZ_SEED ?=
+fuzz: deps
+	$(SWIFT) build --build-tests
+	SLUICE_FUZZ_SECONDS=$(FUZZ_SECONDS) SLUICE_FUZZ_SEED=$(FUZZ_SEED) $(SWIFT) test --skip-build --filter FuzzTests
 
 clean:
 	rm -rf .build .bench

@@ -21,6 +21,9 @@ let package = Package(
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // RE2 (libre2-dev) behind a small extern "C" shim: RE2 has only a C++ API.
+        .target(name: "CRE2Shim", linkerSettings: [.linkedLibrary("re2")]),
+        .target(name: "SluiceRegex", dependencies: ["CRE2Shim"]),
 
         .target(name: "SluiceCore"),
         .target(name: "SluiceYAML", dependencies: ["CYAML", "SluiceCore"]),
@@ -33,10 +36,10 @@ let package = Package(
         ),
         .target(
             name: "SluiceSpec",
-            dependencies: ["SluiceYAML", "SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SluiceYAML", "SluiceCore", "SluiceRegex", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("CRDs")]
         ),
-        .target(name: "SluiceCEL"),
+        .target(name: "SluiceCEL", dependencies: ["SluiceRegex"]),
         .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore", "SluiceHTTP"]),
         .target(
             name: "SluiceHTTP",
@@ -88,7 +91,7 @@ let package = Package(
 
         .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport", exclude: ["kube-fake"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML"]),
+        .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceTestSupport"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceSpecTests",
@@ -100,7 +103,7 @@ let package = Package(
                 "SluiceKubernetes", "SluiceTestSupport", "SluiceSync", "SluiceServer", "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceHTTP",
             ]
         ),
-        .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL"], resources: [.copy("Conformance")]),
+        .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL", "SluiceRegex", "SluiceTestSupport"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime", "SluiceYAML", "SluiceTestSupport"]),

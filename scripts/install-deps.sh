@@ -4,12 +4,13 @@
 set -euo pipefail
 
 need_apt=()
-for pc in libgit2 yaml-0.1 libcurl; do
+for pc in libgit2 yaml-0.1 libcurl re2; do
   if ! pkg-config --exists "$pc" 2>/dev/null; then
     case "$pc" in
       libgit2) need_apt+=(libgit2-dev) ;;
       yaml-0.1) need_apt+=(libyaml-dev) ;;
       libcurl) need_apt+=(libcurl4-openssl-dev) ;;
+      re2) need_apt+=(libre2-dev) ;;  # CEL matches/find/findAll and schema patterns
     esac
   fi
 done

@@ -13,9 +13,17 @@ enum Functions {
         return CELError("no such overload: \(name)(\(types))")
     }
 
-    /// The extra cost of a call: proportional to the size of string and list operands.
-    static func cost(_ receiver: CELValue?, _ args: [CELValue]) -> Int {
+    /// The extra cost of a call: proportional to the size of string and list operands, and for a
+    /// regular expression to the product of the string's and the pattern's sizes.
+    static func cost(_ name: String, _ receiver: CELValue?, _ args: [CELValue]) -> Int {
         var c = 0
+        if Regex.functions.contains(name) {
+            switch (receiver, args.first, args.count > 1 ? args[1] : nil) {
+            case (.string(let s)?, .string(let pattern)?, _), (nil, .string(let s)?, .string(let pattern)?):
+                c += Regex.cost(s, pattern: pattern)
+            default: break
+            }
+        }
         for v in (receiver.map { [$0] } ?? []) + args {
             switch v {
             case .string(let s): c += s.utf8.count / 64

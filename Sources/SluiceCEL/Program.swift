@@ -41,6 +41,12 @@ struct Evaluator {
     /// The slots of the `cel.block`s being evaluated, innermost last, each computed once.
     var blocks: [(slots: [Expr], values: [Int: Result<CELValue, any Error>])] = []
     var budget: Int
+    /// How many `eval` calls are on the stack. The parser bounds the tree's depth; this bounds
+    /// what the tree does not show, such as `cel.block` slots that read other slots.
+    var nesting = 0
+    static let maxNesting = 1_000
+    /// And in bytes of stack, however deep that is in calls (see `StackGuard`).
+    let stack = StackGuard(budget: StackGuard.budget)
 
     init(activation: [String: CELValue], containerPrefixes: [String] = [], budget: Int) {
         self.activation = activation
@@ -55,6 +61,12 @@ struct Evaluator {
 
     mutating func eval(_ e: Expr) throws -> CELValue {
         try spend()
+        nesting += 1
+        defer { nesting -= 1 }
+        // The stack is measured only past a depth no ordinary expression reaches.
+        if nesting > 32, nesting > Self.maxNesting || stack.exhausted {
+            throw CELError("evaluation nested too deeply (more than \(nesting > Self.maxNesting ? Self.maxNesting : nesting - 1) levels)")
+        }
         switch e {
         case .literal(let v):
             return v
@@ -104,12 +116,12 @@ struct Evaluator {
             where (Functions.namespaces.contains(namespace) || Libraries.namespaces.contains(namespace)) && !isBound(namespace):
             // A namespaced function such as math.greatest(...) or strings.quote(...).
             let values = try args.map { try eval($0) }
-            try spend(Functions.cost(nil, values))
+            try spend(Functions.cost(name, nil, values))
             return try Functions.call("\(namespace).\(name)", receiver: nil, values)
         case .call(let target, let name, let args):
             let receiver = try target.map { try eval($0) }
             let values = try args.map { try eval($0) }
-            try spend(Functions.cost(receiver, values))
+            try spend(Functions.cost(name, receiver, values))
             return try Functions.call(name, receiver: receiver, values)
         case .comprehension(let c):
             return try comprehension(c)
@@ -126,6 +138,8 @@ struct Evaluator {
             guard let block = blocks.indices.last, n < blocks[block].slots.count else { throw CELError("cel.index(\(n)) outside its block") }
             if let known = blocks[block].values[n] { return try known.get() }
             let slot = blocks[block].slots[n]
+            // Marked before it is computed, so that a slot that reads itself fails instead of recursing.
+            blocks[block].values[n] = .failure(CELError("cel.index(\(n)) reads itself"))
             let result = Result { try eval(slot) }
             blocks[block].values[n] = result
             return try result.get()

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRegex
 
 /// String methods: the standard ones and the Kubernetes strings extension.
 enum StringFunctions {
@@ -12,12 +13,15 @@ enum StringFunctions {
         case ("matches", 1): return .bool(try Regex.compile(try string(args[0], name)).matches(s))
         case ("find", 1):
             let r = try Regex.compile(try string(args[0], name))
-            return .string(r.firstMatch(in: s) ?? "")
+            return .string(r.firstMatch(in: s).map(String.init) ?? "")
         case ("findAll", 1), ("findAll", 2):
             let r = try Regex.compile(try string(args[0], name))
-            var all = r.allMatches(in: s)
-            if args.count == 2, case .int(let n) = args[1], n >= 0 { all = Array(all.prefix(Int(n))) }
-            return .list(all.map { .string($0) })
+            var limit: Int?
+            if args.count == 2 {
+                guard case .int(let n) = args[1] else { throw Functions.noOverload(name, .string(s), args) }
+                if n >= 0 { limit = Int(clamping: n) }  // a negative limit means all, as in Go's FindAllString
+            }
+            return .list(r.allMatches(in: s, limit: limit).map { .string(String($0)) })
         case ("lowerAscii", 0):
             return .string(String(String.UnicodeScalarView(s.unicodeScalars.map { $0.isASCII ? Unicode.Scalar(UInt8(ascii: $0) | (($0 >= "A" && $0 <= "Z") ? 0x20 : 0)) : $0 })))
         case ("upperAscii", 0):
@@ -111,57 +115,27 @@ enum StringFunctions {
     }
 }
 
-/// RE2-style regular expressions through NSRegularExpression, compiled once per pattern.
-final class Regex: @unchecked Sendable {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: Regex] = [:]
-    let expression: NSRegularExpression
-    /// Answers of `matches` so far: policies test the same few strings (configuration keys,
-    /// registries) on every object, and a lookup is far cheaper than a match.
-    private let answersLock = NSLock()
-    private var answers: [String: Bool] = [:]
-
-    private init(_ expression: NSRegularExpression) { self.expression = expression }
-
-    /// Whether the expression matches anywhere in `s` (RE2's `matches` is unanchored). Short
-    /// strings' answers are kept (at most 1,024 per pattern), so memory stays bounded in a
-    /// long-running `sluice serve`.
-    func matches(_ s: String) -> Bool {
-        let remembered = s.utf8.count <= 128
-        if remembered, let known = answersLock.withLock({ answers[s] }) { return known }
-        let answer = firstMatch(in: s) != nil
-        if remembered {
-            answersLock.withLock {
-                if answers.count >= 1024 { answers.removeAll() }
-                answers[s] = answer
-            }
-        }
-        return answer
-    }
-
-    static func compile(_ pattern: String) throws -> Regex {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = cache[pattern] { return cached }
+/// CEL's regular expressions: RE2 itself, as cel-go and the Kubernetes regex library
+/// (`matches`, `find`, `findAll`) use it. Compiled patterns are shared through `RE2Cache`.
+enum Regex {
+    static func compile(_ pattern: String) throws -> RE2 {
         do {
-            // NSRegularExpression rejects the empty pattern, which RE2 matches everywhere.
-            let r = Regex(try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : pattern))
-            if cache.count > 512 { cache.removeAll() }
-            cache[pattern] = r
-            return r
-        } catch {
-            throw CELError("invalid regular expression: \(pattern)")
+            return try RE2Cache.compile(pattern)
+        } catch let error as RE2.SyntaxError {
+            throw CELError(error.description)
         }
     }
 
-    func firstMatch(in s: String) -> String? {
-        let range = NSRange(s.startIndex..., in: s)
-        guard let m = expression.firstMatch(in: s, range: range), let r = Range(m.range, in: s) else { return nil }
-        return String(s[r])
-    }
+    /// The names of the functions whose second operand (or argument of the method form) is a
+    /// pattern.
+    static let functions: Set<String> = ["matches", "find", "findAll"]
 
-    func allMatches(in s: String) -> [String] {
-        let range = NSRange(s.startIndex..., in: s)
-        return expression.matches(in: s, range: range).compactMap { Range($0.range, in: s).map { String(s[$0]) } }
+    /// The cost of running a pattern over a string, as cel-go's runtime cost and the Kubernetes
+    /// regex library count it: `ceil((1 + size(s)) * 0.1) * ceil(size(pattern) * 0.25)`, sizes in
+    /// code points (`common.StringTraversalCostFactor`, `common.RegexStringLengthCostFactor`).
+    static func cost(_ s: String, pattern: String) -> Int {
+        let traversal = (1 + s.unicodeScalars.count + 9) / 10
+        let states = (pattern.unicodeScalars.count + 3) / 4
+        return traversal.multipliedReportingOverflow(by: states).overflow ? Int.max / 2 : traversal * states
     }
 }

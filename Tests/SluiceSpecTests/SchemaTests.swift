@@ -158,6 +158,33 @@ import Testing
         ])
     }
 
+    /// The API server reads `pattern` with Go's regexp, which is RE2 syntax
+    /// (https://github.com/google/re2/wiki/Syntax): Sluice runs it with RE2 itself, so a pattern
+    /// means what it means to Kubernetes, and no value makes a match backtrack.
+    @Test func patternsAreRE2() throws {
+        let schema = try OpenAPISchema(try YAML.parseDocument(#"""
+            type: object
+            properties:
+              named: {type: string, pattern: "^(?P<word>[a-z]+)-\\pN+$"}
+              nested: {type: string, pattern: "^(a+)+$"}
+            """#), resourceRoot: false)
+        #expect(schema.validate(["named": "job-42", "nested": "aaaa"]).isEmpty)
+        // 20,000 a's and a '!': exponential for a backtracking engine, linear for RE2.
+        let hostile = String(repeating: "a", count: 20_000) + "!"
+        #expect(schema.validate(["named": "Job-42", "nested": .string(hostile)]).map(\.message) == [
+            #"named: "Job-42" does not match the pattern ^(?P<word>[a-z]+)-\pN+$"#,
+            "nested: \"\(hostile)\" does not match the pattern ^(a+)+$",
+        ])
+        for (pattern, reason) in [(#"(a)\\1"#, #"invalid escape sequence: \1"#), ("(?=a)", "invalid perl operator: (?=")] {
+            let error = try #require(throws: SchemaError.self) {
+                try OpenAPISchema(try YAML.parseDocument("type: string\npattern: \"\(pattern)\"\n", file: "crd.yaml"))
+            }
+            #expect(error.message.contains("invalid regular expression"), "\(error.message)")
+            #expect(error.message.contains(reason), "\(error.message)")
+            #expect(error.location?.file == "crd.yaml" && error.location?.line == 2)
+        }
+    }
+
     @Test func listTypesRejectDuplicates() throws {
         let schema = try OpenAPISchema([
             "type": "object",

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegex
 import SluiceYAML
 
 /// One compiled node of an OpenAPI v3 schema: every keyword read and checked once, properties in a
@@ -66,7 +67,8 @@ final class SchemaNode: Sendable {
     let multipleOf: Double?
     let minLength: Int?
     let maxLength: Int?
-    let pattern: NSRegularExpression?
+    /// `pattern`, in RE2 syntax as the API server reads it (Go's regexp), matched by RE2 in linear time.
+    let pattern: RE2?
 
     let allOf: [SchemaNode]
     let anyOf: [SchemaNode]
@@ -220,9 +222,9 @@ final class SchemaNode: Sendable {
         if let node = map["pattern"], !node.isNull {
             guard let source = node.stringValue else { throw fail("pattern", "expected a regular expression string") }
             do {
-                pattern = try NSRegularExpression(pattern: source)
-            } catch {
-                throw fail("pattern", "invalid regular expression \"\(source)\"")
+                pattern = try RE2(source)
+            } catch let error as RE2.SyntaxError {
+                throw fail("pattern", "invalid regular expression \"\(source)\": \(error.message)")
             }
         } else {
             pattern = nil

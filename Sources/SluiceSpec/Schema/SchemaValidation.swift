@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceRegex
 import SluiceYAML
 
 /// One walk of a value against a compiled schema, collecting diagnostics.
@@ -140,8 +141,7 @@ struct SchemaValidation {
                 report(location, "must be at most \(maxLength) characters long, found \(length)")
             }
         }
-        if let pattern = node.pattern,
-           pattern.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) == nil {
+        if let pattern = node.pattern, !pattern.matches(s) {
             report(location, "\(Self.quoted(.string(s))) does not match the pattern \(pattern.pattern)")
         }
     }
