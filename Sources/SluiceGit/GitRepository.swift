@@ -25,6 +25,8 @@ public final class GitRepository: @unchecked Sendable {
     /// fetch holds `lock`.
     private let fetchLock = NSLock()
     private var activeBudget: FetchBudget?
+    /// Set by `cancelFetch()`: a fetch that starts after it ends at once too (guarded by `fetchLock`).
+    private var fetchesCancelled = false
     /// Blobs refused as too large, by id, with their size (guarded by `lock`).
     private var refusedBlobs: [String: Int] = [:]
 
@@ -104,7 +106,10 @@ public final class GitRepository: @unchecked Sendable {
         // refused credential or an unknown repository is not.
         // A timeout is not retried: the deadline covers all attempts.
         let budget = FetchBudget(timeouts)
-        fetchLock.withLock { activeBudget = budget }
+        fetchLock.withLock {
+            if fetchesCancelled { budget.cancel() }
+            activeBudget = budget
+        }
         defer { fetchLock.withLock { activeBudget = nil } }
         var attempt = 0
         while true {
@@ -118,10 +123,14 @@ public final class GitRepository: @unchecked Sendable {
         }
     }
 
-    /// Ends the fetch in progress, if any, at once (it throws a `.timeout` error): a service that
-    /// is asked to stop must not wait for a server that does not answer.
+    /// Ends the fetch in progress, if any, at once (it throws a `.timeout` error), and every fetch
+    /// after it: a service that is asked to stop must not wait for a server that does not answer,
+    /// even when the stop arrives just before a fetch begins.
     public func cancelFetch() {
-        fetchLock.withLock { activeBudget }?.cancel()
+        fetchLock.withLock {
+            fetchesCancelled = true
+            return activeBudget
+        }?.cancel()
     }
 
     /// Resolves a branch, tag (peeled to its commit), full or short commit id, `HEAD`, or an

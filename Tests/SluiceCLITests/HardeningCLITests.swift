@@ -45,7 +45,8 @@ struct HardeningCLITests {
         let started = ContinuousClock.now
         let result = try await SluiceBinary.run(["validate", "--repo", "\(scheme)://127.0.0.1:\(server.port)/specs.git", "--cache-dir", cache.path,
                                                  "--git-connect-timeout", "2s", "--git-stall-timeout", "1s", "--git-timeout", "10s"])
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // Without limits this never ends; the bound is loose because a loaded machine starts the binary slowly.
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(result.status != 0)
         #expect(result.stderr.contains("no progress for 1s"), "\(result)")
         #expect(result.signal == nil)

@@ -52,7 +52,10 @@ struct SignedServeTests {
             "serve", "--repo", repository.path, "--revision", "main", "--interval", "1",
             "--listen", "127.0.0.1:\(port)", "--state-dir", work.url.appendingPathComponent("state").path,
             "--verify-commits=all", "--allowed-signers", signers,
-        ], env: ["KUBECONFIG": fake.kubeconfigPath, "SLUICE_API_READ_TOKEN": Self.readToken], stderrPath: log.path)
+        ], env: ["KUBECONFIG": fake.kubeconfigPath, "SLUICE_API_READ_TOKEN": Self.readToken,
+                 // The Cluster names the fake's kubeconfig: a host path the operator must allow.
+                 "SLUICE_ALLOWED_ROOTS": URL(fileURLWithPath: fake.kubeconfigPath).deletingLastPathComponent().path],
+                 stderrPath: log.path)
         defer { serve.stop(graceSeconds: 5) }
         var serveLog: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
