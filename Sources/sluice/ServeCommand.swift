@@ -109,7 +109,9 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
                                 environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
                                 policies: clusters.policies, stateDirectory: clusters.stateDirectory, runtimes: runtimes)
-        let options = apply.syncOptions(clusters)
+        var options = apply.syncOptions(clusters)
+        options.lockHolder = "sluice serve"
+        options.lockWait = .zero
         let metrics = SluiceMetrics()
         let journal = try? Journal(directory: clusters.stateDirectory)
         let loop = ReconcileLoop(repository: repository, pipeline: pipeline,

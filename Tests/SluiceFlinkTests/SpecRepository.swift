@@ -19,6 +19,8 @@ struct SpecRepository {
         var savepointTriggerNonce: Int?
         var savepointRedeployNonce: Int?
         var initialSavepointPath: String?
+        /// `execution.checkpointing.dir` in the spec (else the cluster's, if it has one).
+        var checkpointDir: String?
         /// For runtime clusters: the processes' memory (`spec.jobManager/taskManager.resource.memory`).
         var jobManagerMemory: String?
         var taskManagerMemory: String?
@@ -103,6 +105,7 @@ struct SpecRepository {
                 taskmanager.numberOfTaskSlots: "2"
                 execution.checkpointing.interval: 1s
                 execution.checkpointing.savepoint-dir: \(savepoints.absoluteString)
+            \(job.checkpointDir.map { "    execution.checkpointing.dir: \($0)" } ?? "")
               job:
                 jarURI: \(jar.absoluteString)
                 entryClass: dev.sluice.testjob.CountingJob

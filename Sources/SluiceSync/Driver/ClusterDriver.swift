@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceSpec
 
@@ -36,9 +37,14 @@ public protocol ClusterDriver: Sendable {
 
     /// How many actions of the same apply rank may run at once (1: one after another).
     var maxConcurrentActions: Int { get }
+
+    /// The file whose `flock` keeps a second Sluice process on this host off the cluster while
+    /// one changes it; `nil` when the cluster's state is not local (it is locked there, if at all).
+    var lockFile: URL? { get }
 }
 
 extension ClusterDriver {
+    public var lockFile: URL? { nil }
     public func close() async {}
     public var maxConcurrentActions: Int { 1 }
 }

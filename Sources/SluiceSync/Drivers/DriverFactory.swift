@@ -87,6 +87,7 @@ public struct DriverFactory: Sendable {
             let make = {
                 let directory = connection.stateDirectory.map { URL(fileURLWithPath: $0) }
                     ?? RuntimeLocation.directory(stateDirectory: stateDirectory, cluster: cluster.name)
+                RuntimeLocation.record(directory, stateDirectory: stateDirectory, cluster: cluster.name)
                 return try FlinkRuntime(cluster: cluster.name,
                                         configuration: RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory),
                                         journal: journal, repository: repository, operationTimeout: operationTimeout)

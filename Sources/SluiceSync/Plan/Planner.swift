@@ -22,7 +22,7 @@ public struct Planner: Sendable {
         var liveByIdentity: [ObjectIdentity: LiveObject] = [:]
         for object in live { liveByIdentity[object.identity] = object }
         var actions = desired.objects.map { object in
-            action(for: object, live: liveByIdentity[object.identity], cluster: cluster)
+            Self.markingStateSafety(action(for: object, live: liveByIdentity[object.identity], cluster: cluster))
         }
 
         let wanted = Set(desired.objects.map(\.identity))
