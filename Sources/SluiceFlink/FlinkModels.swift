@@ -91,9 +91,12 @@ public struct CheckpointStatistics: Decodable, Sendable {
         /// Milliseconds since the epoch.
         public var triggerTimestamp: Int64
         public var externalPath: String?
+        /// When the last task acknowledged it: the checkpoint is complete from then on.
+        public var latestAckTimestamp: Int64?
 
         enum CodingKeys: String, CodingKey {
             case id, isSavepoint = "is_savepoint", triggerTimestamp = "trigger_timestamp", externalPath = "external_path"
+            case latestAckTimestamp = "latest_ack_timestamp"
         }
     }
 
