@@ -38,27 +38,8 @@ public struct JobSummary: Decodable, Sendable {
     /// Milliseconds since the epoch.
     public var startTime: Int64
     public var endTime: Int64
-    /// Task counts by state (`total`, `running`, ...), when Flink reports them.
-    public var tasks: [String: Int]?
 
-    /// Whether every task of the job runs.
-    public var allTasksRunning: Bool? {
-        guard let tasks, let total = tasks["total"], let running = tasks["running"] else { return nil }
-        return total > 0 && running == total
-    }
-
-    enum CodingKeys: String, CodingKey { case id = "jid", name, state, startTime = "start-time", endTime = "end-time", tasks }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        name = try container.decode(String.self, forKey: .name)
-        state = try container.decode(JobState.self, forKey: .state)
-        startTime = try container.decode(Int64.self, forKey: .startTime)
-        endTime = try container.decode(Int64.self, forKey: .endTime)
-        // Optional detail: a shape this version does not expect must not hide the job list.
-        tasks = (try? container.decodeIfPresent([String: Int].self, forKey: .tasks)) ?? nil
-    }
+    enum CodingKeys: String, CodingKey { case id = "jid", name, state, startTime = "start-time", endTime = "end-time" }
 }
 
 struct JobsOverview: Decodable { var jobs: [JobSummary] }

@@ -187,6 +187,7 @@ public struct JobReconciler: Sendable {
         guard let spec = JobSpec(value) else { return Health(.healthy, "session cluster definition; no job") }
         if spec.state == .suspended { return Health(.suspended, "spec.job.state is suspended") }
         let jobs = try await lifecycle.jobs(of: owner(identity))
+        if Self.isLost(entry, jobs) { return Self.lostHealth(entry, jobs, cluster: cluster) }
         guard let job = jobs.first(where: { !$0.state.isTerminal }) ?? jobs.first else {
             return Health(.missing, "no job for it on \(cluster)")
         }
@@ -196,17 +197,10 @@ public struct JobReconciler: Sendable {
         case .failing, .restarting: return Health(.degraded, "job \(job.id) is \(job.state.rawValue): it failed and Flink is restarting it")
         default: return Health(.progressing, "job \(job.id) is \(job.state.rawValue)")
         }
-        // The overview's task counts are not cached, unlike `/jobs/<id>`.
-        if let allRunning = job.allTasksRunning {
-            guard allRunning else {
-                return Health(.progressing, "job \(job.id): \(job.tasks?["running"] ?? 0) of \(job.tasks?["total"] ?? 0) tasks running")
-            }
-        } else {
-            guard let details = try await client.job(job.id) else { return Health(.progressing, "job \(job.id) is starting") }
-            let running = details.vertices.filter { $0.status == "RUNNING" }.count
-            guard running == details.vertices.count else {
-                return Health(.progressing, "job \(job.id): \(running) of \(details.vertices.count) tasks running")
-            }
+        guard let details = try await client.job(job.id) else { return Health(.progressing, "job \(job.id) is starting") }
+        let running = details.vertices.filter { $0.status == "RUNNING" }.count
+        guard running == details.vertices.count else {
+            return Health(.progressing, "job \(job.id): \(running) of \(details.vertices.count) tasks running")
         }
         guard spec.isStateful else { return Health(.healthy, "job \(job.id) RUNNING") }
         let appliedAt = Int64(entry.appliedAt.timeIntervalSince1970 * 1000)
