@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceHTTP
 import SluiceFlink
 import SluiceSpec
 import SluiceSync
@@ -50,7 +51,9 @@ enum FlinkBenchmarks {
     /// A savepoint upgrade of the test job on a real Flink session cluster, end to end, with
     /// Sluice's share separated from the time Flink spends stopping and starting the job.
     static func savepointUpgrade(rounds: Int) async throws {
-        let flink = try await FlinkSessionCluster(taskSlots: 4)
+        // As docs/sync.md recommends for session clusters (and the runtime sets): /jobs/<id>/checkpoints
+        // is cached for web.refresh-interval, which would otherwise hold each health gate up to 3 s.
+        let flink = try await FlinkSessionCluster(taskSlots: 4, extraConfig: ["web.refresh-interval": "200"])
         defer { flink.stop() }
         let work = try TemporaryDirectory(prefix: "sluice-bench-upgrade")
         let specs = work.url.appendingPathComponent("specs")
@@ -81,15 +84,36 @@ enum FlinkBenchmarks {
 
         _ = try await sync(tag: "v0")
         let journal = try Journal(directory: stateDirectory)
+        let client = FlinkClient(baseURL: flink.restURL, http: HTTPClient())
         for round in 1...rounds {
-            let (total, _, gate, _) = try await sync(tag: "v\(round)")
-            let records = try journal.records().suffix(8)
-            let stop = records.last { $0.step == .stopWithSavepoint && $0.phase == .outcome }?.durationMilliseconds ?? 0
-            let submit = records.last { $0.step == .submit && $0.phase == .outcome }?.durationMilliseconds ?? 0
-            let flinkSeconds = Double(stop + submit) / 1000 + gate
-            print(String(format: "savepoint-upgrade %d: total %.2f s = Flink %.2f s (stop-with-savepoint %.2f, submit %.2f, start to RUNNING + first checkpoint %.2f) + Sluice %.3f s",
-                         round, total, flinkSeconds, Double(stop) / 1000, Double(submit) / 1000, gate, total - flinkSeconds))
+            let (total, _, _, _) = try await sync(tag: "v\(round)")
+            // Flink's share from Flink's own clocks: stop intent to the old job's end time, and
+            // submit intent to the new job's first completed checkpoint. Everything else —
+            // planning, jar handling, and time spent polling after Flink was done — is Sluice's.
+            let records = try journal.records().suffix(12)
+            guard let stopIntent = records.last(where: { $0.step == .stopWithSavepoint && $0.phase == .intent }),
+                  let submitIntent = records.last(where: { $0.step == .submit && $0.phase == .intent }),
+                  let oldJobID = stopIntent.jobID, let newJobID = submitIntent.jobID else { throw BenchError("no upgrade in the journal") }
+            let jobs = try await client.jobs()
+            guard let oldJob = jobs.first(where: { $0.id == oldJobID }), oldJob.endTime > 0 else { throw BenchError("the old job has no end time") }
+            guard let firstAck = try await firstCompletedCheckpoint(of: newJobID, at: flink.restURL) else {
+                throw BenchError("the new job reports no completed checkpoint")
+            }
+            let stopSeconds = Double(oldJob.endTime) / 1000 - stopIntent.time.timeIntervalSince1970
+            let startSeconds = Double(firstAck) / 1000 - submitIntent.time.timeIntervalSince1970
+            let flinkSeconds = stopSeconds + startSeconds
+            print(String(format: "savepoint-upgrade %d: total %.2f s = Flink %.2f s (stop-with-savepoint to job end %.2f, submit to first checkpoint %.2f) + Sluice %.3f s (goal < 0.3 s)",
+                         round, total, flinkSeconds, stopSeconds, startSeconds, total - flinkSeconds))
         }
+    }
+
+    /// The acknowledgement time of a job's first completed checkpoint, from its checkpoint history.
+    static func firstCompletedCheckpoint(of jobID: String, at url: URL) async throws -> Int64? {
+        let response = try await HTTPClient().send(HTTPRequest(.GET, url.appendingPathComponent("jobs/\(jobID)/checkpoints"))).requireSuccess()
+        let document = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+        let history = document?["history"] as? [[String: Any]] ?? []
+        return history.filter { $0["status"] as? String == "COMPLETED" && $0["is_savepoint"] as? Bool == false }
+            .compactMap { ($0["latest_ack_timestamp"] as? NSNumber)?.int64Value }.min()
     }
 
     static func writeSpecs(to root: URL, jobs: Int, url: URL) throws {

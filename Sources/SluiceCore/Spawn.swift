@@ -37,6 +37,7 @@ public enum Spawn {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -63,5 +64,21 @@ public enum Spawn {
         let code = posix_spawn(&child, program, &actions, &attributes, argv, envp)
         guard code == 0 else { throw Failure(executable: executable, reason: String(cString: strerror(code))) }
         return child
+    }
+
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which Swift's Glibc module does not export.
+    nonisolated(unsafe) private static let closeFrom: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: CloseFrom.self) }
+
+    /// A child keeps only stdin, stdout and stderr: a descriptor of this process that is not
+    /// close-on-exec (a listening socket, a lock) must not live on in a JVM that outlives it.
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        if let closeFrom, closeFrom(&actions, 3) == 0 { return }
+        // Older C libraries: close what is open now (closing one that is gone by then is not an error).
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in open.compactMap({ Int32($0) }) where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
     }
 }

@@ -22,6 +22,12 @@ public struct FlinkClient: Sendable {
         try await get("overview", as: ClusterOverview.self)
     }
 
+    /// `GET /jobmanager/config`: the cluster's configuration (the defaults a job inherits).
+    public func configuration() async throws -> [String: String] {
+        let entries = try await get("jobmanager/config", as: [ConfigurationEntry].self)
+        return Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+
     // MARK: Jars
 
     /// Uploads a jar under `name` (the file name Flink shows) and returns its id.

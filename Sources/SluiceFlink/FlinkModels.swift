@@ -14,6 +14,12 @@ public struct ClusterOverview: Decodable, Sendable {
     }
 }
 
+/// One entry of `GET /jobmanager/config`.
+struct ConfigurationEntry: Decodable {
+    var key: String
+    var value: String
+}
+
 /// The states a Flink job goes through (`JobStatus` in Flink).
 public enum JobState: String, Decodable, Sendable, Hashable {
     case initializing = "INITIALIZING", created = "CREATED", running = "RUNNING", failing = "FAILING"
@@ -67,9 +73,12 @@ public struct CheckpointStatistics: Decodable, Sendable {
         /// Milliseconds since the epoch.
         public var triggerTimestamp: Int64
         public var externalPath: String?
+        /// When the last task acknowledged it: the checkpoint is complete from then on.
+        public var latestAckTimestamp: Int64?
 
         enum CodingKeys: String, CodingKey {
             case id, isSavepoint = "is_savepoint", triggerTimestamp = "trigger_timestamp", externalPath = "external_path"
+            case latestAckTimestamp = "latest_ack_timestamp"
         }
     }
 

@@ -83,7 +83,8 @@ public struct JobLifecycle: Sendable {
         guard let current, !current.state.isTerminal else {
             let restore = spec.isStateful ? (lastSavepoint ?? spec.initialSavepointPath) : nil
             let id = try await submit(spec, context, restoreFrom: restore)
-            return Transition(jobID: id, savepointPath: restore, message: restore.map { "no running job; started from \($0)" } ?? "no running job; started fresh")
+            return Transition(jobID: id, savepointPath: restore, message: restore.map { "no running job; started from \($0)" }
+                              ?? (spec.isStateful ? "no running job and no state of it found; started fresh" : "no running job; started fresh (stateless)"))
         }
         switch spec.upgradeMode {
         case .savepoint:
@@ -92,11 +93,23 @@ public struct JobLifecycle: Sendable {
             let id = try await submit(spec, context, restoreFrom: savepoint)
             return Transition(jobID: id, savepointPath: savepoint, message: "upgraded through savepoint \(savepoint)")
         case .lastState:
+            // Verify the state before destroying the job that holds it: with no externally
+            // addressable checkpoint, do what the operator does and go through a savepoint.
+            guard let before = try await latestRestorePoint(of: current.id) else {
+                let savepoint = try await stopWithSavepoint(current.id, directory: spec.savepointDirectory, context)
+                Failpoint.hit("after-stop-with-savepoint")
+                let id = try await submit(spec, context, restoreFrom: savepoint)
+                return Transition(jobID: id, savepointPath: savepoint,
+                                  message: "upgraded through savepoint \(savepoint): last-state found no externally addressable checkpoint (set execution.checkpointing.dir)")
+            }
             try await cancel(current.id, context)
-            let state = try await latestState(of: current.id) ?? lastSavepoint
+            // Checkpoints completed between the look and the cancel are newer, and Flink may have
+            // dropped the one seen before: take the newest that is still complete.
+            let after = try? await latestRestorePoint(of: current.id)
+            let state = [after, before].compactMap { $0 }.filter { StateLocator.isUsable($0.path) }
+                .max { $0.timestamp < $1.timestamp }?.path ?? before.path
             let id = try await submit(spec, context, restoreFrom: state)
-            return Transition(jobID: id, savepointPath: state,
-                              message: state.map { "upgraded from the last state \($0)" } ?? "upgraded; the old job had no completed checkpoint, so the new one starts without state")
+            return Transition(jobID: id, savepointPath: state, message: "upgraded from the last state \(state)")
         case .stateless:
             try await cancel(current.id, context)
             let id = try await submit(spec, context, restoreFrom: nil)
@@ -201,7 +214,7 @@ public struct JobLifecycle: Sendable {
             }
             try? record(.submit, .outcome, context, jobID: jobID, savepointPath: restoreFrom, succeeded: false, since: started, message: "\(error)")
             throw FlinkError("submitting \(object) to \(cluster) failed: \(error)",
-                             hint: restoreFrom.map { _ in "the state is safe in the savepoint; fix the cause and sync again" })
+                             hint: restoreFrom.map { "the state is safe in \($0); fix the cause and sync again" })
         }
         try record(.submit, .outcome, context, jobID: jobID, savepointPath: restoreFrom, succeeded: true, since: started)
         return jobID
@@ -224,6 +237,7 @@ public struct JobLifecycle: Sendable {
             }
             let path = try await awaitSavepoint(jobID, triggerID: trigger)
             try await awaitTerminal(jobID)
+            Failpoint.hit("before-stop-with-savepoint-outcome")
             try record(.stopWithSavepoint, .outcome, context, jobID: jobID, triggerID: trigger, savepointPath: path, succeeded: true, since: started)
             return path
         } catch {
@@ -247,13 +261,12 @@ public struct JobLifecycle: Sendable {
         }
     }
 
-    /// The newest completed checkpoint or savepoint of a job, or what it restored from if it has
-    /// completed none since.
+    /// The newest complete, externally addressable checkpoint or savepoint of a job, or what it
+    /// restored from if it has completed none since.
     public func latestState(of jobID: String) async throws -> String? {
-        guard let statistics = try await client.checkpoints(jobID) else { return nil }
-        let candidates = [statistics.latestCompleted, statistics.latestSavepoint].compactMap { $0 }.filter { $0.externalPath != nil }
-        if let newest = candidates.max(by: { $0.triggerTimestamp < $1.triggerTimestamp }) { return newest.externalPath }
-        return statistics.restored?.externalPath
+        if let point = try await latestRestorePoint(of: jobID) { return point.path }
+        let restored = try await client.checkpoints(jobID)?.restored?.externalPath
+        return StateLocator.isUsable(restored) ? restored : nil
     }
 
     // MARK: Waiting
@@ -274,7 +287,8 @@ public struct JobLifecycle: Sendable {
     func awaitTerminal(_ jobID: String) async throws {
         let deadline = ContinuousClock.now + operationTimeout
         while ContinuousClock.now < deadline {
-            guard let job = try await client.job(jobID), !job.state.isTerminal else { return }
+            // `/jobs/overview` is not cached; `/jobs/<id>` lags by `web.refresh-interval` (3 s by default).
+            guard let job = try await client.jobs().first(where: { $0.id == jobID }), !job.state.isTerminal else { return }
             try await Task.sleep(for: pollInterval)
         }
         throw FlinkError("job \(jobID) did not stop within \(operationTimeout)")

@@ -6,6 +6,8 @@ import SluiceYAML
 /// What the planner decided for one Flink object, as the lifecycle carries it out.
 public enum JobStep: String, Sendable, Codable, CaseIterable {
     case create, update, upgrade, rescale, redeploy, savepoint, suspend, resume, delete
+    /// Starts a lost job again (Sluice applied it, the cluster no longer runs it) from its newest state.
+    case restore
 }
 
 /// Applies planned steps to the Flink objects of one JobManager and reads their live state and
@@ -44,6 +46,12 @@ public struct JobReconciler: Sendable {
             let own = jobs.filter { owner.owns($0.id) }
             claimed.formUnion(own.map(\.id))
             guard let value = entry.value else { continue }
+            if Self.isLost(entry, own) {
+                var object = LiveObject(identity: entry.identity, value: value, health: Self.lostHealth(entry, own, cluster: cluster))
+                object.isLost = true
+                live.append(object)
+                continue
+            }
             live.append(LiveObject(identity: entry.identity, value: value, health: Self.quickHealth(value, own)))
         }
         for identity in desired where store[identity] == nil {
@@ -76,6 +84,21 @@ public struct JobReconciler: Sendable {
         ]))
     }
 
+    /// Whether Sluice applied and recorded a running job for `entry` that the cluster no longer
+    /// runs: gone (a restarted cluster forgets its jobs) or in a terminal state.
+    static func isLost(_ entry: AppliedStore.Entry, _ jobs: [JobSummary]) -> Bool {
+        guard entry.jobID != nil, let value = entry.value, let spec = JobSpec(value), spec.state == .running else { return false }
+        return !jobs.contains { !$0.state.isTerminal }
+    }
+
+    static func lostHealth(_ entry: AppliedStore.Entry, _ jobs: [JobSummary], cluster: String) -> Health {
+        let job = entry.jobID ?? "?"
+        if let known = jobs.first(where: { $0.id == job }) ?? jobs.first {
+            return Health(.degraded, "lost: job \(known.id) is \(known.state.rawValue) on \(cluster) and nothing runs in its place")
+        }
+        return Health(.degraded, "lost: job \(job) is gone from \(cluster) (the cluster restarted or forgot it)")
+    }
+
     /// Marks a live object that stands for a job found on the cluster.
     public static let jobIDAnnotation = "sluice.dev/job-id"
 
@@ -94,14 +117,19 @@ public struct JobReconciler: Sendable {
 
     /// Carries out `step` for one object. `desired` is the rendered object (nil for a delete),
     /// `live` what was found on the cluster.
-    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?) async throws -> JobLifecycle.Transition {
+    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
+                      allowStateLoss: Bool = false) async throws -> JobLifecycle.Transition {
         let owner = owner(identity)
         let previous = store[identity]
         let revision = desired?[path: "metadata", "annotations", Ownership.revisionAnnotation]?.stringValue
         let context = JobLifecycle.Context(owner: owner, revision: revision, specHash: specHash ?? previous?.specHash)
         let jobs = try await lifecycle.jobs(of: owner)
         let active = jobs.first { !$0.state.isTerminal }
-        let lastSavepoint = active == nil ? try await newestState(jobs, identity: identity, previous: previous) : nil
+        let restarts: Set<JobStep> = [.create, .upgrade, .rescale, .resume, .restore]
+        var lastSavepoint: String?
+        if active == nil, restarts.contains(step), let spec = desired.flatMap(JobSpec.init), spec.isStateful, spec.state == .running {
+            lastSavepoint = try await stateToRestore(identity, spec: spec, previous: previous, allowStateLoss: allowStateLoss)
+        }
 
         if step == .delete {
             let transition = try await lifecycle.delete(active, live.flatMap(JobSpec.init), context)
@@ -117,12 +145,12 @@ public struct JobReconciler: Sendable {
         }
         let transition: JobLifecycle.Transition
         switch step {
-        case .create: transition = active == nil
+        case .create: transition = active == nil && lastSavepoint == nil
             ? try await lifecycle.deploy(spec, context)
             : try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
         case .rescale:
             transition = try await rescale(active, to: spec, from: previous?.value.flatMap(JobSpec.init), context, lastSavepoint: lastSavepoint)
-        case .upgrade, .resume: transition = try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
+        case .upgrade, .resume, .restore: transition = try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
         case .suspend: transition = try await lifecycle.suspend(active, spec, context)
         case .savepoint: transition = try await lifecycle.savepoint(active, spec, context)
         case .redeploy: transition = try await lifecycle.redeploy(active, spec, context)
@@ -158,11 +186,18 @@ public struct JobReconciler: Sendable {
         return transition
     }
 
-    /// Where a job that is not running resumes from: the newest checkpoint or savepoint of its
-    /// last job while the cluster remembers it, else the newest savepoint Sluice recorded.
-    private func newestState(_ jobs: [JobSummary], identity: ObjectIdentity, previous: AppliedStore.Entry?) async throws -> String? {
-        if let last = jobs.first, let state = try await lifecycle.latestState(of: last.id) { return state }
-        return try lifecycle.journal.latestSavepoint(cluster: cluster, object: identity.description) ?? previous?.savepointPath
+    /// Where a stateful job that is not running resumes from: the newest complete state any
+    /// source holds (see `JobLifecycle.locateState`). A job that ran before never starts fresh
+    /// unless allowed: finding no state is an error that says where Sluice looked.
+    private func stateToRestore(_ identity: ObjectIdentity, spec: JobSpec, previous: AppliedStore.Entry?, allowStateLoss: Bool) async throws -> String? {
+        let search = await lifecycle.locateState(of: owner(identity), spec: spec, recorded: previous?.savepointPath)
+        if let newest = search.newest { return newest.path }
+        let ranBefore = previous?.jobID != nil || previous?.savepointPath != nil
+            || ((try? lifecycle.journal.records(cluster: cluster, object: identity.description)) ?? [])
+                .contains { $0.step == .submit && $0.phase == .outcome && $0.succeeded == true }
+        guard ranBefore, spec.initialSavepointPath == nil, !allowStateLoss else { return nil }
+        throw FlinkError("found no state of \(identity) on \(cluster) to restore (looked in: \(search.searched.joined(separator: "; "))); refusing to start it fresh, which would drop its state",
+                         hint: "set spec.job.initialSavepointPath to the savepoint to start from, or run sync with --allow-state-loss to start it without state")
     }
 
     private func record(_ identity: ObjectIdentity, _ desired: Value, specHash: String, jobID: String?, savepoint: String?) throws {
@@ -179,6 +214,7 @@ public struct JobReconciler: Sendable {
         guard let spec = JobSpec(value) else { return Health(.healthy, "session cluster definition; no job") }
         if spec.state == .suspended { return Health(.suspended, "spec.job.state is suspended") }
         let jobs = try await lifecycle.jobs(of: owner(identity))
+        if Self.isLost(entry, jobs) { return Self.lostHealth(entry, jobs, cluster: cluster) }
         guard let job = jobs.first(where: { !$0.state.isTerminal }) ?? jobs.first else {
             return Health(.missing, "no job for it on \(cluster)")
         }

@@ -1,4 +1,6 @@
+import SluiceCore
 import SluicePolicy
+import SluiceYAML
 
 /// `sluice check --output github`: workflow commands, which GitHub Actions turns into annotations
 /// on the pull request's changed lines.
@@ -10,14 +12,36 @@ enum GitHubCheckReport {
         }
         for v in report.violations {
             let command = v.denies ? "error" : v.warns ? "warning" : "notice"
+            let at = changedLine(of: v, in: report) ?? v.objectSource
             let properties = [
-                "file=\(property(v.objectSource.file))", "line=\(v.objectSource.line)", "col=\(v.objectSource.column)",
+                "file=\(property(at.file))", "line=\(at.line)", "col=\(at.column)",
                 "title=\(property("\(v.policy) (\(v.cluster)/\(v.environment))"))",
             ].joined(separator: ",")
             out += "::\(command) \(properties)::\(data("\(v.message) — \(v.object)"))\n"
         }
         out += "::notice::\(data("sluice check: \(report.changes.count) changes, \(report.denials.count) denied, \(report.warnings.count) warnings"))\n"
         return out
+    }
+
+    /// The first changed line of the violating object in its own file, so the annotation sits on
+    /// the pull request's diff; `nil` for an object whose change has no such location (added,
+    /// or changed only by a patch in another file).
+    static func changedLine(of violation: Violation, in report: CheckReport) -> SourceLocation? {
+        guard let change = report.changes.first(where: {
+            $0.kind == .changed && $0.cluster == violation.cluster && $0.identity == violation.object
+        }) else { return nil }
+        // The diff drops locations; the head object keeps them, so follow each changed path there.
+        for field in change.changes where field.new != nil {
+            var node: Value? = change.source.value
+            var deepest: SourceLocation?
+            for key in field.keys {
+                guard let next = node?[key] else { break }
+                node = next
+                if let location = next.location { deepest = location }
+            }
+            if let deepest, deepest.file == violation.objectSource.file { return deepest }
+        }
+        return nil
     }
 
     /// Escaping for a command's message, as the runner documents it.

@@ -44,6 +44,9 @@ struct ClusterDirectory {
             "state.backend.type": "hashmap",
             // Notice a lost TaskManager or JobManager within seconds rather than Flink's default 50 s.
             "heartbeat.interval": "1000", "heartbeat.timeout": "10000",
+            // /jobs/<id> and its checkpoints are served from a cache refreshed this often (3 s by
+            // default): a short interval lets upgrades and health gates see a stop or a checkpoint at once.
+            "web.refresh-interval": "200",
         ]
         settings.merge(plan.flinkConfiguration) { $1 }
         settings.merge([

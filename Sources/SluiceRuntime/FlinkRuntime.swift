@@ -18,6 +18,8 @@ public actor FlinkRuntime {
     public let supervisor: FlinkSupervisor
     public let journal: Journal
     public let store: AppliedStore
+    /// The cross-process lock of this runtime (see `ClusterLock`), in its state directory.
+    public nonisolated let lockFile: URL
     private let http: HTTPClient
     private let jars: JarStore
     private let startupTimeout: Duration
@@ -34,6 +36,7 @@ public actor FlinkRuntime {
         supervisor = try FlinkSupervisor(configuration: configuration)
         self.journal = journal
         store = try AppliedStore(directory: configuration.stateDirectory.appendingPathComponent("applied"), cluster: cluster)
+        lockFile = configuration.stateDirectory.appendingPathComponent("sluice.lock")
         http = HTTPClient()
         jars = JarStore(directory: configuration.stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
         self.startupTimeout = startupTimeout
@@ -93,7 +96,13 @@ public actor FlinkRuntime {
             let host = host(of: entry.identity, value: value)
             let status = await supervisor.status(of: Self.processName(host))
             guard let status, let url = status.restURL, status.phase == .running else {
-                live.append(LiveObject(identity: entry.identity, value: value, health: Self.processHealth(status, value: value)))
+                var object = LiveObject(identity: entry.identity, value: value, health: Self.processHealth(status, value: value))
+                // Processes that are gone or stopped run no job: an applied running job there is lost.
+                if entry.jobID != nil, JobSpec(value)?.state == .running, status == nil || status?.phase == .stopped {
+                    object.isLost = true
+                    object.health = Health(.degraded, "lost: the processes of \(entry.identity.name) are \(status?.phase.rawValue ?? "gone") and its job \(entry.jobID ?? "") with them")
+                }
+                live.append(object)
                 continue
             }
             let objects = (try? await reconciler(url).liveState(desired: [], only: [entry.identity])) ?? []
@@ -117,11 +126,12 @@ public actor FlinkRuntime {
     // MARK: Apply
 
     /// Carries out one planned step.
-    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?) async throws -> JobLifecycle.Transition {
+    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
+                      allowStateLoss: Bool = false) async throws -> JobLifecycle.Transition {
         try checkHostPaths(desired)
         let name = Self.processName(host(of: identity, value: desired ?? live))
         return try await exclusively(name) {
-            try await perform(step, identity: identity, desired: desired, specHash: specHash, live: live, name: name)
+            try await perform(step, identity: identity, desired: desired, specHash: specHash, live: live, name: name, allowStateLoss: allowStateLoss)
         }
     }
 
@@ -141,14 +151,15 @@ public actor FlinkRuntime {
     }
 
     private func perform(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
-                         name: String) async throws -> JobLifecycle.Transition {
+                         name: String, allowStateLoss: Bool) async throws -> JobLifecycle.Transition {
         if identity.kind == "FlinkSessionJob" {
             let host = host(of: identity, value: desired ?? live)
             guard let status = await supervisor.status(of: name), let url = status.restURL else {
                 throw FlinkError("session job \(identity) needs the session cluster \(host) on \(cluster), which is not running",
                                  hint: "add a FlinkDeployment named \(host.name) without spec.job to the same environment")
             }
-            return try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live)
+            return try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live,
+                                                   allowStateLoss: allowStateLoss)
         }
         switch step {
         case .delete:
@@ -182,7 +193,8 @@ public actor FlinkRuntime {
                 return transition
             }
             let url = try await ensureRunning(desired, name: name)
-            let transition = try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live)
+            let transition = try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live,
+                                                             allowStateLoss: allowStateLoss)
             if let job = transition.jobID { await supervisor.recordJob(name: name, jobID: job) }
             return transition
         }
@@ -237,6 +249,9 @@ public actor FlinkRuntime {
     /// newest savepoint. Long-running hosts (`sluice runtime`, `sluice serve`) call this periodically.
     @discardableResult
     public func recoverLostJobs() async -> [String] {
+        // Another Sluice process changing this runtime owns its jobs until it lets go: a recovery
+        // racing its upgrade would restart the old spec from an older state.
+        guard (try? await ClusterLock.acquire(lockFile, cluster: cluster, command: ClusterLock.processCommand)) != nil else { return [] }
         var recovered: [String] = []
         for entry in store.all where entry.identity.kind == "FlinkDeployment" {
             let name = Self.processName(entry.identity)
@@ -256,7 +271,14 @@ public actor FlinkRuntime {
         guard let jobs = try? await reconciler.lifecycle.jobs(of: reconciler.owner(entry.identity)),
               !jobs.contains(where: { !$0.state.isTerminal }) else { return nil }
         let checkpoint = Self.newestRetainedCheckpoint(near: await supervisor.latestCheckpoint(of: name))
-        let restore = checkpoint ?? (try? journal.latestSavepoint(cluster: cluster, object: entry.identity.description)) ?? entry.savepointPath
+        let search = await reconciler.lifecycle.locateState(of: reconciler.owner(entry.identity), spec: spec, recorded: entry.savepointPath)
+        // The supervisor's record covers a checkpoint directory the JobManager's configuration may not name.
+        let recorded = checkpoint.map { StateLocator.newestRetainedCheckpoint(near: $0) ?? RestorePoint(path: $0, timestamp: 0, source: "supervisor") }
+        let restore = [search.newest, recorded].compactMap { $0 }.max { $0.timestamp < $1.timestamp }?.path
+        // A stateful job is never restarted without its state: that needs a person (`sync --allow-state-loss`).
+        if spec.isStateful, restore == nil {
+            return "\(entry.identity) lost its job and no state of it was found (looked in: \(search.searched.joined(separator: "; "))); not restarted"
+        }
         let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: nil, specHash: entry.specHash)
         guard let job = try? await reconciler.lifecycle.submit(spec, context, restoreFrom: spec.isStateful ? restore : nil) else { return nil }
         await supervisor.recordJob(name: name, jobID: job)

@@ -20,6 +20,33 @@ public enum RuntimeLocation {
     public static func directory(stateDirectory: URL, cluster: String) -> URL {
         stateDirectory.appendingPathComponent("runtime").appendingPathComponent(cluster)
     }
+
+    /// Where a Cluster's `spec.runtime.stateDirectory` is noted in Sluice's state directory, so
+    /// `sluice runtime status --state-dir` finds a runtime kept elsewhere.
+    static func pointer(stateDirectory: URL, cluster: String) -> URL {
+        stateDirectory.appendingPathComponent("runtime").appendingPathComponent("\(cluster).location")
+    }
+
+    /// Notes that the runtime of `cluster` keeps its state in `directory` (not the default place).
+    public static func record(_ directory: URL, stateDirectory: URL, cluster: String) {
+        let file = pointer(stateDirectory: stateDirectory, cluster: cluster)
+        guard directory.standardizedFileURL != Self.directory(stateDirectory: stateDirectory, cluster: cluster).standardizedFileURL else { return }
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? Data(directory.path.utf8).write(to: file, options: .atomic)
+    }
+
+    /// The runtime directory of `cluster`: the one a Cluster's `spec.runtime.stateDirectory` named
+    /// when Sluice last used it, else the default place.
+    public static func resolve(stateDirectory: URL, cluster: String) -> URL {
+        let file = pointer(stateDirectory: stateDirectory, cluster: cluster)
+        let handle = FileHandle(forReadingAtPath: file.path)
+        defer { try? handle?.close() }
+        if let data = try? handle?.read(upToCount: 4096),
+           let path = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), path.hasPrefix("/") {
+            return URL(fileURLWithPath: path)
+        }
+        return directory(stateDirectory: stateDirectory, cluster: cluster)
+    }
 }
 
 struct RuntimeLocationError: SluiceError {

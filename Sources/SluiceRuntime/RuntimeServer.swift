@@ -31,7 +31,8 @@ public struct RuntimeServer: Sendable {
             do {
                 let desired = try body.desired.map { try JSON.decode($0, file: "apply request") }
                 let live = try body.live.map { try JSON.decode($0, file: "apply request") }
-                let transition = try await runtime.apply(body.step, identity: body.identity, desired: desired, specHash: body.specHash, live: live)
+                let transition = try await runtime.apply(body.step, identity: body.identity, desired: desired, specHash: body.specHash, live: live,
+                                                             allowStateLoss: body.allowStateLoss ?? false)
                 return try Self.json(RuntimeWire.ApplyResponse(jobID: transition.jobID, savepointPath: transition.savepointPath, message: transition.message))
             } catch {
                 return try Self.failure(error, status: .unprocessableContent)

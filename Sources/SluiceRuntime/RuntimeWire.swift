@@ -12,15 +12,20 @@ public enum RuntimeWire {
         public var identity: ObjectIdentity
         public var object: String
         public var health: Health?
+        /// Set (and true) when the runtime lost the object's job.
+        public var isLost: Bool?
 
         public init(_ live: LiveObject) {
             identity = live.identity
             object = JSON.encode(live.value, sortedKeys: true)
             health = live.health
+            isLost = live.isLost ? true : nil
         }
 
         public func liveObject() throws -> LiveObject {
-            LiveObject(identity: identity, value: try JSON.decode(object, file: "runtime response"), health: health)
+            var live = LiveObject(identity: identity, value: try JSON.decode(object, file: "runtime response"), health: health)
+            live.isLost = isLost ?? false
+            return live
         }
     }
 
@@ -31,8 +36,11 @@ public enum RuntimeWire {
         public var desired: String?
         public var specHash: String?
         public var live: String?
+        /// Start a stateful job without state when none of it can be found (`sync --allow-state-loss`).
+        public var allowStateLoss: Bool?
 
-        public init(step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?) {
+        public init(step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?, allowStateLoss: Bool = false) {
+            self.allowStateLoss = allowStateLoss ? true : nil
             self.step = step
             self.identity = identity
             self.desired = desired.map { JSON.encode($0, sortedKeys: true) }

@@ -67,9 +67,14 @@ struct ApplyOptions: ParsableArguments {
         try Bounded.check(healthTimeout, "--health-timeout", Self.healthTimeoutRange)
     }
 
+    @Flag(name: .long, help: "Start a stateful job that ran before without state when none of its state can be found (otherwise the sync refuses). The plan says `state will be dropped`.")
+    var allowStateLoss = false
+
     func syncOptions(_ clusters: ClusterOptions, dryRun: Bool = false) -> SyncOptions {
-        SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal, autoRollback: autoRollback,
-                    healthTimeout: healthTimeout, dryRun: dryRun)
+        var options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal, autoRollback: autoRollback,
+                                  healthTimeout: healthTimeout, dryRun: dryRun)
+        options.allowStateLoss = allowStateLoss
+        return options
     }
 }
 

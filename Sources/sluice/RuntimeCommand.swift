@@ -28,7 +28,7 @@ struct RuntimeCommand: AsyncParsableCommand {
     )
 
     struct Options: ParsableArguments {
-        @Option(name: .long, help: ArgumentHelp("The runtime's state directory (default: <state dir>/runtime/<cluster>).", valueName: "dir"))
+        @Option(name: .long, help: ArgumentHelp("The runtime's state directory (default: the Cluster's spec.runtime.stateDirectory as last used by sync, else <state dir>/runtime/<cluster>).", valueName: "dir"))
         var runtimeDir: String?
 
         @Option(name: .long, help: ArgumentHelp("The Cluster this runtime is (names its journal records).", valueName: "name"))
@@ -43,7 +43,7 @@ struct RuntimeCommand: AsyncParsableCommand {
 
         func runtime() throws -> FlinkRuntime {
             let journal = try Journal(directory: stateDirectory)
-            let directory = runtimeDir.map { URL(fileURLWithPath: $0) } ?? RuntimeLocation.directory(stateDirectory: stateDirectory, cluster: cluster)
+            let directory = runtimeDir.map { URL(fileURLWithPath: $0) } ?? RuntimeLocation.resolve(stateDirectory: stateDirectory, cluster: cluster)
             return try FlinkRuntime(cluster: cluster, configuration: RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory),
                                     journal: journal)
         }

@@ -141,7 +141,9 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
                                 environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
                                 policies: clusters.policies, stateDirectory: clusters.stateDirectory, runtimes: runtimes)
-        let options = apply.syncOptions(clusters)
+        var options = apply.syncOptions(clusters)
+        options.lockHolder = "sluice serve"
+        options.lockWait = .zero
         let signatures: SignaturePolicy?
         do { signatures = try source.signatures.policy() } catch { throw Console.fail(error) }
         let metrics = SluiceMetrics()

@@ -46,7 +46,8 @@ struct SyncCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
-        let options = apply.syncOptions(clusters, dryRun: dryRun)
+        var options = apply.syncOptions(clusters, dryRun: dryRun)
+        if !dryRun { options.lockHolder = "sluice sync" }
         let session: SyncSession
         do {
             session = try await SyncSession(source: source, clusters: clusters, options: options)

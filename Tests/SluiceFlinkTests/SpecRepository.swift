@@ -19,6 +19,8 @@ struct SpecRepository {
         var savepointTriggerNonce: Int?
         var savepointRedeployNonce: Int?
         var initialSavepointPath: String?
+        /// `execution.checkpointing.dir` in the spec (else the cluster's, if it has one).
+        var checkpointDir: String?
         /// For runtime clusters: the processes' memory (`spec.jobManager/taskManager.resource.memory`).
         var jobManagerMemory: String?
         var taskManagerMemory: String?
@@ -115,6 +117,7 @@ struct SpecRepository {
                 execution.checkpointing.interval: 1s
                 execution.checkpointing.savepoint-dir: \(savepoints.absoluteString)
             \(job.configuration.sorted { $0.key < $1.key }.map { "    \($0.key): \"\($0.value)\"" }.joined(separator: "\n"))
+            \(job.checkpointDir.map { "    execution.checkpointing.dir: \($0)" } ?? "")
               job:
                 jarURI: \(jar.absoluteString)
                 entryClass: dev.sluice.testjob.CountingJob

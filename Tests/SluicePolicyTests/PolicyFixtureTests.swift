@@ -131,6 +131,14 @@ struct PolicyFixtureTests {
         #expect(violated.subtracting([policy]).isEmpty || policy == "stateful-upgrades", "unexpected: \(violated)")
     }
 
+    @Test("durable-checkpoints warns about last-state without a checkpoint directory, on every tier")
+    func lastStateWithoutCheckpointDirectory() throws {
+        var files = Self.mutate("jobs/job.yaml", "upgradeMode: savepoint", "upgradeMode: last-state")
+        #expect(try !Self.violated(files).contains("durable-checkpoints"), "with s3 checkpoints, last-state is fine")
+        files["jobs/job.yaml"] = files["jobs/job.yaml"]!.replacingOccurrences(of: "execution.checkpointing.dir: s3://state/cp", with: "pipeline.name: orders")
+        #expect(try Self.violated(files).contains("durable-checkpoints"))
+    }
+
     @Test("upgrade-mode-transition guards the move from savepoint to stateless against the base revision")
     func transition() throws {
         let stateless = Self.mutate("jobs/job.yaml", "upgradeMode: savepoint", "upgradeMode: stateless")["jobs/job.yaml"]!

@@ -90,7 +90,8 @@ struct CheckReportTests {
     @Test("GitHub annotations escape their properties and data")
     func github() throws {
         let lines = try Self.report().render(.github).split(separator: "\n")
-        #expect(lines.contains { $0.hasPrefix("::error file=jobs/a.yaml,line=1,col=1,title=require-ha (eu-1/prod)::") })
+        // On the changed line (`job: {... parallelism: 4 ...}`, line 7), not the document's first.
+        #expect(lines.contains { $0.hasPrefix("::error file=jobs/a.yaml,line=7,col=") && $0.contains("title=require-ha (eu-1/prod)::") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("::warning ") && $0.contains("tag: 100%25, a,b") })
     }
 

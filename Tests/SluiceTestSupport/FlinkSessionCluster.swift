@@ -36,7 +36,10 @@ public final class FlinkSessionCluster: @unchecked Sendable {
     /// Starts a cluster with one TaskManager of `taskSlots` slots and waits (up to `startupTimeout`
     /// seconds) until the REST API reports it with free slots. `extraConfig` adds or overrides
     /// config.yaml keys (flat keys, e.g. `"execution.checkpointing.interval": "5s"`).
-    public init(taskSlots: Int = 4, extraConfig: [String: String] = [:], startupTimeout: TimeInterval = 90) async throws {
+    /// `omittedConfig` leaves default keys out (e.g. `execution.checkpointing.dir`, for jobs
+    /// whose checkpoints are not externally addressable).
+    public init(taskSlots: Int = 4, extraConfig: [String: String] = [:], omittedConfig: Set<String> = [],
+                startupTimeout: TimeInterval = 90) async throws {
         flinkHome = try FlinkInstallation.flinkHome()
         self.taskSlots = taskSlots
         workDir = FileManager.default.temporaryDirectory
@@ -60,7 +63,7 @@ public final class FlinkSessionCluster: @unchecked Sendable {
         for attempt in 1...attempts {
             let restPort = try freePort()
             lock.withLock { self.restPort = restPort }
-            try writeConfig(restPort: restPort, rpcPort: try freePort(), extra: extraConfig)
+            try writeConfig(restPort: restPort, rpcPort: try freePort(), extra: extraConfig, omitted: omittedConfig)
             do {
                 let started = Date()
                 let process = try startDaemon("jobmanager.sh", name: "jobmanager")
@@ -98,6 +101,21 @@ public final class FlinkSessionCluster: @unchecked Sendable {
         }
         let process = try startDaemon("taskmanager.sh", name: "taskmanager-\(number)")
         lock.withLock { taskManagers.append(process) }
+    }
+
+    /// Kills every JVM of the cluster with SIGKILL and starts them again with the same
+    /// configuration, ports and directories: a session cluster without HA forgets its jobs, while
+    /// checkpoints and savepoints stay on disk.
+    public func restart(timeout: TimeInterval = 90) async throws {
+        let processes = lock.withLock {
+            defer { taskManagers = []; jobManager = nil }
+            return taskManagers + [jobManager].compactMap { $0 }
+        }
+        for process in processes { Self.endGroup(process, graceSeconds: 0) }
+        let process = try startDaemon("jobmanager.sh", name: "jobmanager-restarted")
+        lock.withLock { jobManager = process }
+        try startTaskManager()
+        try await waitUntilReady(timeout: timeout)
     }
 
     /// Kills the newest running TaskManager with SIGKILL (no clean shutdown), for recovery tests.
@@ -165,7 +183,7 @@ public final class FlinkSessionCluster: @unchecked Sendable {
         throw FlinkTestError("the Flink cluster at \(restURL) had no free slots after \(Int(timeout)) s; last /overview: \(last)")
     }
 
-    private func writeConfig(restPort: UInt16, rpcPort: UInt16, extra: [String: String]) throws {
+    private func writeConfig(restPort: UInt16, rpcPort: UInt16, extra: [String: String], omitted: Set<String>) throws {
         // Keep the distribution's `env:` block (JVM --add-opens options Java 17 needs) and replace the
         // rest with flat keys of our own, so no key appears twice.
         let original = try String(contentsOf: flinkHome.appendingPathComponent("conf/config.yaml"), encoding: .utf8)
@@ -196,7 +214,7 @@ public final class FlinkSessionCluster: @unchecked Sendable {
             ("restart-strategy.type", "fixed-delay"), ("restart-strategy.fixed-delay.attempts", "1000"),
             ("restart-strategy.fixed-delay.delay", "1s"),
         ]
-        settings.removeAll { extra[$0.0] != nil }
+        settings.removeAll { extra[$0.0] != nil || omitted.contains($0.0) }
         settings += extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let text = kept.joined(separator: "\n") + "\n" + settings.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
         try text.write(to: confDir.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)

@@ -12,6 +12,8 @@ public struct LiveObject: Sendable {
     /// The desired object as the cluster would store it (a Kubernetes dry-run apply), normalised
     /// like `value`: compared with `value`, it shows drift without the server's defaults.
     public var serverDesired: Value?
+    /// Sluice applied and recorded a running job for it that the cluster no longer runs.
+    public var isLost = false
 
     public init(identity: ObjectIdentity, value: Value, health: Health? = nil, serverDesired: Value? = nil) {
         self.identity = identity

@@ -17,6 +17,13 @@ public struct SyncOptions: Sendable {
     public var healthPollInterval: Duration
     /// Plan and report, change nothing.
     public var dryRun: Bool
+    /// Start a stateful job that ran before without state when none of its state can be found.
+    public var allowStateLoss = false
+    /// The command that takes each cluster's cross-process lock before planning it (`sluice sync`,
+    /// `sluice serve`); `nil` plans without locking (`sluice plan` only reads).
+    public var lockHolder: String?
+    /// How long to wait for another Sluice process to let go of a cluster.
+    public var lockWait: Duration = .seconds(10)
 
     public init(prune: Bool? = nil, allowMassPrune: Bool = false, selfHeal: Bool? = nil, autoRollback: Bool? = nil,
                 healthTimeout: Duration = .seconds(300), healthPollInterval: Duration = .seconds(1), dryRun: Bool = false) {

@@ -45,6 +45,13 @@ public struct Syncer: Sendable {
         guard let driver = drivers[name] else {
             return ClusterPlan(cluster: desired.cluster, actions: [], error: unavailable[name] ?? "no driver for cluster \(name)")
         }
+        if let holder = options.lockHolder, let file = driver.lockFile {
+            do {
+                _ = try await ClusterLock.acquire(file, cluster: name, command: holder, wait: options.lockWait)
+            } catch {
+                return ClusterPlan(cluster: desired.cluster, actions: [], error: "\(error)")
+            }
+        }
         let live: [LiveObject]
         do {
             live = try await driver.liveState(desired: desired.objects)
@@ -55,7 +62,14 @@ public struct Syncer: Sendable {
         let prune = options.prune ?? policies.contains { $0.prune }
         let selfHeal = options.selfHeal ?? policies.contains { $0.selfHeal }
         var plan = Planner(prune: prune, allowMassPrune: options.allowMassPrune, selfHeal: selfHeal).plan(desired, live: live)
-        plan.actions = plan.actions.map(holdRolledBack)
+        plan.actions = plan.actions.map(holdRolledBack).map { action in
+            var action = action
+            action.allowStateLoss = options.allowStateLoss
+            if options.allowStateLoss, action.live?.isLost == true, action.isChange {
+                action.reason += "; state will be dropped if none of it is found (--allow-state-loss)"
+            }
+            return action
+        }
         for index in plan.actions.indices where plan.actions[index].kind == .rescale {
             plan.actions[index] = await driver.describe(plan.actions[index])
         }

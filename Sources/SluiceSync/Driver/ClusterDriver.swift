@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceSpec
 
@@ -40,10 +41,15 @@ public protocol ClusterDriver: Sendable {
     /// The planned `action` with its reason saying how this cluster will carry it out, where that
     /// depends on what only the cluster knows (whether a rescale can happen in place). Reads only.
     func describe(_ action: PlannedAction) async -> PlannedAction
+
+    /// The file whose `flock` keeps a second Sluice process on this host off the cluster while
+    /// one changes it; `nil` when the cluster's state is not local (it is locked there, if at all).
+    var lockFile: URL? { get }
 }
 
 extension ClusterDriver {
     public func describe(_ action: PlannedAction) async -> PlannedAction { action }
+    public var lockFile: URL? { nil }
     public func close() async {}
     public var maxConcurrentActions: Int { 1 }
 }

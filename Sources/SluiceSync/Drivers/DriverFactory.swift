@@ -90,6 +90,7 @@ public struct DriverFactory: Sendable {
                 let directory = try connection.stateDirectory.map {
                     URL(fileURLWithPath: try Self.hostPath($0, field: "spec.runtime.stateDirectory", cluster: cluster.name))
                 } ?? RuntimeLocation.directory(stateDirectory: stateDirectory, cluster: cluster.name)
+                RuntimeLocation.record(directory, stateDirectory: stateDirectory, cluster: cluster.name)
                 return try FlinkRuntime(cluster: cluster.name,
                                         configuration: RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory),
                                         journal: journal, repository: repository, operationTimeout: operationTimeout)

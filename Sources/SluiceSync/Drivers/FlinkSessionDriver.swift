@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceFlink
 import SluiceSpec
@@ -21,7 +22,8 @@ public struct FlinkSessionDriver: ClusterDriver {
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
         guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
         return ActionOutcome(try await reconciler.apply(step, identity: action.identity, desired: action.desired?.value,
-                                                        specHash: action.desired?.specHash, live: action.live?.value))
+                                                        specHash: action.desired?.specHash, live: action.live?.value,
+                                                        allowStateLoss: action.allowStateLoss))
     }
 
     public func health(of identity: ObjectIdentity) async throws -> Health {
@@ -39,6 +41,12 @@ public struct FlinkSessionDriver: ClusterDriver {
             described.reason += "; not in place (\(why)): \(mode) upgrade"
         }
         return described
+    }
+
+    /// Beside the applied store: `<state directory>/locks/<cluster>.lock`.
+    public var lockFile: URL? {
+        reconciler.store.file.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("locks").appendingPathComponent("\(cluster.name).lock")
     }
 }
 
@@ -61,6 +69,7 @@ extension JobStep {
         case .savepoint: self = .savepoint
         case .suspend: self = .suspend
         case .resume: self = .resume
+        case .restore: self = .restore
         case .delete: self = .delete
         case .none, .orphan, .conflict, .drift: return nil
         }

@@ -31,12 +31,16 @@ public struct EmbeddedRuntimeDriver: ClusterDriver {
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
         guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
         return ActionOutcome(try await runtime.apply(step, identity: action.identity, desired: action.desired?.value,
-                                                     specHash: action.desired?.specHash, live: action.live?.value))
+                                                     specHash: action.desired?.specHash, live: action.live?.value,
+                                                     allowStateLoss: action.allowStateLoss))
     }
 
     public func health(of identity: ObjectIdentity) async throws -> Health {
         try await runtime.health(of: identity)
     }
+
+    /// In the runtime's own state directory, which every Sluice process using it shares.
+    public var lockFile: URL? { runtime.lockFile }
 }
 
 /// The `runtime` driver for a runtime on another host, over its HTTP API (`sluice runtime serve`).
@@ -59,7 +63,8 @@ public struct RemoteRuntimeDriver: ClusterDriver {
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
         guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
         let body = RuntimeWire.ApplyRequest(step: step, identity: action.identity, desired: action.desired?.value,
-                                            specHash: action.desired?.specHash, live: action.live?.value)
+                                            specHash: action.desired?.specHash, live: action.live?.value,
+                                            allowStateLoss: action.allowStateLoss)
         let response = try await http.send(HTTPRequest(.POST, url("v1/apply"), body: .json(try JSONEncoder().encode(body))))
         let result = try check(response).decode(RuntimeWire.ApplyResponse.self)
         return ActionOutcome(succeeded: true, message: result.message, savepointPath: result.savepointPath)

@@ -5,6 +5,8 @@ import SluiceYAML
 /// What Sluice will do to one object.
 public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case create, update, rescale, upgrade, redeploy, savepoint, suspend, resume, delete
+    /// Start a lost job (applied and recorded, but no longer running on the cluster) from its newest state.
+    case restore
     /// Nothing to do: live matches desired.
     case none
     /// An owned object that is no longer desired, kept because the environment does not prune.
@@ -27,6 +29,8 @@ public struct PlannedAction: Sendable {
     public var changes: [FieldChange]
     public var desired: DesiredObject?
     public var live: LiveObject?
+    /// A stateful job whose state cannot be found may start without it (`sync --allow-state-loss`).
+    public var allowStateLoss = false
 
     public var isChange: Bool { ![.none, .orphan, .drift].contains(kind) }
 }

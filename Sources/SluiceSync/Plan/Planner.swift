@@ -23,8 +23,8 @@ public struct Planner: Sendable {
         for object in live { liveByIdentity[object.identity] = object }
         let sessionClusters = Self.sessionClusters(desired.objects.map(\.value))
         var actions = desired.objects.map { object in
-            action(for: object, live: liveByIdentity[object.identity], cluster: cluster,
-                   mode: FlinkDeploymentMode.of(object.value, sessionClusters: { sessionClusters[$0] }))
+            Self.markingStateSafety(action(for: object, live: liveByIdentity[object.identity], cluster: cluster,
+                                           mode: FlinkDeploymentMode.of(object.value, sessionClusters: { sessionClusters[$0] })))
         }
 
         let wanted = Set(desired.objects.map(\.identity))
