@@ -17,6 +17,9 @@ public struct SyncOptions: Sendable {
     public var healthPollInterval: Duration
     /// Plan and report, change nothing.
     public var dryRun: Bool
+    /// A cluster's remaining actions stop after this many transport failures in a row (the API
+    /// server stopped answering); the next sync resumes.
+    public var transportFailureLimit = 3
 
     public init(prune: Bool? = nil, allowMassPrune: Bool = false, selfHeal: Bool? = nil, autoRollback: Bool? = nil,
                 healthTimeout: Duration = .seconds(300), healthPollInterval: Duration = .seconds(1), dryRun: Bool = false) {
