@@ -76,8 +76,13 @@ enum JournalBenchmark {
             best = (min(best.empty, e), min(best.full, f))
             changed = count
         }
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: full.path).filter { $0.hasPrefix("journal") }.sorted()) ?? []
-        print(String(format: "journal-plan: %d changes planned in %.1f ms with an empty journal, %.1f ms with %d records (adds %.1f ms); journal files: %@",
-                     changed, best.empty * 1000, best.full * 1000, records, (best.full - best.empty) * 1000, files.joined(separator: " ")))
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: full.path)) ?? []
+        let segments = files.filter { $0.hasPrefix("journal.") && $0.hasSuffix(".jsonl") && Int($0.dropFirst(8).dropLast(6)) != nil }.count
+        func lines(_ name: String) -> Int {
+            (FileManager.default.contents(atPath: full.appendingPathComponent(name).path) ?? Data()).reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        }
+        print(String(format: "journal-plan: %d changes planned in %.1f ms with an empty journal, %.1f ms with %d records written (adds %.1f ms); on disk: %d segments kept, a snapshot of %d records, %d lines in journal.jsonl",
+                     changed, best.empty * 1000, best.full * 1000, records, (best.full - best.empty) * 1000, segments,
+                     max(0, lines("journal.snapshot.jsonl") - 1), lines("journal.jsonl")))
     }
 }

@@ -79,7 +79,7 @@ public final class Journal: @unchecked Sendable {
         // otherwise the next read picks them up from the file with the other writer's.
         if var loaded = index, fstat(fd, &status) == 0, loaded.inode == status.st_ino, loaded.offset == Int(end) - bytes.count {
             index = nil
-            loaded.add(records)
+            loaded.add(lines)
             loaded.offset = Int(end)
             index = loaded
         }
@@ -101,9 +101,7 @@ public final class Journal: @unchecked Sendable {
 
     /// The newest record of one object that `matches`, without copying its history.
     public func lastRecord(cluster: String, object: String, where matches: (JournalRecord) -> Bool) throws -> JournalRecord? {
-        try withIndex { index in
-            index.positions[JournalIndex.Key(cluster: cluster, object: object)]?.reversed().lazy.map { index.all[$0] }.first(where: matches)
-        }
+        try withIndex { $0.last(cluster: cluster, object: object, where: matches) }
     }
 
     /// An intent that has no outcome after it: the step a crash interrupted, to be finished with
@@ -143,8 +141,8 @@ public final class Journal: @unchecked Sendable {
             if exists, status.st_ino == loaded.inode, Int(status.st_size) >= loaded.offset {
                 guard Int(status.st_size) > loaded.offset else { return }
                 index = nil
-                let (records, consumed) = try JournalFiles.readLines(file, from: loaded.offset)
-                loaded.add(records)
+                let (data, consumed) = try JournalFiles.wholeLines(file, from: loaded.offset)
+                loaded.add(data)
                 loaded.offset += consumed
                 index = loaded
                 return
@@ -207,7 +205,7 @@ public struct JournalRetention: Sendable, Hashable {
     public var segmentBytes: Int
     public var keepSegments: Int
 
-    public init(segmentBytes: Int = 4 << 20, keepSegments: Int = 8) {
+    public init(segmentBytes: Int = 1 << 20, keepSegments: Int = 32) {
         self.segmentBytes = max(4096, segmentBytes)
         self.keepSegments = max(0, keepSegments)
     }

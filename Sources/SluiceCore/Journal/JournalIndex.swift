@@ -1,27 +1,72 @@
 import Foundation
 
-/// The journal's records in order, with the positions of each object's records.
+/// The journal's lines in order, with the positions of each object's lines. Lines are kept as
+/// the bytes read and decoded when their object is asked about: loading a long journal costs a
+/// scan for each line's cluster and object, not a full decode of every record.
 struct JournalIndex {
     struct Key: Hashable {
         var cluster: String
         var object: String
     }
 
-    var all: [JournalRecord] = []
-    var positions: [Key: [Int]] = [:]
+    /// Where one line lives: a chunk of bytes read (or written) and its range in it.
+    struct Line {
+        var chunk: Int
+        var start: Int
+        var count: Int
+    }
+
+    private(set) var chunks: [Data] = []
+    private(set) var lines: [Line] = []
+    private(set) var positions: [Key: [Int]] = [:]
     /// The journal file this index has read, and how far.
     var inode: ino_t = 0
     var offset = 0
 
-    mutating func add(_ records: [JournalRecord]) {
-        for record in records {
-            positions[Key(cluster: record.cluster, object: record.object), default: []].append(all.count)
-            all.append(record)
+    /// Indexes the whole lines of `data` (one file's bytes).
+    mutating func add(_ data: Data) {
+        guard !data.isEmpty else { return }
+        let chunk = chunks.count
+        chunks.append(data)
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                if end > start {
+                    let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    let key = JournalLine.key(line).map { Key(cluster: $0.cluster, object: $0.object) }
+                        ?? JournalFiles.decode(line).map { Key(cluster: $0.cluster, object: $0.object) }
+                    if let key {
+                        positions[key, default: []].append(lines.count)
+                        lines.append(Line(chunk: chunk, start: start, count: end - start))
+                    }
+                }
+                start = end + 1
+            }
         }
     }
 
+    func record(at position: Int) -> JournalRecord? {
+        let line = lines[position]
+        return chunks[line.chunk].withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            return JournalFiles.decode(UnsafeBufferPointer(rebasing: bytes[line.start..<line.start + line.count]))
+        }
+    }
+
+    var all: [JournalRecord] { lines.indices.compactMap(record(at:)) }
+
     func records(cluster: String, object: String) -> [JournalRecord] {
-        (positions[Key(cluster: cluster, object: object)] ?? []).map { all[$0] }
+        (positions[Key(cluster: cluster, object: object)] ?? []).compactMap(record(at:))
+    }
+
+    func last(cluster: String, object: String, where matches: (JournalRecord) -> Bool) -> JournalRecord? {
+        for position in (positions[Key(cluster: cluster, object: object)] ?? []).reversed() {
+            if let record = record(at: position), matches(record) { return record }
+        }
+        return nil
     }
 
     /// What the snapshot keeps of a history: per object, the last record of every step and phase,
@@ -67,17 +112,40 @@ enum JournalFiles {
     /// Snapshot, then the segments it does not cover, then `journal.jsonl`.
     static func load(_ journal: Journal) throws -> JournalIndex {
         var index = JournalIndex()
-        let snapshot = try readSnapshot(journal.snapshotFile)
-        index.add(snapshot.records)
+        let snapshot = try snapshotBytes(journal.snapshotFile)
+        index.add(snapshot.lines)
         for (number, url) in segments(in: journal.directory) where number > snapshot.through {
-            index.add(try readLines(url, from: 0).records)
+            index.add(try wholeLines(url, from: 0).data)
         }
         var status = stat()
         if stat(journal.file.path, &status) == 0 { index.inode = status.st_ino }
-        let (records, consumed) = try readLines(journal.file, from: 0)
-        index.add(records)
+        let (data, consumed) = try wholeLines(journal.file, from: 0)
+        index.add(data)
         index.offset = consumed
         return index
+    }
+
+    /// The bytes of the whole lines from `offset` on (a last line without its newline is left
+    /// for later: it is being written, or torn), and how many bytes that is.
+    static func wholeLines(_ url: URL, from offset: Int) throws -> (data: Data, consumed: Int) {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { return (Data(), 0) }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let data = try handle.readToEnd() ?? Data()
+        guard let lastNewline = data.lastIndex(of: UInt8(ascii: "\n")) else { return (Data(), 0) }
+        let consumed = lastNewline - data.startIndex + 1
+        return (Data(data.prefix(consumed)), consumed)
+    }
+
+    /// The snapshot's record lines and the last segment number it covers.
+    static func snapshotBytes(_ url: URL) throws -> (lines: Data, through: Int) {
+        guard let data = FileManager.default.contents(atPath: url.path), !data.isEmpty else { return (Data(), 0) }
+        let firstLine = data.prefix { $0 != UInt8(ascii: "\n") }
+        guard let header = try? JSONSerialization.jsonObject(with: firstLine) as? [String: Any],
+              let through = header["snapshotThrough"] as? Int else {
+            throw JournalError(message: "\(url.path) does not start with a snapshot header; move it aside to rebuild the journal's snapshot from its segments")
+        }
+        return (Data(data.dropFirst(firstLine.count + 1)), through)
     }
 
     /// The records of the whole lines from `offset` on, and how many bytes those lines took (a

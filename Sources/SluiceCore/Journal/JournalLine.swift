@@ -53,7 +53,79 @@ enum JournalLine {
         return record
     }
 
+    /// The cluster and object of a well-formed flat record line, reading nothing else into
+    /// strings: the index needs only these to find an object's lines, and decodes the lines of
+    /// the objects it is asked about. Nil for a line that is not a complete flat object (torn,
+    /// or of a shape only `JSONDecoder` reads).
+    static func key(_ line: UnsafeBufferPointer<UInt8>) -> (cluster: String, object: String)? {
+        var scanner = Scanner(bytes: line)
+        guard scanner.skipSpace(), scanner.take(UInt8(ascii: "{")) else { return nil }
+        var cluster: String?, object: String?
+        while true {
+            _ = scanner.skipSpace()
+            guard let key = scanner.keyName(), scanner.skipSpace(), scanner.take(UInt8(ascii: ":")), scanner.skipSpace() else { return nil }
+            switch key {
+            case .cluster: guard let text = scanner.string() else { return nil }; cluster = text
+            case .object: guard let text = scanner.string() else { return nil }; object = text
+            case .other: guard scanner.skipScalar() else { return nil }
+            }
+            _ = scanner.skipSpace()
+            if scanner.take(UInt8(ascii: ",")) { continue }
+            guard scanner.take(UInt8(ascii: "}")), scanner.skipSpace(), scanner.atEnd else { return nil }
+            break
+        }
+        guard let cluster, let object else { return nil }
+        return (cluster, object)
+    }
+
+    private enum KeyName { case cluster, object, other }
+
     private struct Scanner {
+        /// A key, recognised without building a string.
+        mutating func keyName() -> KeyName? {
+            let start = index
+            guard skipString() else { return nil }
+            let length = index - start - 2
+            func equals(_ word: StaticString) -> Bool {
+                guard length == word.utf8CodeUnitCount else { return false }
+                for offset in 0..<length where bytes[start + 1 + offset] != word.utf8Start[offset] { return false }
+                return true
+            }
+            return equals("cluster") ? .cluster : equals("object") ? .object : .other
+        }
+
+        /// Skips a string, a number, a boolean or null; false for anything else.
+        mutating func skipScalar() -> Bool {
+            guard index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return skipString()
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "n"): return literal("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let start = index
+                scan: while index < bytes.count {
+                    switch bytes[index] {
+                    case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), 48...57: index += 1
+                    default: break scan
+                    }
+                }
+                return index > start
+            default: return false
+            }
+        }
+
+        mutating func skipString() -> Bool {
+            guard take(UInt8(ascii: "\"")) else { return false }
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                if byte == UInt8(ascii: "\"") { return true }
+                if byte == UInt8(ascii: "\\") { index += 1 } else if byte < 0x20 { return false }
+            }
+            return false
+        }
+
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
@@ -61,7 +133,12 @@ enum JournalLine {
 
         /// Always true, so it chains in a `guard`.
         mutating func skipSpace() -> Bool {
-            while index < bytes.count, [9, 10, 13, 32].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 9, 10, 13, 32: index += 1
+                default: return true
+                }
+            }
             return true
         }
 
@@ -87,7 +164,7 @@ enum JournalLine {
                     index += 1
                 }
                 // A fraction or an exponent is not a record's integer: leave it to JSONDecoder.
-                guard index > start, index == bytes.count || ![UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]),
+                guard index > start, index == bytes.count || !(bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")),
                       index == bytes.count || !(bytes[index] >= 48 && bytes[index] <= 57) else { return nil }
                 return .int(negative ? -value : value)
             default: return nil

@@ -155,7 +155,7 @@ public struct KubernetesDriver: ClusterDriver {
         if membership == .member, let cache, cache.isUnchanged(identity, specHash: desired.specHash, live: object, fieldManager: client.fieldManager) {
             // Verified equal to this spec before, and nothing but Sluice (and status writers)
             // has touched it since: the desired object stands in for the live one.
-            live.value = Self.normalized(stamped(desired))
+            live.value = desired.value
             return Found(live: live, membership: membership, needsDryRun: false, raw: .null)
         }
         return Found(live: live, membership: membership, needsDryRun: true, raw: object)
