@@ -53,7 +53,7 @@ enum KubernetesNoopBenchmark {
         guard applied == jobs, failed == 0 else { throw BenchError("\(applied) of \(jobs) applied: \(report.clusters.map(\.message))") }
         let applySeconds = (ContinuousClock.now - applyStart).seconds
 
-        let before = try fake.requests().count
+        let before = try fake.requestCount()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: sluice)
         process.arguments = ["plan", "--repo", work.url.appendingPathComponent("specs").path, "--state-dir", state.path]
@@ -64,7 +64,7 @@ enum KubernetesNoopBenchmark {
         var usage = rusage()
         _ = wait4(process.processIdentifier, &status, 0, &usage)
         let seconds = (ContinuousClock.now - start).seconds
-        let requests = try fake.requests().count - before
+        let requests = try fake.requestCount() - before
         let exit = (status >> 8) & 0xff
         print(String(format: "kube-noop-plan: %d FlinkDeployments (applied in %.1f s); no-op `sluice plan` %.2f s, peak %.1f MiB, %d API requests (%.1f objects per request), exit %d",
                      jobs, applySeconds, seconds, Double(usage.ru_maxrss) / 1024, requests, Double(jobs) / Double(max(1, requests)), exit))

@@ -102,6 +102,13 @@ public final class KubeFakeServer: @unchecked Sendable {
         return (try JSONSerialization.jsonObject(with: data) as? [String]) ?? []
     }
 
+    /// How many API requests the fake has answered since it started (the log keeps only the last 5,000).
+    public func requestCount() throws -> Int {
+        let output = try control("request-count", method: "GET")
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        return object?["count"] as? Int ?? 0
+    }
+
     /// The next `count` API requests answer `status` (429 by default) with `Retry-After: retryAfterSeconds`.
     public func throttleNext(_ count: Int, retryAfterSeconds: Int = 1, status: Int = 429) throws {
         try control("throttle", ["count": count, "retryAfter": retryAfterSeconds, "code": status])

@@ -230,6 +230,7 @@ class Store:
         self.managers = {}  # same key -> {manager: {"operation", "apiVersion", "time", "paths"}}
         self.rv = 100
         self.log = deque(maxlen=MAX_LOG)
+        self.request_count = 0
         self.throttle = {"count": 0, "retryAfter": 1, "code": 429}
         self.latency_ms = 0
         self.objects[("", "namespaces", None, "default")] = self.namespace_object("default")
@@ -346,6 +347,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(url.path[len("/__fake/"):], body)
         with store.lock:
             store.log.append("%s %s" % (self.command, self.path))
+            store.request_count += 1
             throttled = store.throttle["count"] > 0
             if throttled:
                 store.throttle["count"] -= 1
@@ -391,6 +393,8 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             if name == "requests":
                 return self.send_json(200, list(store.log))
+            if name == "request-count":
+                return self.send_json(200, {"count": store.request_count})
             if name == "throttle":
                 store.throttle = {"count": min(int(args.get("count", 1)), 1000),
                                   "retryAfter": int(args.get("retryAfter", 1)), "code": int(args.get("code", 429))}
