@@ -40,7 +40,7 @@ let package = Package(
             resources: [.copy("CRDs")]
         ),
         .target(name: "SluiceCEL", dependencies: ["SluiceRegex"]),
-        .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore", "SluiceHTTP"]),
+        .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore", "SluiceHTTP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "SluiceHTTP",
             dependencies: ["SluiceCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]

@@ -151,6 +151,18 @@ echo "== apply 1,000 FlinkDeployments to the fake Kubernetes API server (goal: <
 "$bench" kube-apply 1000
 
 echo
+echo "== no-op plan of 10,000 FlinkDeployments against the fake Kubernetes API server (goal: < 150 MiB, 10x fewer requests than objects)"
+if [ -x "$sluice_bin" ]; then
+  "$bench" kube-noop-plan 10000 "$sluice_bin"
+else
+  echo "build the sluice product (make release) to run this benchmark"
+fi
+
+echo
+echo "== planning 1,000 changes with a 100,000-record journal (goal: adds < 100 ms over an empty journal)"
+"$bench" journal-plan 1000 100000
+
+echo
 echo "== savepoint upgrade on a real Flink session cluster, Sluice's share (incl. polling after Flink was done) separated by Flink's own timestamps (goal: Sluice < 300 ms per upgrade)"
 scripts/install-flink.sh >/dev/null
 "$bench" flink-upgrade 3

@@ -16,6 +16,8 @@ import SluiceYAML
 //   sluice-bench serve-latency <sluice> [rounds] commit-to-running through the webhook path on a real Flink cluster
 //   sluice-bench kube-apply [jobs]              apply FlinkDeployments to the fake Kubernetes API server; time and requests/s
 //   sluice-bench verify-signatures <repo> <allowed_signers|-> [keyring|-] [rounds]  signature verification per commit
+//   sluice-bench journal-plan [changes] [records] what a long journal adds to planning
+//   sluice-bench kube-noop-plan <jobs> <sluice>  memory and requests of a no-op `sluice plan` against the fake API server
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -100,6 +102,13 @@ do {
 
     case "kube-apply":
         try await KubernetesBenchmark.run(jobs: rest.first.flatMap { Int($0) } ?? 1000)
+
+    case "kube-noop-plan":
+        guard rest.count >= 2, let jobs = Int(rest[0]) else { fail("kube-noop-plan <jobs> <sluice binary>") }
+        try await KubernetesNoopBenchmark.run(jobs: jobs, sluice: rest[1])
+
+    case "journal-plan":
+        try await JournalBenchmark.run(changes: rest.first.flatMap { Int($0) } ?? 1000, records: rest.dropFirst().first.flatMap { Int($0) } ?? 100_000)
 
     case "flink-upgrade":
         try await FlinkBenchmarks.savepointUpgrade(rounds: rest.first.flatMap { Int($0) } ?? 3)

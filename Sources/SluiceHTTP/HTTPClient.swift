@@ -115,7 +115,7 @@ public final class HTTPClient: Sendable {
     private static func isRetryable(_ kind: HTTPError.Kind, failure: AttemptFailure, request: HTTPRequest) -> Bool {
         switch kind {
         case .couldNotConnect: return true
-        case .timeout, .transport: return !failure.mayHaveReachedServer || request.isIdempotent
+        case .timeout, .transport, .connectionReset: return !failure.mayHaveReachedServer || request.isIdempotent
         default: return false
         }
     }
@@ -138,6 +138,12 @@ public final class HTTPClient: Sendable {
 
     /// Sorts libcurl's result codes into the kinds a caller can act on.
     private static func kind(of code: CURLcode, detail: String) -> HTTPError.Kind {
+        // A reset shows up under whichever phase it hit (a TLS handshake, a send, a receive):
+        // name what happened, not the phase, so nobody checks a CA bundle for a dead server.
+        if [CURLE_SSL_CONNECT_ERROR, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING].contains(code),
+           detail.localizedCaseInsensitiveContains("connection reset") || detail.contains("ECONNRESET") || detail.contains("errno 104") {
+            return .connectionReset
+        }
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .couldNotConnect

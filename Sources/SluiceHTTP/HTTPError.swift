@@ -10,6 +10,9 @@ public struct HTTPError: SluiceError, Equatable {
         case couldNotConnect
         /// The TLS handshake failed (untrusted certificate, wrong host name, client certificate refused).
         case tls
+        /// The server (or something in between) closed the connection abruptly (TCP reset): it died,
+        /// restarted or dropped the connection, whatever phase the transfer was in.
+        case connectionReset
         /// The connect or total timeout elapsed.
         case timeout
         /// The response body exceeded `limit` bytes and the transfer was aborted.
@@ -56,6 +59,7 @@ public struct HTTPError: SluiceError, Equatable {
         switch kind {
         case .couldNotConnect: return "\(request): could not connect\(tries)\(because)"
         case .tls: return "\(request): TLS handshake failed\(tries)\(because)"
+        case .connectionReset: return "\(request): the connection was reset by the server\(tries)\(because)"
         case .timeout: return "\(request): timed out\(tries)\(because)"
         case .responseTooLarge(let limit): return "\(request): the response is larger than the limit of \(limit) bytes"
         case .status(let code, let excerpt):
@@ -78,6 +82,8 @@ public struct HTTPError: SluiceError, Equatable {
             return "check that the server is running and reachable at this address (and the proxy settings)"
         case .tls:
             return "check the CA bundle (certificate authority), the client certificate and key, and that the server certificate names this host"
+        case .connectionReset:
+            return "the server went away mid-request (crashed, restarted, or a load balancer dropped the connection); check that it is up and healthy"
         case .timeout:
             return "check that the server is healthy; raise the timeout if it is just slow"
         case .responseTooLarge:

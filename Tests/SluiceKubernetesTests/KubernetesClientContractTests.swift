@@ -117,7 +117,7 @@ struct KubernetesClientContractTests {
         }
     }
 
-    @Test("delete removes the object; deleting a missing object is fine", arguments: ContractTarget.available)
+    @Test("delete removes the object (background propagation, as kubectl); deleting a missing object is fine", arguments: ContractTarget.available)
     func delete(target: ContractTarget) async throws {
         try await withCluster(target) { cluster in
             _ = try await cluster.client.apply(cluster.configMap("doomed", data: ["a": "1"]))
@@ -125,7 +125,7 @@ struct KubernetesClientContractTests {
             #expect(try await cluster.isGone(cluster.configMapRef("doomed")))
             try await cluster.client.delete(cluster.configMapRef("doomed"))
             if let fake = cluster.fake {
-                let path = "/api/v1/namespaces/\(cluster.namespace)/configmaps/doomed?propagationPolicy=Foreground"
+                let path = "/api/v1/namespaces/\(cluster.namespace)/configmaps/doomed?propagationPolicy=Background"
                 #expect(try fake.requests().filter { $0 == "DELETE \(path)" }.count == 2)
             }
         }

@@ -46,7 +46,8 @@ struct KubernetesClientFaultTests {
         #expect(error?.reason == "Forbidden")
         #expect(error?.message.contains("cannot patch ConfigMap restricted/settings on https://127.0.0.1:\(fake.port)") == true)
         #expect(error?.message.contains(#"User "system:serviceaccount:sluice:limited" cannot patch resource "configmaps""#) == true)
-        #expect(error?.hint == "grant Sluice's service account patch on configmaps (a Role or ClusterRole and a binding)")
+        #expect(error?.hint == "grant the user system:serviceaccount:sluice:limited patch on configmaps in namespace restricted: "
+                + "a Role in restricted with that rule and a RoleBinding in restricted to the user system:serviceaccount:sluice:limited")
         #expect(error.map { !"\($0)".contains(fake.limitedToken) } == true, "the token never appears in errors")
         // Reads are allowed, and writes elsewhere too.
         #expect(try await limited.get(ObjectReference(apiVersion: "v1", kind: "ConfigMap", namespace: "restricted", name: "settings")) == nil)

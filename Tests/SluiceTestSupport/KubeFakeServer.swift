@@ -18,6 +18,11 @@ public final class KubeFakeServer: @unchecked Sendable {
     public let limitedToken = "limited-\(UUID().uuidString.prefix(12))"
     /// The user name the limited token authenticates as.
     public let limitedUser = "system:serviceaccount:sluice:limited"
+    /// A token bound by RoleBindings in `namespacedNamespaces` only (context `namespaced`): every
+    /// verb there, nothing at the cluster scope, as a team's service account on a shared cluster.
+    public let namespacedToken = "namespaced-\(UUID().uuidString.prefix(12))"
+    public let namespacedUser = "system:serviceaccount:team-a:sluice"
+    public let namespacedNamespaces: [String]
     /// The user a `certificate` context authenticates as (its client certificate's CN).
     public let certificateUser = "sluice-test-client"
     /// Where the limited token may not write.
@@ -36,13 +41,15 @@ public final class KubeFakeServer: @unchecked Sendable {
     }()
 
     /// Starts a fake; `crdsInstalled: false` hides the flink.apache.org resources until `setCRDsInstalled(true)`.
-    public init(crdsInstalled: Bool = true, forbiddenNamespace: String = "restricted") throws {
+    public init(crdsInstalled: Bool = true, forbiddenNamespace: String = "restricted", namespacedNamespaces: [String] = ["apps"]) throws {
         let workspace = try TemporaryDirectory(prefix: "sluice-kube-fake")
         self.forbiddenNamespace = forbiddenNamespace
+        self.namespacedNamespaces = namespacedNamespaces
         let certificates = Self.certificates
         let config: [String: Any] = [
-            "tokens": [adminToken: "admin", limitedToken: limitedUser],
+            "tokens": [adminToken: "admin", limitedToken: limitedUser, namespacedToken: namespacedUser],
             "limitedUsers": [limitedUser],
+            "namespacedUsers": [namespacedUser: namespacedNamespaces],
             "forbiddenNamespaces": [forbiddenNamespace],
             "crds": crdsInstalled,
             "tls": ["cert": certificates.serverCertificate.path, "key": certificates.serverKey.path,
@@ -61,6 +68,7 @@ public final class KubeFakeServer: @unchecked Sendable {
         try writeKubeconfig(to: kubeconfigPath, users: [
             ("admin", "    token: \(adminToken)"),
             ("limited", "    token: \(limitedToken)"),
+            ("namespaced", "    token: \(namespacedToken)"),
             ("certificate", "    client-certificate-data: \(certificate)\n    client-key-data: \(key)"),
         ])
     }
@@ -92,6 +100,13 @@ public final class KubeFakeServer: @unchecked Sendable {
         let output = try control("requests", method: "GET")
         let data = Data(output.utf8)
         return (try JSONSerialization.jsonObject(with: data) as? [String]) ?? []
+    }
+
+    /// How many API requests the fake has answered since it started (the log keeps only the last 5,000).
+    public func requestCount() throws -> Int {
+        let output = try control("request-count", method: "GET")
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        return object?["count"] as? Int ?? 0
     }
 
     /// The next `count` API requests answer `status` (429 by default) with `Retry-After: retryAfterSeconds`.

@@ -83,3 +83,19 @@ extension KubernetesClient {
         }
     }
 }
+
+extension KubernetesClient {
+    /// The server's preferred version of an API group (`v1` for the core group), from `/apis`;
+    /// nil when the server does not serve the group. For kinds known only by group and kind (an
+    /// ApplySet's `contains-group-kinds`).
+    public func preferredAPIVersion(group: String) async throws -> String? {
+        if group.isEmpty { return "v1" }
+        let subject = Subject(verb: "get", object: "API discovery", resource: nil)
+        let response = try await send(.GET, "/apis", subject: subject)
+        guard response.isSuccess else { throw failure(response, subject) }
+        for entry in try decode(response, subject)["groups"]?.listValue ?? [] where entry["name"]?.stringValue == group {
+            return entry[path: "preferredVersion", "groupVersion"]?.stringValue
+        }
+        return nil
+    }
+}

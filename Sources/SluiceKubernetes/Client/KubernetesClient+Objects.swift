@@ -12,7 +12,10 @@ extension KubernetesClient {
     private func subject(_ verb: String, _ ref: ObjectReference, _ resource: APIResource?) -> Subject {
         var shown = ref
         if let resource { shown.namespace = namespace(for: resource, ref.namespace) }
-        return Subject(verb: verb, object: shown.description, resource: resource?.qualifiedName)
+        let scope: KubernetesError.Scope? = resource.map { resource in
+            resource.namespaced ? .namespace(shown.namespace ?? defaultNamespace) : .clusterScoped
+        }
+        return Subject(verb: verb, object: shown.description, resource: resource?.qualifiedName, scope: scope)
     }
 
     /// The live object, or nil when it does not exist (404).
@@ -67,15 +70,22 @@ extension KubernetesClient {
         return try decode(response, subject)
     }
 
-    /// Deletes the object with the given propagation policy (`Foreground`, `Background`, `Orphan`);
-    /// an object that is already gone is fine.
-    public func delete(_ ref: ObjectReference, propagation: String = "Foreground") async throws {
+    /// Deletes the object with the given propagation policy (`Background`, kubectl's default,
+    /// `Foreground` or `Orphan`); an object that is already gone is fine.
+    public func delete(_ ref: ObjectReference, propagation: String = "Background") async throws {
         let resource = try await resource(apiVersion: ref.apiVersion, kind: ref.kind)
         let subject = subject("delete", ref, resource)
         let response = try await send(.DELETE, resource.objectPath(namespace: namespace(for: resource, ref.namespace), name: ref.name),
                                       query: [("propagationPolicy", propagation)], subject: subject)
         if response.status == 404 { return }
         guard response.isSuccess else { throw failure(response, subject) }
+    }
+
+    /// The finalizers an object still waits for while it is being deleted (it has a
+    /// `deletionTimestamp`); nil when it is not being deleted.
+    public static func pendingFinalizers(_ object: Value) -> [String]? {
+        guard object[path: "metadata", "deletionTimestamp"]?.stringValue != nil else { return nil }
+        return (object[path: "metadata", "finalizers"]?.listValue ?? []).compactMap(\.stringValue)
     }
 
     /// The objects of `kind` matching `labelSelector` (all namespaces when `namespace` is nil),
@@ -86,10 +96,19 @@ extension KubernetesClient {
 
     /// `list` with an explicit page size (the `limit` of each request).
     public func list(apiVersion: String, kind: String, namespace: String?, labelSelector: String, pageSize: Int) async throws -> [Value] {
+        var items: [Value] = []
+        try await list(apiVersion: apiVersion, kind: kind, namespace: namespace, labelSelector: labelSelector, pageSize: pageSize) { items.append($0) }
+        return items
+    }
+
+    /// Hands each matching object to `each` as its page arrives, so a caller that keeps only a
+    /// summary never holds the whole list.
+    public func list(apiVersion: String, kind: String, namespace: String?, labelSelector: String, pageSize: Int = 500,
+                     each: (Value) throws -> Void) async throws {
         let resource = try await resource(apiVersion: apiVersion, kind: kind)
         let scope = resource.namespaced ? (namespace.map { " in \($0)" } ?? " in all namespaces") : ""
-        let subject = Subject(verb: "list", object: "\(kind) objects\(scope)", resource: resource.qualifiedName)
-        var items: [Value] = []
+        let errorScope: KubernetesError.Scope = resource.namespaced ? (namespace.map { .namespace($0) } ?? .allNamespaces) : .clusterScoped
+        let subject = Subject(verb: "list", object: "\(kind) objects\(scope)", resource: resource.qualifiedName, scope: errorScope)
         var token: String?
         var seen: Set<String> = []
         // Bounded: a server that hands out the same continue token again would loop forever.
@@ -102,9 +121,9 @@ extension KubernetesClient {
             guard response.isSuccess else { throw failure(response, subject) }
             let page = try decode(response, subject)
             for item in page["items"]?.listValue ?? [] {
-                items.append(Self.withTypeMeta(item, apiVersion: resource.apiVersion, kind: resource.kind))
+                try each(Self.withTypeMeta(item, apiVersion: resource.apiVersion, kind: resource.kind))
             }
-            guard let next = page[path: "metadata", "continue"]?.stringValue, !next.isEmpty else { return items }
+            guard let next = page[path: "metadata", "continue"]?.stringValue, !next.isEmpty else { return }
             guard seen.insert(next).inserted else {
                 throw KubernetesError(verb: "list", object: subject.object, server: displayServer,
                                       serverMessage: "the server repeated a continue token", resource: subject.resource)

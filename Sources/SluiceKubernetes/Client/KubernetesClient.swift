@@ -73,6 +73,7 @@ public final class KubernetesClient: Sendable {
         var verb: String
         var object: String
         var resource: String?
+        var scope: KubernetesError.Scope? = nil
     }
 
     /// Sends one request with the current credentials; on 401 with refreshable credentials (exec
@@ -101,8 +102,10 @@ public final class KubernetesClient: Sendable {
                 await gate.release()
             } catch let error as HTTPError {
                 await gate.release()
-                throw KubernetesError(verb: subject.verb, object: subject.object, server: displayServer,
-                                      serverMessage: error.message, resource: subject.resource, detailHint: error.hint)
+                var failure = KubernetesError(verb: subject.verb, object: subject.object, server: displayServer,
+                                              serverMessage: error.message, resource: subject.resource, detailHint: error.hint)
+                failure.scope = subject.scope
+                throw failure
             } catch {
                 await gate.release()
                 throw error
@@ -121,8 +124,10 @@ public final class KubernetesClient: Sendable {
             // Not a Status object (a proxy in between?): show a short start of the body.
             message = String(decoding: response.body.prefix(200), as: UTF8.self)
         }
-        return KubernetesError(verb: subject.verb, object: subject.object, server: displayServer, status: response.status,
-                               reason: status.reason, serverMessage: message, resource: subject.resource)
+        var error = KubernetesError(verb: subject.verb, object: subject.object, server: displayServer, status: response.status,
+                                    reason: status.reason, serverMessage: message, resource: subject.resource)
+        error.scope = subject.scope
+        return error
     }
 
     /// The body as a `Value`.

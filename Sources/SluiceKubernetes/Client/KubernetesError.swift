@@ -4,7 +4,7 @@ import SluiceYAML
 /// A request to the API server failed. It names the verb, the object, the cluster's server URL
 /// (never credentials), the HTTP status and the API server's own `Status` message, and says what
 /// to check.
-public struct KubernetesError: SluiceError {
+public struct KubernetesError: SluiceError, TransportFailureReporting {
     /// The RBAC verb of the request: `get`, `list`, `create`, `update`, `patch`, `delete`.
     public var verb: String
     /// What the request was about, e.g. `ConfigMap team-a/settings` or `FlinkDeployments in team-a`.
@@ -21,6 +21,18 @@ public struct KubernetesError: SluiceError {
     public var resource: String?
     /// A hint supplied by the layer that failed (e.g. the HTTP client's advice for a TLS failure).
     public var detailHint: String?
+    /// Where the request reached: one namespace, all namespaces, or a cluster-scoped resource
+    /// (which grant a 403 needs depends on it).
+    public var scope: Scope?
+    /// The failure was in the transport (nothing, or no complete answer, came back), not an
+    /// answer from the API server.
+    public var isTransportFailure: Bool { status == nil }
+
+    public enum Scope: Sendable, Hashable {
+        case namespace(String)
+        case allNamespaces
+        case clusterScoped
+    }
 
     /// An error; the client fills every field it knows.
     public init(verb: String, object: String, server: String, status: Int? = nil, reason: String? = nil,
@@ -49,13 +61,38 @@ public struct KubernetesError: SluiceError {
         case nil: return detailHint ?? "check that the API server is reachable from here (address, proxy, CA)"
         case 400, 422: return "the API server rejected the object; fix the field its message names in the manifest"
         case 401: return "the API server did not accept the credentials; check the kubeconfig context's token, client certificate or exec plugin (has it expired?)"
-        case 403: return "grant Sluice's service account \(verb) on \(resource ?? "this resource") (a Role or ClusterRole and a binding)"
+        case 403: return forbiddenHint
         case 404: return "check that the namespace exists and that the resource's CRD is installed (for flink.apache.org: the Flink Kubernetes Operator)"
         case 409: return "the object changed while Sluice was writing it; sync again"
         case 429: return "the API server is rate limiting (API priority and fairness); sync less often or raise its limits"
         case let code? where code >= 500: return "the API server failed; check its health and its logs"
         default: return detailHint
         }
+    }
+
+    /// The one grant that fixes a 403, by where the request reached.
+    var forbiddenHint: String {
+        let what = resource ?? "this resource"
+        let subject = Self.forbiddenUser(serverMessage).map { "the user \($0)" } ?? "Sluice's identity"
+        switch scope {
+        case .namespace(let namespace)?:
+            return "grant \(subject) \(verb) on \(what) in namespace \(namespace): a Role in \(namespace) with that rule and a RoleBinding in \(namespace) to \(subject)"
+        case .allNamespaces?:
+            return "listing \(what) across all namespaces needs a ClusterRole with \(verb) on \(what) and a ClusterRoleBinding to \(subject); "
+                + "or set spec.kubernetes.scope: namespaced on the Cluster, so Sluice lists only the namespaces it uses and a Role with \(verb) on \(what) in each of them is enough"
+        case .clusterScoped?:
+            return "\(what) is cluster-scoped: grant \(subject) \(verb) on it with a ClusterRole and a ClusterRoleBinding"
+        case nil:
+            return "grant \(subject) \(verb) on \(what) (a Role or ClusterRole and a binding)"
+        }
+    }
+
+    /// The user a Forbidden message names (`User "system:serviceaccount:ns:sa" cannot ...`).
+    static func forbiddenUser(_ message: String?) -> String? {
+        guard let message, let range = message.range(of: "User \"") else { return nil }
+        let rest = message[range.upperBound...]
+        guard let end = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<end])
     }
 
     /// The fields of a Kubernetes `Status` response body, if it is one.

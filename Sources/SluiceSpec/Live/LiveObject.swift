@@ -15,15 +15,53 @@ public struct LiveObject: Sendable {
     /// Sluice applied and recorded a running job for it that the cluster no longer runs.
     public var isLost = false
 
-    public init(identity: ObjectIdentity, value: Value, health: Health? = nil, serverDesired: Value? = nil) {
+    /// How the object belongs to this Sluice, where the driver knows more than the managed-by
+    /// label says (Kubernetes ApplySets); nil: the label alone decides.
+    public var membership: Membership?
+
+    /// Fields that other field managers added to this object (not in what Sluice applies), with
+    /// the manager that owns each: drift that a comparison of Sluice's own fields cannot see.
+    public var foreignFields: [ForeignField] = []
+
+    /// One field another manager added.
+    public struct ForeignField: Sendable, Hashable {
+        public var keys: [String]
+        public var manager: String
+        public var value: Value?
+
+        public init(keys: [String], manager: String, value: Value?) {
+            self.keys = keys
+            self.manager = manager
+            self.value = value
+        }
+    }
+
+    /// Which owner identity an object carries.
+    public enum Membership: Sendable, Hashable {
+        /// In one of this instance's ownership sets for the cluster.
+        case member
+        /// Applied by Sluice before owner identities existed: adopted when desired, never pruned.
+        case legacy
+        /// In the ownership set of another Sluice instance, cluster or environment (its id).
+        case foreign(String)
+    }
+
+    public init(identity: ObjectIdentity, value: Value, health: Health? = nil, serverDesired: Value? = nil, membership: Membership? = nil) {
         self.identity = identity
         self.value = value
         self.health = health
         self.serverDesired = serverDesired
+        self.membership = membership
     }
 
     /// Whether Sluice applied this object; nothing else is ever updated over or deleted.
-    public var isOwned: Bool { Ownership.isOwned(value) }
+    public var isOwned: Bool {
+        if case .foreign = membership { return false }
+        return Ownership.isOwned(value)
+    }
+
+    /// Whether a prune may delete it: owned, and not merely left over from before owner identities.
+    public var isPrunable: Bool { isOwned && membership != .legacy }
     public var specHash: String? { value[path: "metadata", "annotations", Ownership.specHashAnnotation]?.stringValue }
     public var revision: String? { value[path: "metadata", "annotations", Ownership.revisionAnnotation]?.stringValue }
     public var environment: String? { value[path: "metadata", "labels", Ownership.environmentLabel]?.stringValue }

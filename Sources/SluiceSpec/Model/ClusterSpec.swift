@@ -22,11 +22,27 @@ public struct ClusterSpec: Sendable, Hashable {
         /// Use the pod's service account instead of a kubeconfig.
         public var inCluster: Bool
 
-        public init(kubeconfig: String? = nil, kubeconfigEnv: String? = nil, context: String? = nil, inCluster: Bool = false) {
+        /// `namespaced`: read live state only in the namespaces the desired state and the
+        /// environments name (for a service account with rights in those namespaces only).
+        /// `cluster` (the default) lists across all namespaces, falling back to namespaced when
+        /// the server forbids that.
+        public var scope: Scope = .cluster
+        /// How pruned objects' dependents are deleted; kubectl's default is background.
+        public var deletePropagation: DeletePropagation = .background
+
+        public enum Scope: String, Sendable, Hashable, CaseIterable { case cluster, namespaced }
+        public enum DeletePropagation: String, Sendable, Hashable, CaseIterable {
+            case background = "Background", foreground = "Foreground", orphan = "Orphan"
+        }
+
+        public init(kubeconfig: String? = nil, kubeconfigEnv: String? = nil, context: String? = nil, inCluster: Bool = false,
+                    scope: Scope = .cluster, deletePropagation: DeletePropagation = .background) {
             self.kubeconfig = kubeconfig
             self.kubeconfigEnv = kubeconfigEnv
             self.context = context
             self.inCluster = inCluster
+            self.scope = scope
+            self.deletePropagation = deletePropagation
         }
     }
 
@@ -102,12 +118,15 @@ extension ClusterSpec {
         var flink: FlinkConnection?
         var runtime: RuntimeConnection?
         if let block = specValue?["kubernetes"], let map = reader.map(block, "spec.kubernetes") {
-            reader.rejectUnknownKeys(map, "spec.kubernetes", known: ["kubeconfig", "kubeconfigEnv", "context", "inCluster"])
+            reader.rejectUnknownKeys(map, "spec.kubernetes", known: ["kubeconfig", "kubeconfigEnv", "context", "inCluster", "scope", "deletePropagation"])
             kubernetes = KubernetesConnection(
                 kubeconfig: reader.string(block["kubeconfig"], "spec.kubernetes.kubeconfig"),
                 kubeconfigEnv: reader.string(block["kubeconfigEnv"], "spec.kubernetes.kubeconfigEnv"),
                 context: reader.string(block["context"], "spec.kubernetes.context"),
-                inCluster: reader.bool(block["inCluster"], "spec.kubernetes.inCluster") ?? false)
+                inCluster: reader.bool(block["inCluster"], "spec.kubernetes.inCluster") ?? false,
+                scope: reader.oneOf(block["scope"], "spec.kubernetes.scope", KubernetesConnection.Scope.self) ?? .cluster,
+                deletePropagation: reader.oneOf(block["deletePropagation"], "spec.kubernetes.deletePropagation",
+                                                KubernetesConnection.DeletePropagation.self) ?? .background)
         }
         if let block = specValue?["flink"], let map = reader.map(block, "spec.flink") {
             reader.rejectUnknownKeys(map, "spec.flink", known: ["url", "bearerToken", "caFile"])

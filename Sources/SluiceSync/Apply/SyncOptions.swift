@@ -24,6 +24,9 @@ public struct SyncOptions: Sendable {
     public var lockHolder: String?
     /// How long to wait for another Sluice process to let go of a cluster.
     public var lockWait: Duration = .seconds(10)
+    /// A cluster's remaining actions stop after this many transport failures in a row (the API
+    /// server stopped answering); the next sync resumes.
+    public var transportFailureLimit = 3
 
     public init(prune: Bool? = nil, allowMassPrune: Bool = false, selfHeal: Bool? = nil, autoRollback: Bool? = nil,
                 healthTimeout: Duration = .seconds(300), healthPollInterval: Duration = .seconds(1), dryRun: Bool = false) {

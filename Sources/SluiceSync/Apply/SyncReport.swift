@@ -58,6 +58,11 @@ public struct ActionResult: Sendable {
     /// Set when the object was rolled back after a failed health gate.
     public var rolledBack: Bool
     public var durationSeconds: Double
+    /// A delete the cluster has not finished yet (finalizers pending).
+    public var awaitingRemoval = false
+    /// The cluster could not be reached for this action (connection refused or reset, timeout),
+    /// or it was not attempted because the cluster had stopped answering.
+    public var unreachable = false
 }
 
 /// Progress of a running sync, for people watching it.

@@ -79,8 +79,8 @@ public struct Syncer: Sendable {
     /// A spec that was rolled back after a failed health gate is not applied again until Git changes it.
     private func holdRolledBack(_ action: PlannedAction) -> PlannedAction {
         guard action.isChange, action.kind != .delete, let desired = action.desired, let journal,
-              let rollback = try? journal.records(cluster: action.cluster, object: action.identity.description)
-                .last(where: { $0.step == .rollback && $0.phase == .outcome && $0.succeeded == true }),
+              let rollback = try? journal.lastRecord(cluster: action.cluster, object: action.identity.description,
+                                                     where: { $0.step == .rollback && $0.phase == .outcome && $0.succeeded == true }),
               rollback.specHash == desired.specHash
         else { return action }
         var held = action
@@ -150,15 +150,29 @@ public struct Syncer: Sendable {
             return ClusterSyncResult(cluster: name, wave: wave, status: .error, message: unavailable[name] ?? "no driver", actions: [])
         }
         var results: [ActionResult] = []
+        let breaker = TransportBreaker(threshold: options.transportFailureLimit)
         // Objects of one apply rank do not depend on each other, so the driver may take them in parallel.
         for group in Self.rankGroups(changes) {
             let applied = (try? await group.concurrentMap(limit: driver.maxConcurrentActions) { action -> ActionResult in
+                if let reason = breaker.skip() {
+                    var skipped = ActionResult(action: action, succeeded: false, message: "not attempted: \(reason)", savepointPath: nil,
+                                               health: nil, rolledBack: false, durationSeconds: 0)
+                    skipped.unreachable = true
+                    return skipped
+                }
                 progress(.actionStarted(action))
                 let result = await apply(action, with: driver, dryRun: options.dryRun)
+                breaker.record(result)
                 progress(.actionFinished(result))
                 return result
             }) ?? []
             results += applied
+            if let reason = breaker.trippedReason {
+                let untouched = changes.count - results.count
+                return ClusterSyncResult(cluster: name, wave: wave, status: .failed,
+                                         message: "stopped: \(reason); \(breaker.skipped + untouched) remaining action(s) not attempted; the next sync resumes from the cluster's live state",
+                                         actions: results)
+            }
             if let failed = applied.first(where: { !$0.succeeded }) {
                 return ClusterSyncResult(cluster: name, wave: wave, status: .failed,
                                          message: "\(failed.action.kind.rawValue) \(failed.action.identity) failed: \(failed.message)", actions: results)
@@ -168,6 +182,14 @@ public struct Syncer: Sendable {
             return ClusterSyncResult(cluster: name, wave: wave, status: .synced, message: "dry run: nothing changed", actions: results)
         }
         var failures: [String] = []
+        for index in results.indices where results[index].awaitingRemoval {
+            let removal = await awaitRemoval(results[index].action, driver: driver, options: options, progress: progress)
+            results[index].health = removal
+            guard removal.status != .missing else { continue }
+            results[index].succeeded = false
+            results[index].message = "\(results[index].action.identity) still \(removal.reason) after \(options.healthTimeout)"
+            failures.append(results[index].message)
+        }
         for index in results.indices where results[index].action.kind != .delete {
             let action = results[index].action
             let health = await awaitHealthy(action, driver: driver, options: options, progress: progress)
@@ -213,10 +235,34 @@ public struct Syncer: Sendable {
         if dryRun { return result(true, "would \(action.kind.rawValue): \(action.reason)") }
         do {
             let outcome = try await driver.apply(action)
-            return result(outcome.succeeded, outcome.message, savepoint: outcome.savepointPath)
+            var applied = result(outcome.succeeded, outcome.message, savepoint: outcome.savepointPath)
+            applied.awaitingRemoval = outcome.awaitingRemoval
+            return applied
         } catch {
-            return result(false, "\(error)")
+            var failed = result(false, "\(error)")
+            failed.unreachable = (error as? TransportFailureReporting)?.isTransportFailure == true
+            return failed
         }
+    }
+
+    /// Polls a deleted object until it is gone or the health timeout passes; its last health
+    /// (`missing` once gone) says which.
+    func awaitRemoval(_ action: PlannedAction, driver: any ClusterDriver, options: SyncOptions,
+                      progress: @Sendable (SyncEvent) -> Void) async -> Health {
+        let deadline = ContinuousClock.now + options.healthTimeout
+        var last = Health(.progressing, "deleting")
+        var reported: Health?
+        while true {
+            do { last = try await driver.health(of: action.identity) } catch { last = Health(.unknown, "\(error)") }
+            if last.status == .missing { break }
+            if last != reported {
+                progress(.healthWaiting(cluster: action.cluster, identity: action.identity, health: last))
+                reported = last
+            }
+            guard ContinuousClock.now + options.healthPollInterval < deadline else { break }
+            try? await Task.sleep(for: options.healthPollInterval)
+        }
+        return last
     }
 
     /// Polls health until healthy (or suspended, when that is the intent) or the timeout.

@@ -9,6 +9,8 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
     public var keys: [String]
     public var old: Value?
     public var new: Value?
+    /// The field manager that added the field on the cluster, when another tool did.
+    public var manager: String? = nil
 
     public init(path: String, keys: [String], old: Value?, new: Value?) {
         self.path = path
@@ -18,11 +20,12 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
+        let by = manager.map { " (added by \($0))" } ?? ""
         switch (old, new) {
-        case (nil, let new?): "+ \(path): \(Self.short(new))"
-        case (let old?, nil): "- \(path): \(Self.short(old))"
-        case (let old?, let new?): "~ \(path): \(Self.short(old)) → \(Self.short(new))"
-        default: path
+        case (nil, let new?): return "+ \(path): \(Self.short(new))\(by)"
+        case (let old?, nil): return "- \(path): \(Self.short(old))\(by)"
+        case (let old?, let new?): return "~ \(path): \(Self.short(old)) → \(Self.short(new))\(by)"
+        default: return path + by
         }
     }
 

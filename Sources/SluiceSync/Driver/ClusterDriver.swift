@@ -8,6 +8,9 @@ public struct ActionOutcome: Sendable {
     public var message: String
     /// A savepoint taken on the way (stop-with-savepoint, savepoint trigger), if any.
     public var savepointPath: String?
+    /// A delete the cluster accepted but has not finished (finalizers pending): the sync waits,
+    /// within the health timeout, until the object is gone.
+    public var awaitingRemoval = false
 
     public init(succeeded: Bool, message: String, savepointPath: String? = nil) {
         self.succeeded = succeeded

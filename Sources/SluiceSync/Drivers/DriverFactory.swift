@@ -76,7 +76,8 @@ public struct DriverFactory: Sendable {
                 connection = try KubeConfig.load(paths: paths).connection(context: spec.context)
             }
             let kinds = try AppliedKinds(directory: stateDirectory.appendingPathComponent("kinds"), cluster: cluster.name)
-            return KubernetesDriver(cluster: cluster, client: try KubernetesClient(connection: connection), kinds: kinds)
+            let cache = try KubernetesLiveCache(directory: stateDirectory.appendingPathComponent("kinds"), cluster: cluster.name)
+            return KubernetesDriver(cluster: cluster, client: try KubernetesClient(connection: connection), kinds: kinds, cache: cache)
         case .runtime:
             let connection = cluster.runtime ?? ClusterSpec.RuntimeConnection(url: nil, token: nil, stateDirectory: nil)
             if let address = connection.url {

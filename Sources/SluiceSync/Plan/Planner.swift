@@ -28,16 +28,23 @@ public struct Planner: Sendable {
         }
 
         let wanted = Set(desired.objects.map(\.identity))
-        let owned = live.filter(\.isOwned)
+        let owned = live.filter(\.isPrunable)
+        for object in live where object.membership == .legacy && !wanted.contains(object.identity) {
+            actions.append(PlannedAction(
+                cluster: cluster, identity: object.identity, kind: .orphan,
+                reason: "applied by an earlier Sluice without an owner identity and no longer in Git; never pruned automatically, delete it by hand if it is not needed",
+                changeClass: nil, changes: [], desired: nil, live: object))
+        }
         let gone = owned.filter { !wanted.contains($0.identity) }.sorted { a, b in
             // Dependents first: the reverse of apply order.
             let (ra, rb) = (ApplyOrder.rank(of: a.value, kind: a.identity.kind), ApplyOrder.rank(of: b.value, kind: b.identity.kind))
             return ra != rb ? ra > rb : a.identity < b.identity
         }
         for object in gone {
+            let deleting = Self.deletingReason(object.value)
             actions.append(PlannedAction(
                 cluster: cluster, identity: object.identity, kind: prune ? .delete : .orphan,
-                reason: prune ? "removed from Git" : "removed from Git; not deleted because pruning is off",
+                reason: deleting ?? (prune ? "removed from Git" : "removed from Git; not deleted because pruning is off"),
                 changeClass: nil, changes: [], desired: nil, live: object))
         }
         let deletes = actions.filter { $0.kind == .delete }.count
@@ -65,22 +72,47 @@ public struct Planner: Sendable {
             step.reason = "not on the cluster"
             return step
         }
+        if case .foreign(let owner) = live.membership {
+            step.kind = .conflict
+            step.reason = "\(object.identity) on \(cluster) belongs to another Sluice's ownership set (\(owner)); Sluice never takes over another instance's, cluster's or environment's objects"
+            return step
+        }
         guard live.isOwned else {
             step.kind = .conflict
             step.reason = "\(object.identity) exists on \(cluster) and is not managed by Sluice; Sluice never takes over or deletes what it does not own"
             return step
         }
+        if live.membership == .legacy {
+            var member = live
+            member.membership = .member
+            var adopted = action(for: object, live: member, cluster: cluster)
+            switch adopted.kind {
+            case .none:
+                adopted.kind = .update
+                adopted.reason = "adopt: applied by Sluice before owner identities; joins this instance's ownership set (nothing else changes)"
+            case .drift:
+                break
+            default:
+                adopted.reason += "; adopts it into this instance's ownership set"
+            }
+            adopted.live = live
+            return adopted
+        }
         if let serverDesired = live.serverDesired {
             // The cluster's own view of the desired object: differences are real, not defaults.
             step.changes = FieldDiff.changes(from: Self.intent(live.value), to: Self.intent(serverDesired))
-            if live.specHash == object.specHash {
-                guard !step.changes.isEmpty else { return step }
-                step.kind = selfHeal ? .update : .drift
-                step.reason = selfHeal ? "changed on the cluster behind Sluice's back: self-heal"
-                                       : "changed on the cluster behind Sluice's back; not healed because syncPolicy.selfHeal is off"
-                return step
-            }
-        } else {
+        }
+        if live.specHash == object.specHash, live.serverDesired != nil || !live.foreignFields.isEmpty {
+            step.changes += Self.foreignChanges(live)
+            guard !step.changes.isEmpty else { return step }
+            let managers = Set(step.changes.compactMap(\.manager)).sorted()
+            let who = managers.isEmpty ? "" : " (fields added by \(managers.joined(separator: ", ")))"
+            step.kind = selfHeal ? .update : .drift
+            step.reason = selfHeal ? "changed on the cluster behind Sluice's back\(who): self-heal"
+                                   : "changed on the cluster behind Sluice's back\(who); not healed because syncPolicy.selfHeal is off"
+            return step
+        }
+        if live.serverDesired == nil {
             step.changes = FieldDiff.changes(from: Self.intent(live.value), to: Self.intent(object.value))
         }
         if live.specHash == object.specHash || step.changes.isEmpty {
@@ -123,6 +155,20 @@ public struct Planner: Sendable {
             }
         }
         return step
+    }
+
+    /// Fields other managers added, as removals that self-heal carries out.
+    static func foreignChanges(_ live: LiveObject) -> [FieldChange] {
+        live.foreignFields.map { field in
+            FieldChange(path: FieldDiff.path(field.keys), keys: field.keys, old: field.value?.withoutLocations, new: nil, manager: field.manager)
+        }
+    }
+
+    /// `deleting (waiting for finalizers: …)` for an object the API server is deleting.
+    static func deletingReason(_ value: Value) -> String? {
+        guard value[path: "metadata", "deletionTimestamp"] != nil else { return nil }
+        let finalizers = (value[path: "metadata", "finalizers"]?.listValue ?? []).compactMap(\.stringValue)
+        return finalizers.isEmpty ? "deleting (waiting for the API server to remove it)" : "deleting (waiting for finalizers: \(finalizers.joined(separator: ", ")))"
     }
 
     /// The object without the marks that change with every commit, so only intent is compared.

@@ -12,7 +12,12 @@ Usage:  fake_apiserver.py serve <port> <config.json>
 
 config.json: {"tokens": {"<token>": "<user>"} (a client certificate signed by tls.clientCA
 authenticates as its CN), "limitedUsers": [...], "forbiddenNamespaces": [...],
+              "namespacedUsers": {"<user>": ["<namespace>", ...]} (users bound by RoleBindings in
+              those namespaces only: every verb there, nothing at the cluster scope),
               "crds": true, "tls": {"cert": ..., "key": ...} | null}
+
+Deletion follows the real lifecycle: an object with metadata.finalizers gets a deletionTimestamp
+and stays until its finalizers are removed (no new finalizers may be added meanwhile).
 """
 import base64, copy, json, os, ssl, sys, threading, time, uuid
 from collections import deque
@@ -218,12 +223,14 @@ class Store:
         self.tokens = config.get("tokens", {})
         self.limited_users = set(config.get("limitedUsers", []))
         self.forbidden_namespaces = set(config.get("forbiddenNamespaces", []))
+        self.namespaced_users = {u: set(ns) for u, ns in config.get("namespacedUsers", {}).items()}
         self.crds = bool(config.get("crds", True))
         self.resources = [Resource(*r) for r in RESOURCES]
         self.objects = {}  # (group, plural, namespace, name) -> object
         self.managers = {}  # same key -> {manager: {"operation", "apiVersion", "time", "paths"}}
         self.rv = 100
         self.log = deque(maxlen=MAX_LOG)
+        self.request_count = 0
         self.throttle = {"count": 0, "retryAfter": 1, "code": 429}
         self.latency_ms = 0
         self.objects[("", "namespaces", None, "default")] = self.namespace_object("default")
@@ -263,8 +270,11 @@ def output(store, key, obj):
     entries = []
     for manager, info in sorted(store.managers.get(key, {}).items()):
         if info["paths"]:
-            entries.append({"manager": manager, "operation": info["operation"], "apiVersion": info["apiVersion"],
-                            "time": info["time"], "fieldsType": "FieldsV1", "fieldsV1": fields_v1(info["paths"])})
+            entry = {"manager": manager, "operation": info["operation"], "apiVersion": info["apiVersion"],
+                     "time": info["time"], "fieldsType": "FieldsV1", "fieldsV1": fields_v1(info["paths"])}
+            if info.get("subresource"):
+                entry["subresource"] = info["subresource"]
+            entries.append(entry)
     if entries:
         result.setdefault("metadata", {})["managedFields"] = entries
     return result
@@ -337,6 +347,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(url.path[len("/__fake/"):], body)
         with store.lock:
             store.log.append("%s %s" % (self.command, self.path))
+            store.request_count += 1
             throttled = store.throttle["count"] > 0
             if throttled:
                 store.throttle["count"] -= 1
@@ -382,6 +393,8 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             if name == "requests":
                 return self.send_json(200, list(store.log))
+            if name == "request-count":
+                return self.send_json(200, {"count": store.request_count})
             if name == "throttle":
                 store.throttle = {"count": min(int(args.get("count", 1)), 1000),
                                   "retryAfter": int(args.get("retryAfter", 1)), "code": int(args.get("code", 429))}
@@ -390,7 +403,9 @@ class Handler(BaseHTTPRequestHandler):
             elif name == "crds":
                 store.crds = bool(args.get("enabled", True))
             elif name == "rbac":
-                store.forbidden_namespaces = set(args.get("forbiddenNamespaces", []))
+                store.forbidden_namespaces = set(args.get("forbiddenNamespaces", store.forbidden_namespaces))
+                if "namespacedUsers" in args:
+                    store.namespaced_users = {u: set(ns) for u, ns in args["namespacedUsers"].items()}
             elif name == "status":
                 resource = store.find_kind(args["apiVersion"], args["kind"])
                 key = (resource.group, resource.plural, args.get("namespace") if resource.namespaced else None, args["name"])
@@ -398,6 +413,10 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(404, {"error": "no such object"})
                 store.objects[key]["status"] = args["status"]
                 store.objects[key]["metadata"]["resourceVersion"] = store.next_rv()
+                # A controller's status write is an Update of the status subresource in managedFields.
+                store.managers.setdefault(key, {})[args.get("manager", "status-controller")] = {
+                    "operation": "Update", "apiVersion": resource.api_version, "time": now_iso(),
+                    "subresource": "status", "paths": {("status",)}}
             else:
                 return self.send_json(404, {"error": "unknown control " + name})
         self.send_json(200, {"ok": True})
@@ -458,6 +477,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def authorize(self, user, verb, resource, namespace, name):
         store = self.store
+        if user in store.namespaced_users:
+            # RoleBindings only: every verb inside the bound namespaces, nothing at the cluster scope.
+            if resource.namespaced and namespace in store.namespaced_users[user]:
+                return
+            what = '%s "%s"' % (resource.qualified, name) if name else resource.qualified
+            where = (' in the namespace "%s"' % namespace) if (resource.namespaced and namespace) else " at the cluster scope"
+            raise APIError(403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s"%s'
+                           % (what, user, verb, resource.plural, resource.group, where),
+                           {"name": name or "", "group": resource.group, "kind": resource.plural})
         if user not in store.limited_users or verb in ("get", "list", "watch"):
             return
         target = namespace if resource.namespaced else (name if resource.kind == "Namespace" else None)
@@ -641,8 +669,35 @@ class Handler(BaseHTTPRequestHandler):
                                                   "time": now_iso(), "paths": set()})
             entry["paths"] |= present
             entry["time"] = now_iso()
+            self.keep_deletion(old, obj)
+            if self.finalized(obj):
+                result = output(store, key, obj)
+                store.objects.pop(key)
+                store.managers.pop(key, None)
+                return 200, result
             store.objects[key] = obj
             return 200, output(store, key, obj)
+
+    def keep_deletion(self, old, new):
+        """An object being deleted stays marked, and may lose finalizers but not gain any
+        (the real validation: "no new finalizers can be added if the object is being deleted")."""
+        old_meta, new_meta = old["metadata"], new.setdefault("metadata", {})
+        if "deletionTimestamp" not in old_meta:
+            return
+        for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+            new_meta[field] = old_meta[field]
+        added = [f for f in new_meta.get("finalizers") or [] if f not in (old_meta.get("finalizers") or [])]
+        if added:
+            raise APIError(422, "Invalid", '%s "%s" is invalid: metadata.finalizers: Forbidden: no new finalizers can be '
+                           'added if the object is being deleted, found new finalizers %s'
+                           % (new.get("kind"), new_meta.get("name"), json.dumps(added)),
+                           {"name": new_meta.get("name"), "kind": new.get("kind"),
+                            "causes": [{"reason": "FieldValueForbidden", "field": "metadata.finalizers",
+                                        "message": "Forbidden: no new finalizers can be added if the object is being deleted"}]})
+
+    def finalized(self, obj):
+        meta = obj.get("metadata") or {}
+        return "deletionTimestamp" in meta and not meta.get("finalizers")
 
     def conflict(self, resource, name):
         return APIError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been modified; '
@@ -653,9 +708,18 @@ class Handler(BaseHTTPRequestHandler):
         store = self.store
         with store.lock:
             key = self.key(resource, namespace, name)
-            obj = store.objects.pop(key, None)
+            obj = store.objects.get(key)
             if obj is None:
                 raise self.not_found(resource, name)
+            meta = obj["metadata"]
+            if meta.get("finalizers") and resource.kind != "Namespace":
+                # Finalizers hold the object: it is marked for deletion and stays until they are gone.
+                if "deletionTimestamp" not in meta:
+                    meta["deletionTimestamp"] = now_iso()
+                    meta["deletionGracePeriodSeconds"] = 0
+                    meta["resourceVersion"] = store.next_rv()
+                return 200, output(store, key, obj)
+            store.objects.pop(key)
             store.managers.pop(key, None)
             if resource.kind == "Namespace":  # the namespace controller's job, done at once
                 for k in [k for k in store.objects if k[2] == name]:
@@ -735,6 +799,14 @@ class Handler(BaseHTTPRequestHandler):
             for m, info in managers.items():
                 if m in store.managers.get(key, {}) and info["paths"] == store.managers[key][m]["paths"]:
                     info["time"] = store.managers[key][m]["time"]
+            if old is not None:
+                self.keep_deletion(old, live)
+                if self.finalized(live):
+                    store.managers[key] = managers
+                    result = output(store, key, live)
+                    store.objects.pop(key)
+                    store.managers.pop(key, None)
+                    return 200, result
             store.objects[key] = live
             store.managers[key] = managers
             return (200 if old is not None else 201), output(store, key, live)
