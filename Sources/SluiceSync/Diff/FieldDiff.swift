@@ -10,13 +10,14 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
     public var old: Value?
     public var new: Value?
     /// The field manager that added the field on the cluster, when another tool did.
-    public var manager: String? = nil
+    public var manager: String?
 
-    public init(path: String, keys: [String], old: Value?, new: Value?) {
+    public init(path: String, keys: [String], old: Value?, new: Value?, manager: String? = nil) {
         self.path = path
         self.keys = keys
         self.old = old
         self.new = new
+        self.manager = manager
     }
 
     public var description: String {
