@@ -25,7 +25,7 @@ struct FetchTimeoutTests {
         #expect(error?.message.contains("127.0.0.1:\(server.port)") == true)
         #expect(error?.hint?.contains("--git-timeout") == true)
         #expect(server.accepted == 1, "a timeout is not retried")
-        #expect(elapsed < .seconds(15))
+        #expect(elapsed < .seconds(60), "bounded; a loaded machine schedules slowly")
     }
 
     @Test("a server that trickles one byte at a time is cut off by the whole-fetch deadline")
@@ -41,7 +41,7 @@ struct FetchTimeoutTests {
         let elapsed = ContinuousClock.now - started
         #expect(error?.kind == .timeout)
         #expect(error?.message.contains("longer than 2s") == true, "\(String(describing: error))")
-        #expect(elapsed < .seconds(15))
+        #expect(elapsed < .seconds(60), "bounded; a loaded machine schedules slowly")
     }
 
     @Test("cancelFetch ends a fetch that waits on a silent server at once")

@@ -126,7 +126,7 @@ struct ServiceHardeningTests {
                                  configuration: .init(revision: "main", interval: .seconds(3600))) { lines.append($0) }
         let started = ContinuousClock.now
         let round = await loop.round(reason: "start")
-        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(ContinuousClock.now - started < .seconds(60), "bounded; a loaded machine schedules slowly")
         #expect(!round.gitReachable)
         #expect(round.fetchError?.contains("no progress for 1s") == true, "\(String(describing: round.fetchError))")
         #expect(await loop.lastGood == head)
@@ -142,7 +142,7 @@ struct ServiceHardeningTests {
         let stopping = ContinuousClock.now
         await slowLoop.stop()
         await running.value
-        #expect(ContinuousClock.now - stopping < .seconds(10))
+        #expect(ContinuousClock.now - stopping < .seconds(60), "the stall limit is 600 s")
     }
 
     static let environmentYAML = """
