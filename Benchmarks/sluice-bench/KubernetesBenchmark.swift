@@ -10,34 +10,8 @@ import SluiceTestSupport
 enum KubernetesBenchmark {
     static func run(jobs: Int) async throws {
         let fake = try KubeFakeServer()
-        HostPathPolicy.shared.allow(URL(fileURLWithPath: fake.kubeconfigPath).deletingLastPathComponent().path)
         let work = try TemporaryDirectory(prefix: "sluice-bench-kube")
-        _ = try work.write("specs/clusters/k.yaml", """
-            apiVersion: sluice.dev/v1alpha1
-            kind: Cluster
-            metadata: {name: k8s, labels: {purpose: bench}}
-            spec: {tier: public, driver: kubernetes, kubernetes: {kubeconfig: \(fake.kubeconfigPath), context: admin}}
-            """)
-        _ = try work.write("specs/environments/e.yaml", """
-            apiVersion: sluice.dev/v1alpha1
-            kind: Environment
-            metadata: {name: prod}
-            spec: {namespace: flink, clusters: {matchLabels: {purpose: bench}}, jobs: {matchLabels: {app.kubernetes.io/part-of: bench}}}
-            """)
-        for j in 0..<jobs {
-            _ = try work.write("specs/jobs/job-\(j).yaml", """
-                apiVersion: flink.apache.org/v1beta1
-                kind: FlinkDeployment
-                metadata: {name: job-\(j), labels: {app.kubernetes.io/part-of: bench}}
-                spec:
-                  image: ghcr.io/example/jobs:1.\(j % 9).0
-                  flinkVersion: v2_0
-                  serviceAccount: flink
-                  jobManager: {resource: {memory: 1024m, cpu: 1}}
-                  taskManager: {replicas: \(1 + j % 3), resource: {memory: 2048m, cpu: 1}}
-                  job: {jarURI: "local:///opt/flink/usrlib/job-\(j % 20).jar", parallelism: \(1 + j % 4), upgradeMode: savepoint}
-                """)
-        }
+        try writeFleet(jobs: jobs, into: work, fake: fake)
         // The health gate is not part of this measurement (the fake runs no operator).
         let options = SyncOptions(healthTimeout: .zero, healthPollInterval: .milliseconds(1))
         let planStart = ContinuousClock.now
@@ -72,5 +46,45 @@ final class ApplyWindow: @unchecked Sendable {
     func finish(ok: Bool) { lock.withLock { last = .now; if ok { applied += 1 } else { failed += 1 } } }
     func result() -> (Double, Int, Int) {
         lock.withLock { ((first.flatMap { start in last.map { ($0 - start).seconds } }) ?? 0, applied, failed) }
+    }
+}
+
+extension KubernetesBenchmark {
+    /// The folder holding the fake's kubeconfig: a host path the specs name, so it must be allowed.
+    static func allowedRoot(_ fake: KubeFakeServer) -> String {
+        URL(fileURLWithPath: fake.kubeconfigPath).deletingLastPathComponent().path
+    }
+
+    /// A spec repository under `work/specs`: one Kubernetes cluster (the fake), one environment and
+    /// `jobs` FlinkDeployments with `flinkConfiguration`, if given.
+    static func writeFleet(jobs: Int, into work: TemporaryDirectory, fake: KubeFakeServer, flinkConfiguration: String? = nil) throws {
+        HostPathPolicy.shared.allow(allowedRoot(fake))
+        _ = try work.write("specs/clusters/k.yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Cluster
+            metadata: {name: k8s, labels: {purpose: bench}}
+            spec: {tier: public, driver: kubernetes, kubernetes: {kubeconfig: \(fake.kubeconfigPath), context: admin}}
+            """)
+        _ = try work.write("specs/environments/e.yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Environment
+            metadata: {name: prod}
+            spec: {namespace: flink, clusters: {matchLabels: {purpose: bench}}, jobs: {matchLabels: {app.kubernetes.io/part-of: bench}}}
+            """)
+        let configuration = flinkConfiguration.map { "\n  flinkConfiguration: \($0)" } ?? ""
+        for j in 0..<jobs {
+            _ = try work.write("specs/jobs/job-\(j).yaml", """
+                apiVersion: flink.apache.org/v1beta1
+                kind: FlinkDeployment
+                metadata: {name: job-\(j), labels: {app.kubernetes.io/part-of: bench}}
+                spec:
+                  image: ghcr.io/example/jobs:1.\(j % 9).0
+                  flinkVersion: v2_0
+                  serviceAccount: flink\(configuration)
+                  jobManager: {resource: {memory: 1024m, cpu: 1}}
+                  taskManager: {replicas: \(1 + j % 3), resource: {memory: 2048m, cpu: 1}}
+                  job: {jarURI: "local:///opt/flink/usrlib/job-\(j % 20).jar", parallelism: \(1 + j % 4), upgradeMode: savepoint}
+                """)
+        }
     }
 }

@@ -12,33 +12,8 @@ enum KubernetesNoopBenchmark {
     static func run(jobs: Int, sluice: String) async throws {
         let fake = try KubeFakeServer()
         let work = try TemporaryDirectory(prefix: "sluice-bench-noop")
-        _ = try work.write("specs/clusters/k.yaml", """
-            apiVersion: sluice.dev/v1alpha1
-            kind: Cluster
-            metadata: {name: k8s, labels: {purpose: bench}}
-            spec: {tier: public, driver: kubernetes, kubernetes: {kubeconfig: \(fake.kubeconfigPath), context: admin}}
-            """)
-        _ = try work.write("specs/environments/e.yaml", """
-            apiVersion: sluice.dev/v1alpha1
-            kind: Environment
-            metadata: {name: prod}
-            spec: {namespace: flink, clusters: {matchLabels: {purpose: bench}}, jobs: {matchLabels: {app.kubernetes.io/part-of: bench}}}
-            """)
-        for j in 0..<jobs {
-            _ = try work.write("specs/jobs/job-\(j).yaml", """
-                apiVersion: flink.apache.org/v1beta1
-                kind: FlinkDeployment
-                metadata: {name: job-\(j), labels: {app.kubernetes.io/part-of: bench}}
-                spec:
-                  image: ghcr.io/example/jobs:1.\(j % 9).0
-                  flinkVersion: v2_0
-                  serviceAccount: flink
-                  flinkConfiguration: {taskmanager.numberOfTaskSlots: "2", state.backend.type: rocksdb, execution.checkpointing.interval: 30s}
-                  jobManager: {resource: {memory: 1024m, cpu: 1}}
-                  taskManager: {replicas: \(1 + j % 3), resource: {memory: 2048m, cpu: 1}}
-                  job: {jarURI: "local:///opt/flink/usrlib/job-\(j % 20).jar", parallelism: \(1 + j % 4), upgradeMode: savepoint}
-                """)
-        }
+        try KubernetesBenchmark.writeFleet(jobs: jobs, into: work, fake: fake,
+                                           flinkConfiguration: #"{taskmanager.numberOfTaskSlots: "2", state.backend.type: rocksdb, execution.checkpointing.interval: 30s}"#)
         let state = work.url.appendingPathComponent("state")
         let options = SyncOptions(healthTimeout: .zero, healthPollInterval: .milliseconds(1))
         let applyStart = ContinuousClock.now
@@ -58,6 +33,8 @@ enum KubernetesNoopBenchmark {
         process.executableURL = URL(fileURLWithPath: sluice)
         process.arguments = ["plan", "--repo", work.url.appendingPathComponent("specs").path, "--state-dir", state.path]
         process.standardOutput = FileHandle.nullDevice
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            [HostPathPolicy.environmentVariable: KubernetesBenchmark.allowedRoot(fake)]) { _, new in new }
         let start = ContinuousClock.now
         try process.run()
         process.waitUntilExit()

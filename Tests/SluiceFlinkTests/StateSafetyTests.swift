@@ -50,7 +50,8 @@ struct StateSafetyTests {
 
         func binary(_ command: String, environment: [String: String] = [:]) async throws -> SluiceBinary.Result {
             try await SluiceBinary.run([command, "--repo", repo.root.path, "--state-dir", stateDirectory.path] + (command == "sync" ? ["--health-timeout", "90"] : []),
-                                       environment: environment)
+                                       environment: [HostPathPolicy.environmentVariable: repo.allowedRoots.joined(separator: ":")]
+                                           .merging(environment) { _, given in given })
         }
 
         var client: FlinkClient { FlinkClient(baseURL: flink.restURL, http: HTTPClient()) }

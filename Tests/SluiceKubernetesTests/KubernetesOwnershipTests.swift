@@ -25,6 +25,8 @@ struct KubernetesOwnershipTests {
             self.fake = fake
             self.namespace = namespace
             work = try TemporaryDirectory(prefix: "sluice-kube-team")
+            // The Cluster names the fake's kubeconfig: a host path the operator must allow.
+            HostPathPolicy.shared.allow(URL(fileURLWithPath: fake.kubeconfigPath).deletingLastPathComponent().path)
             var kubernetes = "kubeconfig: \(fake.kubeconfigPath), context: \(context)"
             if let scope { kubernetes += ", scope: \(scope)" }
             if let propagation { kubernetes += ", deletePropagation: \(propagation)" }
