@@ -185,10 +185,16 @@ public struct SignaturePolicy: Sendable {
                     hint: "name the first trusted commit with --verify-since")
             }
             // A head that is an ancestor of the trusted commit (a rollback) is still checked itself.
-            for commit in commits.contains(head) ? commits : [head] + commits where cache?.contains(commit) != true {
-                verified.append(try verifier.verifyCommit(commit, in: repository))
-                cache?.insert(commit)
+            let pending = (commits.contains(head) ? commits : [head] + commits).filter { cache?.contains($0) != true }
+            // One check per core at a time: an OpenPGP check is a gpgv process whose start-up is
+            // most of its cost, so a range goes about as many times faster as there are cores.
+            // The first failure in newest-first order is the one reported.
+            let verifier = verifier
+            let outcomes = pending.concurrentMap { commit in Result { try verifier.verifyCommit(commit, in: repository) } }
+            for (commit, outcome) in zip(pending, outcomes) {
+                if case .success = outcome { cache?.insert(commit) }
             }
+            verified += try outcomes.map { try $0.get() }
         }
         return verified
     }
