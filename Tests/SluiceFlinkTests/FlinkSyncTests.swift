@@ -20,8 +20,8 @@ struct FlinkSyncTests {
         let counts: Counts
         var stateDirectory: URL { work.url.appendingPathComponent("state") }
 
-        init(clusterConfig: [String: String] = [:]) async throws {
-            flink = try await FlinkSessionCluster(taskSlots: 4, extraConfig: clusterConfig)
+        init(clusterConfig: [String: String] = [:], omittedConfig: Set<String> = []) async throws {
+            flink = try await FlinkSessionCluster(taskSlots: 4, extraConfig: clusterConfig, omittedConfig: omittedConfig)
             work = try TemporaryDirectory(prefix: "sluice-flink-sync")
             let output = work.url.appendingPathComponent("output")
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)

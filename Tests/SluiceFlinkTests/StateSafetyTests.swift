@@ -18,34 +18,24 @@ import Testing
 extension RealFlink {
 @Suite("State safety on a real Flink session cluster")
 struct StateSafetyTests {
+    /// The sync tests' world on a cluster without `execution.checkpointing.dir`, so its checkpoints
+    /// are not externally addressable.
     final class World: @unchecked Sendable {
-        let flink: FlinkSessionCluster
-        let work: TemporaryDirectory
-        let repo: SpecRepository
-        let counts: Counts
-        let output: URL
-        var stateDirectory: URL { work.url.appendingPathComponent("state") }
+        let base: FlinkSyncTests.World
+        var flink: FlinkSessionCluster { base.flink }
+        var work: TemporaryDirectory { base.work }
+        var repo: SpecRepository { base.repo }
+        var counts: Counts { base.counts }
+        var output: URL { work.url.appendingPathComponent("output") }
+        var stateDirectory: URL { base.stateDirectory }
         let owner = JobOwner(cluster: "local", object: "FlinkDeployment.flink.apache.org streaming/counter")
 
         init() async throws {
-            flink = try await FlinkSessionCluster(taskSlots: 4, omittedConfig: ["execution.checkpointing.dir"])
-            work = try TemporaryDirectory(prefix: "sluice-state-safety")
-            output = work.url.appendingPathComponent("output")
-            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-            repo = try SpecRepository(root: work.url.appendingPathComponent("specs"), jar: try FlinkSessionCluster.testJobJar(),
-                                      output: output, savepoints: flink.savepointDir)
-            counts = Counts(output: output)
-            try repo.cluster("local", url: flink.restURL)
+            base = try await FlinkSyncTests.World(omittedConfig: ["execution.checkpointing.dir"])
         }
 
         func sync(_ options: SyncOptions = SyncOptions(healthTimeout: .seconds(90), healthPollInterval: .milliseconds(500))) async throws -> (Plan, SyncReport) {
-            let (specs, state) = try repo.load()
-            let journal = try Journal(directory: stateDirectory)
-            let (drivers, unavailable) = DriverFactory(stateDirectory: stateDirectory, operationTimeout: .seconds(120))
-                .drivers(for: state.clusters.map(\.cluster), journal: journal)
-            let syncer = Syncer(drivers: drivers, unavailable: unavailable, journal: journal)
-            let plan = await syncer.plan(state, environments: specs.environments, options: options)
-            return (plan, await syncer.sync(plan, state: state, environments: specs.environments, options: options))
+            try await base.sync(options)
         }
 
         func binary(_ command: String, environment: [String: String] = [:]) async throws -> SluiceBinary.Result {
