@@ -61,10 +61,12 @@ let package = Package(
             dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceRuntime", "SluiceKubernetes"]
         ),
         .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        // The flow itself, one function per stage: load, render, plan, verdicts, apply (and `check`'s review).
+        .target(name: "SluicePipeline", dependencies: ["SluiceCore", "SluiceSpec", "SluiceSync", "SluicePolicy", "SluiceReport", "SluiceYAML"]),
         .target(
             name: "SluiceServer",
             dependencies: [
-                "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePolicy", "SluiceReport", "SluiceKubernetes", "SluiceHTTP",
+                "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePipeline", "SluicePolicy", "SluiceReport", "SluiceKubernetes", "SluiceHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluicePolicy", "SluiceSync", "SluiceReport",
+                "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluicePipeline", "SluiceSync", "SluiceReport",
                 "SluiceRuntime", "SluiceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -84,7 +86,7 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluiceCEL", "SluiceFlink", "SluiceSync", "SluiceTestSupport",
-                "SluiceServer", "SluiceHTTP",
+                "SluiceServer", "SluicePipeline", "SluiceHTTP",
             ],
             path: "Benchmarks/sluice-bench"
         ),
@@ -100,17 +102,18 @@ let package = Package(
         .testTarget(
             name: "SluiceKubernetesTests",
             dependencies: [
-                "SluiceKubernetes", "SluiceTestSupport", "SluiceSync", "SluiceServer", "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceHTTP",
+                "SluiceKubernetes", "SluiceTestSupport", "SluiceSync", "SluiceServer", "SluicePipeline", "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceHTTP",
             ]
         ),
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL", "SluiceRegex", "SluiceTestSupport"], resources: [.copy("Conformance")]),
+        .testTarget(name: "SluicePipelineTests", dependencies: ["SluicePipeline", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
+        .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceKubernetes"]),
         .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime", "SluiceYAML", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceServer", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceTestSupport",
+                "SluiceServer", "SluicePipeline", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -119,7 +122,7 @@ let package = Package(
             name: "SluiceFlinkTests",
             dependencies: [
                 "SluiceFlink", "SluiceSync", "SluiceSpec", "SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
-                "SluiceRuntime", "SluiceServer", "SluiceKubernetes",
+                "SluiceRuntime", "SluiceServer", "SluicePipeline", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

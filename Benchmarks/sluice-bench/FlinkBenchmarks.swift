@@ -43,7 +43,7 @@ enum FlinkBenchmarks {
             best = min(best, (ContinuousClock.now - start).seconds)
         }
         let clusterPlan = try require(plan?.clusters.first)
-        if let error = clusterPlan.error { throw BenchError("plan failed: \(error)") }
+        if let failure = clusterPlan.failure { throw BenchError("plan failed: \(failure)") }
         print(String(format: "plan-live: %d jobs against live state, %d changes, best of 5: %.3f s, peak memory %.1f MiB",
                      clusterPlan.actions.count, clusterPlan.changes.count, best, peakMemoryMiB()))
     }

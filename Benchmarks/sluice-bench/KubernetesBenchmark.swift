@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluicePipeline
 import SluiceServer
 import SluiceSpec
 import SluiceSync

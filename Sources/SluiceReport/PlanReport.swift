@@ -10,8 +10,8 @@ public enum PlanReport {
         var out = "Plan for revision \(plan.revision.prefix(12))\n"
         for cluster in plan.clusters {
             out += "\n\(cluster.cluster.name) (\(cluster.cluster.driver.rawValue), \(cluster.cluster.tier.rawValue))\n"
-            if let error = cluster.error {
-                out += "  ! \(error)\n"
+            if let failure = cluster.failure {
+                out += "  ! \(failure)\n"
                 continue
             }
             let unchanged = cluster.actions.filter { $0.kind == .none }.count
@@ -29,7 +29,7 @@ public enum PlanReport {
             }
         }
         let changes = plan.clusters.reduce(0) { $0 + $1.changes.count }
-        let errors = plan.clusters.filter { $0.error != nil }.count
+        let errors = plan.clusters.filter { $0.failure != nil }.count
         out += "\n\(changes) change\(changes == 1 ? "" : "s") on \(plan.clusters.filter { !$0.changes.isEmpty }.count) cluster(s)"
         out += errors > 0 ? ", \(errors) cluster(s) could not be planned\n" : "\n"
         return out
@@ -43,7 +43,7 @@ public enum PlanReport {
                     entry("name", .string(cluster.cluster.name)),
                     entry("driver", .string(cluster.cluster.driver.rawValue)),
                     entry("tier", .string(cluster.cluster.tier.rawValue)),
-                    entry("error", cluster.error.map(Value.string) ?? .null),
+                    entry("error", cluster.failure.map { .string($0.description) } ?? .null),
                     entry("actions", .list(cluster.actions.map(actionValue))),
                 ]))
             })),

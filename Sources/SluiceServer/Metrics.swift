@@ -42,7 +42,7 @@ public final class SluiceMetrics: Sendable {
             for cluster in plan.clusters {
                 registry.makeGauge(descriptor: Self.name("cluster_reachable", unit: "", help: "1 when the cluster's live state could be read."),
                                    labels: [("cluster", cluster.cluster.name)])
-                    .set(to: cluster.error?.hasPrefix("cannot read the live state") == true ? 0.0 : 1.0)
+                    .set(to: cluster.failure?.isLiveStateUnreadable == true ? 0.0 : 1.0)
                 var counts: [String: Int] = [:]
                 for action in cluster.actions {
                     let sync = action.isChange ? "out_of_sync" : action.kind == .drift ? "drifted" : "synced"

@@ -63,7 +63,7 @@ public struct Notifier: Sendable {
             case .webhook(let url, let secret):
                 name = "webhook"
                 let summary: [String: Any] = [
-                    "revision": revision, "succeeded": succeeded, "reason": round.reason,
+                    "revision": revision, "succeeded": succeeded, "reason": round.reason.description,
                     "clusters": report.clusters.map { ["name": $0.cluster, "status": $0.status.rawValue, "message": $0.message] },
                 ]
                 let body = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])

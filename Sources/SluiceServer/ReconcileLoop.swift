@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceGit
+import SluicePipeline
 import SluiceSpec
 import SluiceSync
 
@@ -39,9 +40,11 @@ public actor ReconcileLoop {
         public var gitReachable: Bool
         public var plan: Plan?
         public var synced: SyncReport?
+        /// What the round did, as a type; `message` says it in words.
+        public var outcome: Outcome
         public var message: String
-        /// Why the round ran: `interval`, `webhook`, `api`, `resync`.
-        public var reason: String
+        /// Why the round ran.
+        public var reason: RoundReason
         /// How long the fetch took, and why it failed if it did.
         public var fetchSeconds: Double
         public var fetchError: String?
@@ -57,7 +60,8 @@ public actor ReconcileLoop {
         public var verifiedSignatures = 0
 
         public init(started: Date, finished: Date, revision: String?, gitReachable: Bool, plan: Plan?, synced: SyncReport?,
-                    message: String, reason: String, fetchSeconds: Double, fetchError: String?, leading: Bool = true) {
+                    outcome: Outcome, message: String, reason: RoundReason, fetchSeconds: Double, fetchError: String?, leading: Bool = true) {
+            self.outcome = outcome
             self.leading = leading
             self.started = started
             self.finished = finished
@@ -70,6 +74,24 @@ public actor ReconcileLoop {
             self.fetchSeconds = fetchSeconds
             self.fetchError = fetchError
         }
+    }
+
+    /// What a round did.
+    public enum Outcome: Sendable, Hashable {
+        /// The service is stopping: the round ended after the fetch.
+        case skipped
+        /// The configured revision (or the pinned one) does not resolve to a commit.
+        case unresolvable
+        /// The head is refused for its signature (or cannot be verified); the last good revision keeps running.
+        case unverified
+        /// The head is the revision last synced and no resync is due: nothing was planned.
+        case unchanged
+        /// A follower planned (read only); the leader syncs.
+        case planned
+        /// The revision was planned and synced; `synced` says how each cluster fared.
+        case synced
+        /// The revision could not be loaded, rendered or planned; the last good revision keeps running.
+        case failed
     }
 
     /// Sees every finished round (metrics, notifications).
@@ -92,7 +114,7 @@ public actor ReconcileLoop {
     /// Commits whose signatures verified, so a refused head's range is not verified again every round.
     private let verifiedCommits = VerifiedCommits()
     private var rounds = 0
-    private var pendingReason: String?
+    private var pendingReason: RoundReason?
     private var stopping = false
     private var wakeUp: CheckedContinuation<Void, Never>?
 
@@ -109,7 +131,7 @@ public actor ReconcileLoop {
     public func gate(_ condition: @escaping @Sendable () async -> Bool) { mayReconcile = condition }
 
     /// Asks for a round now; several asks before the round starts make one round.
-    public func trigger(_ reason: String) {
+    public func trigger(_ reason: RoundReason) {
         if pendingReason == nil { pendingReason = reason }
         wakeUp?.resume()
         wakeUp = nil
@@ -125,7 +147,7 @@ public actor ReconcileLoop {
     /// Syncs `revision` from now on instead of the branch head (`nil` follows the branch again).
     public func pin(_ revision: String?) {
         pinned = revision
-        trigger(revision.map { "rollback to \($0)" } ?? "unpin")
+        trigger(revision.map { .rollback(to: $0) } ?? .unpin)
     }
 
     /// Asks `run` to return after the round in progress (SIGTERM: let the step finish).
@@ -133,12 +155,12 @@ public actor ReconcileLoop {
         stopping = true
         // A fetch waiting on a server that does not answer ends now rather than at its timeout.
         repository.cancelFetch()
-        trigger("shutdown")
+        trigger(.shutdown)
     }
 
     /// Runs rounds until `stop()` or cancellation: one per interval, or sooner when triggered.
     public func run() async {
-        var reason = "start"
+        var reason = RoundReason.start
         while !Task.isCancelled && !stopping {
             _ = await round(reason: reason)
             if stopping { return }
@@ -153,12 +175,12 @@ public actor ReconcileLoop {
     }
 
     /// Sleeps for the interval unless a trigger comes first; returns why the next round runs.
-    private func waitForInterval() async -> String {
+    private func waitForInterval() async -> RoundReason {
         let interval = configuration.interval
         let timer = Task { [weak self] in
             // Cancelled when a trigger came first: then it must not trigger another round.
             guard (try? await Task.sleep(for: interval)) != nil else { return }
-            await self?.trigger("interval")
+            await self?.trigger(.interval)
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -166,10 +188,10 @@ public actor ReconcileLoop {
             }
         } onCancel: {
             // Stopping the service wakes the loop so it can return between rounds.
-            Task { await self.trigger("shutdown") }
+            Task { await self.trigger(.shutdown) }
         }
         timer.cancel()
-        let reason = pendingReason ?? "interval"
+        let reason = pendingReason ?? .interval
         pendingReason = nil
         return reason
     }
@@ -188,7 +210,7 @@ public actor ReconcileLoop {
 
     /// One round: fetch, then sync if there is something new (or a resync is due).
     @discardableResult
-    public func round(reason: String = "manual") async -> Round {
+    public func round(reason: RoundReason = .manual) async -> Round {
         let leading = await mayReconcile()
         rounds += 1
         let started = Date()
@@ -206,9 +228,9 @@ public actor ReconcileLoop {
         let fetchElapsed = ContinuousClock.now - fetchStart
         let fetchSeconds = Double(fetchElapsed.components.seconds) + Double(fetchElapsed.components.attoseconds) / 1e18
         var newlyUnverified = false, verifiedSignatures = 0
-        func finish(_ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {
+        func finish(_ outcome: Outcome, _ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {
             var round = Round(started: started, finished: Date(), revision: revision, gitReachable: reachable, plan: plan,
-                              synced: synced, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError,
+                              synced: synced, outcome: outcome, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError,
                               leading: leading)
             round.signaturesRequired = configuration.signatures != nil
             round.unverified = unverified
@@ -219,13 +241,13 @@ public actor ReconcileLoop {
             return round
         }
         if stopping {
-            return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "stopping: round skipped after the fetch")
+            return await finish(.skipped, lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "stopping: round skipped after the fetch")
         }
         let candidate: GitCommitID
         do {
             candidate = try repository.resolve(pinned ?? configuration.revision)
         } catch {
-            return await finish(lastGood, "cannot resolve \(pinned ?? configuration.revision): \(error)")
+            return await finish(.unresolvable, lastGood, "cannot resolve \(pinned ?? configuration.revision): \(error)")
         }
         if candidate.hex == lastGood { unverified = nil }
         if let policy = configuration.signatures, candidate.hex != lastGood {
@@ -245,42 +267,40 @@ public actor ReconcileLoop {
                 if newlyUnverified { unverified = UnverifiedRevision(revision: candidate.hex, error: error) }
                 let keeping = lastGood.map { "keeping \($0.prefix(12))" } ?? "nothing has been applied yet"
                 if newlyUnverified { log("unverified: \(unverified!.summary); \(keeping)") }
-                return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "unverified: \(unverified!.summary); \(keeping)")
+                return await finish(.unverified, lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "unverified: \(unverified!.summary); \(keeping)")
             } catch {
                 log("revision \(candidate.hex.prefix(12)) cannot be verified: \(error); keeping \(lastGood.map { "\($0.prefix(12))" } ?? "nothing")")
-                return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced,
+                return await finish(.unverified, lastGood, plan: lastRound?.plan, synced: lastRound?.synced,
                                     "revision \(candidate.hex.prefix(12)) cannot be verified: \(error)")
             }
         }
         let resyncDue = rounds % max(configuration.resyncEvery, 1) == 0
-        if candidate.hex == lastGood && !resyncDue && (reason == "interval" || reason == "webhook") {
-            return await finish(lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "revision \(candidate.hex.prefix(12)) is in sync")
+        if candidate.hex == lastGood && !resyncDue && reason.isRoutine {
+            return await finish(.unchanged, lastGood, plan: lastRound?.plan, synced: lastRound?.synced, "revision \(candidate.hex.prefix(12)) is in sync")
         }
         do {
             // A new commit re-plans only the clusters it changes; the periodic resync (and a
             // manual or first round) plans everything, which also catches drift.
-            let incremental = leading && !resyncDue && (reason == "interval" || reason == "webhook")
+            let incremental = leading && !resyncDue && reason.isRoutine
             let baseline = try incremental ? lastGood.map { try repository.tree(at: try repository.resolve($0)) } : nil
             let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: configuration.options,
                                                   baseline: baseline)
             guard leading else {
                 // A follower plans (reads only) so its status API answers, and leaves syncing to the leader.
                 await planned.syncer.close()
-                return await finish(candidate.hex, plan: planned.plan, "follower: planned \(candidate.hex.prefix(12)); the leader syncs")
+                return await finish(.planned, candidate.hex, plan: planned.plan, "follower: planned \(candidate.hex.prefix(12)); the leader syncs")
             }
-            let report = await planned.syncer.sync(planned.plan, state: planned.state, environments: planned.specs.environments,
-                                                   options: configuration.options)
-            await planned.syncer.close()
+            let report = await pipeline.apply(planned, options: configuration.options)
             if report.succeeded { lastGood = candidate.hex }
             let summary = report.clusters.map { "\($0.cluster): \($0.status.rawValue)" }.joined(separator: ", ")
             log("revision \(candidate.hex.prefix(12)) (\(reason)\(baseline == nil ? "" : ", changed clusters only")): \(summary.isEmpty ? "no cluster changed" : summary)")
             // The status keeps every cluster: those this round did not plan keep their last result.
             let plan = Self.merge(planned.plan, into: lastRound?.plan)
             let synced = Self.merge(report, into: lastRound?.synced)
-            return await finish(candidate.hex, plan: plan, synced: synced, summary)
+            return await finish(.synced, candidate.hex, plan: plan, synced: synced, summary)
         } catch {
             log("revision \(candidate.hex.prefix(12)) cannot be applied: \(error); keeping \(lastGood.map { "\($0.prefix(12))" } ?? "nothing")")
-            return await finish(lastGood, plan: lastRound?.plan, "revision \(candidate.hex.prefix(12)) cannot be applied: \(error)")
+            return await finish(.failed, lastGood, plan: lastRound?.plan, "revision \(candidate.hex.prefix(12)) cannot be applied: \(error)")
         }
     }
 }

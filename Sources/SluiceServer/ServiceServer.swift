@@ -70,7 +70,7 @@ public struct ServiceServer: Sendable {
             return try Self.json(Array(records))
         }
         read.post("sync") { _, _ -> Response in
-            await loop.trigger("api")
+            await loop.trigger(.api)
             return try Self.json(["accepted": "a sync round is queued"], status: .accepted)
         }
         read.post("rollback") { request, context -> Response in
@@ -116,7 +116,7 @@ public struct ServiceServer: Sendable {
                 return try Self.json(["duplicate": id], status: .ok)
             }
             metrics.recordWebhook(source: delivery.source.rawValue, result: "accepted")
-            if delivery.event != "ping" { await loop.trigger("webhook") }
+            if delivery.event != "ping" { await loop.trigger(.webhook) }
             return try Self.json(["accepted": delivery.event], status: .accepted)
         }
         return router

@@ -73,7 +73,7 @@ struct StatusDocument: Encodable {
         pinnedRevision = snapshot.pinned
         gitReachable = round?.gitReachable
         lastRound = round?.finished
-        lastRoundReason = round?.reason
+        lastRoundReason = round?.reason.description
         message = round?.message
         leader = round?.leading
         unverified = snapshot.unverified?.summary
@@ -87,8 +87,8 @@ struct StatusDocument: Encodable {
             let outcomes = Dictionary((result?.actions ?? []).map { ($0.action.identity, $0) }, uniquingKeysWith: { first, _ in first })
             return Cluster(
                 name: plan.cluster.name, driver: plan.cluster.driver.rawValue, tier: plan.cluster.tier.rawValue,
-                status: plan.error != nil ? "error" : result?.status.rawValue ?? "unknown",
-                message: plan.error ?? result?.message ?? "", wave: result?.wave, revision: round?.revision,
+                status: plan.failure != nil ? "error" : result?.status.rawValue ?? "unknown",
+                message: plan.failure?.description ?? result?.message ?? "", wave: result?.wave, revision: round?.revision,
                 objects: plan.actions.map { action in
                     let outcome = outcomes[action.identity]
                     let health = outcome?.health ?? action.live?.health

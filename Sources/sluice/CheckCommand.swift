@@ -1,7 +1,7 @@
 import ArgumentParser
 import SluiceCore
 import SluiceGit
-import SluicePolicy
+import SluicePipeline
 import SluiceReport
 import SluiceSpec
 import SluiceSync
@@ -66,32 +66,8 @@ struct CheckCommand: ParsableCommand {
     func makeReport() throws -> CheckReport {
         let repository = try source.openRepository()
         let baseCommit = try repository.resolve(base), headCommit = try repository.resolve(head)
-        let baseTree = try repository.tree(at: baseCommit), headTree = try repository.tree(at: headCommit)
-        let baseSpecs = try SpecLoader().load(from: baseTree, path: source.path, revision: baseCommit.hex)
-        let headSpecs = try SpecLoader().load(from: headTree, path: source.path, revision: headCommit.hex)
-        // Rendering is pure, so the two revisions render at once.
-        let states = try [baseSpecs, headSpecs].concurrentMap { try Renderer().render($0) }
-        let baseState = states[0], headState = states[1]
-        // A repository without a policies folder is checked against the policies in its specs only.
-        let hasPolicies = (try? headTree.files(under: policies)) != nil
-        let policySet = try PolicyLoader.load(from: headTree, path: hasPolicies ? policies : nil, specs: headSpecs)
-        let engine = try PolicyEngine(policySet, engine: CELExpressionEngine())
-
-        var subjects: [PolicyEngine.Subject] = []
-        for cluster in headState.clusters {
-            let old = RevisionDiff.objects(baseState, cluster.cluster.name)
-            for object in cluster.objects {
-                subjects.append(PolicyEngine.Subject(
-                    object: object.value, oldObject: old[object.identity]?.value, identity: object.identity, source: object.source,
-                    cluster: cluster.cluster, environment: headSpecs.environment(named: object.environment),
-                    environmentName: object.environment))
-            }
-        }
-        let violations = engine.evaluate(subjects)
-        var report = CheckReport(base: baseCommit.hex, head: headCommit.hex,
-                           clusters: Array(Set(baseState.clusters.map(\.cluster.name) + headState.clusters.map(\.cluster.name)))
-                               .compactMap { name in headSpecs.cluster(named: name) ?? baseSpecs.cluster(named: name) },
-                           changes: RevisionDiff.changes(base: baseState, head: headState), violations: violations)
+        var report = try Review(path: source.path, policies: policies)
+            .run(base: try repository.tree(at: baseCommit), revision: baseCommit.hex, head: try repository.tree(at: headCommit), revision: headCommit.hex)
         report.signature = try signatureFinding(repository: repository, base: baseCommit, head: headCommit)
         return report
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceCore
-import SluiceServer
+import SluicePipeline
 import SluiceSpec
 import SluiceSync
 
@@ -78,26 +78,21 @@ struct ApplyOptions: ParsableArguments {
     }
 }
 
-/// Everything `plan` and `sync` share: the pipeline from the spec tree to a gated plan.
-struct SyncSession {
-    let specs: SpecSet
-    let state: DesiredState
-    let syncer: Syncer
-    let options: SyncOptions
-    var plan: Plan
+extension ClusterOptions {
+    /// The pipeline these options select: the spec root, the clusters and environments, the policies and the state directory.
+    func pipeline(path: String, runtimes: RuntimeRegistry? = nil) -> Pipeline {
+        Pipeline(path: path, clusters: cluster.isEmpty ? nil : Set(cluster), environments: environment.isEmpty ? nil : Set(environment),
+                 policies: policies, stateDirectory: stateDirectory, runtimes: runtimes)
+    }
 
-    init(source: SourceOptions, clusters: ClusterOptions, options: SyncOptions) async throws {
-        clusters.allowHostPaths()
+    /// What `plan` and `sync` share: the revision the source options name, planned and gated, its
+    /// spec warnings printed.
+    func plan(_ source: SourceOptions, options: SyncOptions) async throws -> (pipeline: Pipeline, planned: Pipeline.Planned) {
+        allowHostPaths()
         let (tree, revision) = try source.openTree()
-        let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
-                                environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
-                                policies: clusters.policies, stateDirectory: clusters.stateDirectory)
+        let pipeline = pipeline(path: source.path)
         let planned = try await pipeline.plan(tree, revision: revision, options: options)
         Console.printDiagnostics(planned.specs.warnings)
-        specs = planned.specs
-        state = planned.state
-        syncer = planned.syncer
-        plan = planned.plan
-        self.options = options
+        return (pipeline, planned)
     }
 }

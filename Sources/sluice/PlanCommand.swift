@@ -1,4 +1,5 @@
 import ArgumentParser
+import SluicePipeline
 import SluiceReport
 import SluiceSync
 
@@ -35,17 +36,18 @@ struct PlanCommand: AsyncParsableCommand {
     var output: ReportFormat = .text
 
     func run() async throws {
-        let session: SyncSession
+        let plan: Plan
         do {
-            session = try await SyncSession(source: source, clusters: clusters,
-                                            options: SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal))
+            let options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal)
+            let planned = try await clusters.plan(source, options: options).planned
+            await planned.syncer.close()
+            plan = planned.plan
         } catch {
             _ = Console.fail(error)
             throw ExitCode(Self.error)
         }
-        await session.syncer.close()
-        Console.out(output == .json ? PlanReport.json(session.plan) : PlanReport.text(session.plan))
-        if session.plan.hasErrors { throw ExitCode(Self.error) }
-        if session.plan.hasChanges { throw ExitCode(Self.changes) }
+        Console.out(output == .json ? PlanReport.json(plan) : PlanReport.text(plan))
+        if plan.hasErrors { throw ExitCode(Self.error) }
+        if plan.hasChanges { throw ExitCode(Self.changes) }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import SluiceCore
 import SluiceGit
 import SluiceKubernetes
+import SluicePipeline
 import SluiceServer
 import SluiceSync
 
@@ -138,9 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         clusters.allowHostPaths()
         let runtimes = RuntimeRegistry()
-        let pipeline = Pipeline(path: source.path, clusters: clusters.cluster.isEmpty ? nil : Set(clusters.cluster),
-                                environments: clusters.environment.isEmpty ? nil : Set(clusters.environment),
-                                policies: clusters.policies, stateDirectory: clusters.stateDirectory, runtimes: runtimes)
+        let pipeline = clusters.pipeline(path: source.path, runtimes: runtimes)
         var options = apply.syncOptions(clusters)
         options.lockHolder = "sluice serve"
         options.lockWait = .zero
@@ -154,9 +153,9 @@ struct ServeCommand: AsyncParsableCommand {
             Console.err("\(Self.timestamp()) \(line)\n")
         }
         if once {
-            let round = await loop.round(reason: "once")
+            let round = await loop.round(reason: .once)
             for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
-            if round.synced?.succeeded != true && !round.message.contains("in sync") { throw ExitCode(ExitStatus.clusterFailed.rawValue) }
+            if round.synced?.succeeded != true && round.outcome != .unchanged { throw ExitCode(ExitStatus.clusterFailed.rawValue) }
             return
         }
         await loop.observe { round in metrics.record(round, journal: journal) }

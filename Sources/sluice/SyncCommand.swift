@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluicePipeline
 import SluiceReport
 import SluiceSync
 
@@ -48,19 +49,17 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         var options = apply.syncOptions(clusters, dryRun: dryRun)
         if !dryRun { options.lockHolder = "sluice sync" }
-        let session: SyncSession
+        let (pipeline, planned): (Pipeline, Pipeline.Planned)
         do {
-            session = try await SyncSession(source: source, clusters: clusters, options: options)
+            (pipeline, planned) = try await clusters.plan(source, options: options)
         } catch {
             throw Console.fail(error)
         }
-        if !quiet { Console.err(PlanReport.text(session.plan)) }
+        if !quiet { Console.err(PlanReport.text(planned.plan)) }
         let quiet = self.quiet
-        let report = await session.syncer.sync(session.plan, state: session.state, environments: session.specs.environments,
-                                               options: options) { event in
+        let report = await pipeline.apply(planned, options: options) { event in
             if !quiet { Console.err(Self.progressLine(event)) }
         }
-        await session.syncer.close()
         Console.out(output == .json ? PlanReport.json(report) : PlanReport.text(report))
         if !report.succeeded { throw ExitCode(ExitStatus.clusterFailed.rawValue) }
     }

@@ -179,7 +179,7 @@ struct FlinkSyncTests {
         job.present = false
         try world.repo.job(job)
         (plan, _) = try await world.sync(SyncOptions(prune: true, healthTimeout: .seconds(60)))
-        #expect(plan.clusters.first?.error?.contains("--allow-mass-prune") == true)
+        #expect(plan.clusters.first?.failure.map { if case .massPrune = $0 { true } else { false } } == true)
         #expect(try await world.runningCounterJobs().count == 1)
         (plan, report) = try await world.sync(SyncOptions(prune: true, allowMassPrune: true, healthTimeout: .seconds(60)))
         let delete = try #require(world.result(report)?.actions.first)

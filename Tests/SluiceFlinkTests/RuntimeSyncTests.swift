@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceFlink
 import SluiceHTTP
+import SluicePipeline
 import SluiceRuntime
 import SluiceServer
 import SluiceSpec

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceKubernetes
+import SluicePipeline
 import SluiceServer
 import SluiceSpec
 import SluiceSync
@@ -160,7 +161,7 @@ struct KubernetesDriverTests {
         var pruning = SyncOptions(healthTimeout: .seconds(20), healthPollInterval: .milliseconds(100))
         pruning.prune = true
         let (plan, report) = try await world.sync(pruning)
-        let conflict = try #require(plan.clusters.first?.actions.first { $0.identity.kind == "ConfigMap" }, "\(plan.clusters.first?.error ?? "no error")")
+        let conflict = try #require(plan.clusters.first?.actions.first { $0.identity.kind == "ConfigMap" }, "\(plan.clusters.first?.failure?.description ?? "no error")")
         #expect(conflict.kind == .conflict)
         #expect(report.clusters.first?.status == .failed)
         #expect(report.clusters.first?.message.contains("not managed by Sluice") == true)

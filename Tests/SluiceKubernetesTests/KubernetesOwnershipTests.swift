@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceKubernetes
+import SluicePipeline
 import SluiceServer
 import SluiceSpec
 import SluiceSync
@@ -237,9 +238,9 @@ struct KubernetesOwnershipTests {
             try team.configMap("settings-\(scope ?? "auto")")
             let before = try fake.requests().count
             var (plan, report) = try await team.sync()
-            #expect(report.succeeded, "\(scope ?? "auto"): \(report.clusters.map(\.message)) \(plan.clusters.map { $0.error ?? "" })")
+            #expect(report.succeeded, "\(scope ?? "auto"): \(report.clusters.map(\.message)) \(plan.clusters.map { $0.failure?.description ?? "" })")
             (plan, report) = try await team.sync()
-            #expect(!plan.hasChanges && report.succeeded, "\(plan.clusters.map { $0.error ?? "" })")
+            #expect(!plan.hasChanges && report.succeeded, "\(plan.clusters.map { $0.failure?.description ?? "" })")
             let requests = try fake.requests().dropFirst(before)
             let clusterWide = requests.filter { $0.hasPrefix("GET /api/v1/configmaps") }
             if scope == "namespaced" {

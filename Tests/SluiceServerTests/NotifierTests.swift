@@ -13,7 +13,7 @@ struct NotifierTests {
         let cluster = ClusterSyncResult(cluster: "edge", wave: 0, status: succeeded ? .synced : .failed,
                                         message: succeeded ? "1 change(s) applied and healthy" : "health gate timed out", actions: [])
         return ReconcileLoop.Round(started: Date(), finished: Date(), revision: "0123456789abcdef0123456789abcdef01234567", gitReachable: true,
-                                   plan: nil, synced: SyncReport(revision: "0123", clusters: [cluster]), message: "", reason: "webhook",
+                                   plan: nil, synced: SyncReport(revision: "0123", clusters: [cluster]), outcome: .synced, message: "", reason: .webhook,
                                    fetchSeconds: 0, fetchError: nil)
     }
 

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import SluiceCore
 import SluiceGit
+import SluicePipeline
 import SluiceServer
 import SluiceTestSupport
 import Testing
@@ -125,7 +126,7 @@ struct ServiceHardeningTests {
         let loop = ReconcileLoop(repository: repository, pipeline: Pipeline(stateDirectory: state.url),
                                  configuration: .init(revision: "main", interval: .seconds(3600))) { lines.append($0) }
         let started = ContinuousClock.now
-        let round = await loop.round(reason: "start")
+        let round = await loop.round(reason: .start)
         #expect(ContinuousClock.now - started < .seconds(60), "bounded; a loaded machine schedules slowly")
         #expect(!round.gitReachable)
         #expect(round.fetchError?.contains("no progress for 1s") == true, "\(String(describing: round.fetchError))")

@@ -11,7 +11,7 @@ struct UnverifiedNotificationTests {
 
     static func round(newly: Bool) -> ReconcileLoop.Round {
         var round = ReconcileLoop.Round(started: Date(), finished: Date(), revision: "0123456789abcdef0123456789abcdef01234567", gitReachable: true,
-                                        plan: nil, synced: nil, message: "unverified", reason: "webhook", fetchSeconds: 0, fetchError: nil)
+                                        plan: nil, synced: nil, outcome: .unverified, message: "unverified", reason: .webhook, fetchSeconds: 0, fetchError: nil)
         round.signaturesRequired = true
         round.unverified = UnverifiedRevision(revision: head, error: SignatureError(
             .untrustedSigner, object: "commit \(head.prefix(12))", revision: head, fingerprint: "SHA256:abcdefghijklmnop", detail: "the key is not in signers"))

@@ -183,7 +183,12 @@ struct PlannerTests {
 
         let most = [Objects.live(keep), Objects.live(gone), Objects.live(gone2)]
         let refused = Objects.plan([keep], live: most, prune: true)
-        #expect(refused.error?.contains("--allow-mass-prune") == true)
+        guard case .massPrune(let deletes, let owned, _) = refused.failure else {
+            Issue.record("a mass prune is refused as one: \(String(describing: refused.failure))")
+            return
+        }
+        #expect(deletes == 2 && owned == 3)
+        #expect(refused.failure?.description.contains("--allow-mass-prune") == true, "the refusal says how to go ahead")
         #expect(refused.actions.isEmpty)
         #expect(Objects.plan([keep], live: most, prune: true, allowMassPrune: true).changes.count == 2)
     }

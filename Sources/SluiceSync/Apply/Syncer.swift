@@ -43,20 +43,22 @@ public struct Syncer: Sendable {
     func plan(_ desired: ClusterDesiredState, environments: [EnvironmentSpec], options: SyncOptions) async -> ClusterPlan {
         let name = desired.cluster.name
         guard let driver = drivers[name] else {
-            return ClusterPlan(cluster: desired.cluster, actions: [], error: unavailable[name] ?? "no driver for cluster \(name)")
+            return ClusterPlan(cluster: desired.cluster, actions: [], failure: .unavailable(unavailable[name] ?? "no driver for cluster \(name)"))
         }
         if let holder = options.lockHolder, let file = driver.lockFile {
             do {
                 _ = try await ClusterLock.acquire(file, cluster: name, command: holder, wait: options.lockWait)
+            } catch let error as ClusterLockError {
+                return ClusterPlan(cluster: desired.cluster, actions: [], failure: .locked(error))
             } catch {
-                return ClusterPlan(cluster: desired.cluster, actions: [], error: "\(error)")
+                return ClusterPlan(cluster: desired.cluster, actions: [], failure: .unavailable("\(error)"))
             }
         }
         let live: [LiveObject]
         do {
             live = try await driver.liveState(desired: desired.objects)
         } catch {
-            return ClusterPlan(cluster: desired.cluster, actions: [], error: "cannot read the live state of \(name): \(error)")
+            return ClusterPlan(cluster: desired.cluster, actions: [], failure: .liveState(of: name, error))
         }
         let policies = environments.filter { desired.environments.contains($0.name) }.map(\.syncPolicy)
         let prune = options.prune ?? policies.contains { $0.prune }
@@ -139,8 +141,8 @@ public struct Syncer: Sendable {
     func sync(_ plan: ClusterPlan, wave: Int, environments: [EnvironmentSpec], options: SyncOptions,
               progress: @escaping @Sendable (SyncEvent) -> Void) async -> ClusterSyncResult {
         let name = plan.cluster.name
-        if let error = plan.error {
-            return ClusterSyncResult(cluster: name, wave: wave, status: .error, message: error, actions: [])
+        if let failure = plan.failure {
+            return ClusterSyncResult(cluster: name, wave: wave, status: .error, message: failure.description, actions: [])
         }
         let changes = plan.changes
         guard !changes.isEmpty else {

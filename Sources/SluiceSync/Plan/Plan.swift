@@ -35,12 +35,12 @@ public struct PlannedAction: Sendable {
     public var isChange: Bool { ![.none, .orphan, .drift].contains(kind) }
 }
 
-/// The plan for one cluster; `error` is set when its live state could not be read or the plan
+/// The plan for one cluster; `failure` is set when its live state could not be read or the plan
 /// is refused (e.g. a mass prune), and then it has no actions.
 public struct ClusterPlan: Sendable {
     public var cluster: ClusterSpec
     public var actions: [PlannedAction]
-    public var error: String?
+    public var failure: ClusterFailure?
 
     public var changes: [PlannedAction] { actions.filter(\.isChange) }
 }
@@ -56,5 +56,5 @@ public struct Plan: Sendable {
     }
 
     public var hasChanges: Bool { clusters.contains { !$0.changes.isEmpty } }
-    public var hasErrors: Bool { clusters.contains { $0.error != nil } }
+    public var hasErrors: Bool { clusters.contains { $0.failure != nil } }
 }

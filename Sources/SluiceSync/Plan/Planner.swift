@@ -49,10 +49,9 @@ public struct Planner: Sendable {
         }
         let deletes = actions.filter { $0.kind == .delete }.count
         if deletes > 0, deletes * 2 > owned.count, !allowMassPrune {
-            return ClusterPlan(cluster: desired.cluster, actions: [], error:
-                "refusing to delete \(deletes) of the \(owned.count) objects Sluice owns on \(cluster) in one sync; if that is intended, run again with --allow-mass-prune")
+            return ClusterPlan(cluster: desired.cluster, actions: [], failure: .massPrune(deletes: deletes, owned: owned.count, cluster: cluster))
         }
-        return ClusterPlan(cluster: desired.cluster, actions: actions, error: nil)
+        return ClusterPlan(cluster: desired.cluster, actions: actions, failure: nil)
     }
 
     /// The FlinkDeployments among `objects` by name: the session clusters a FlinkSessionJob may name.

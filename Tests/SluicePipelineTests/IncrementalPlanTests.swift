@@ -1,6 +1,6 @@
 import Foundation
 import SluiceCore
-import SluiceServer
+import SluicePipeline
 import SluiceSpec
 import SluiceTestSupport
 import Testing

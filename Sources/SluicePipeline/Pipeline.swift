@@ -1,0 +1,105 @@
+import Foundation
+import SluiceCore
+import SluicePolicy
+import SluiceSpec
+import SluiceSync
+
+/// The flow from a commit to running jobs, one function per stage, shared by `sluice plan`,
+/// `sluice sync` and `sluice serve`:
+///
+///     load → render → plan (reads every cluster's live state) → verdicts → apply
+///
+/// Verdicts come after the live state is read because a policy's `oldObject` is the object as
+/// it is on the cluster, as the API server gives it to an admission policy. `sluice check`,
+/// which reads no cluster, runs its half of the flow in `Review`.
+public struct Pipeline: Sendable {
+    /// The spec root inside the tree.
+    public var path: String
+    /// Only these clusters / environments (`nil`: all).
+    public var clusters: Set<String>?
+    public var environments: Set<String>?
+    /// The folder of the policies inside the tree.
+    public var policies: String
+    public var stateDirectory: URL
+    /// Runtimes kept across runs by a long-running service; `nil` for one-shot commands.
+    public var runtimes: RuntimeRegistry?
+
+    public init(path: String = "", clusters: Set<String>? = nil, environments: Set<String>? = nil, policies: String = "policies",
+                stateDirectory: URL, runtimes: RuntimeRegistry? = nil) {
+        self.path = path
+        self.clusters = clusters
+        self.environments = environments
+        self.policies = policies
+        self.stateDirectory = stateDirectory
+        self.runtimes = runtimes
+    }
+
+    /// Everything a sync needs, planned and gated.
+    public struct Planned: Sendable {
+        public var specs: SpecSet
+        public var state: DesiredState
+        public var syncer: Syncer
+        public var plan: Plan
+        /// Every policy violation found on the planned objects (denials and warnings).
+        public var violations: [Violation]
+    }
+
+    // MARK: Stages
+
+    /// Load: reads and validates the specs of one revision.
+    public func load(_ tree: any SourceTree, revision: String) throws -> SpecSet {
+        try SpecLoader().load(from: tree, path: path, revision: revision)
+    }
+
+    /// Render: the desired state of every selected cluster.
+    public func render(_ specs: SpecSet) throws -> DesiredState {
+        try Renderer(clusters: clusters, environments: environments).render(specs)
+    }
+
+    /// Connects a driver to every cluster of `state`; clusters whose driver cannot be made are
+    /// planned as unavailable.
+    public func connect(_ state: DesiredState, tree: any SourceTree) throws -> Syncer {
+        let journal = try Journal(directory: stateDirectory)
+        let factory = DriverFactory(stateDirectory: stateDirectory, repository: tree, runtimes: runtimes)
+        let (drivers, unavailable) = factory.drivers(for: state.clusters.map(\.cluster), journal: journal)
+        return Syncer(drivers: drivers, unavailable: unavailable, journal: journal)
+    }
+
+    /// Load, render, plan and verdicts for one revision. With `baseline` (the tree last synced),
+    /// only clusters whose desired state differs from the baseline's are planned: a commit
+    /// touching one environment re-plans its clusters only.
+    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil) async throws -> Planned {
+        let specs = try load(tree, revision: revision)
+        var state = try render(specs)
+        if let baseline, let previous = try? render(try load(baseline, revision: "baseline")) {
+            let changed = Self.changedClusters(previous, state)
+            state.clusters = state.clusters.filter { changed.contains($0.cluster.name) }
+        }
+        let engine = try Verdicts.engine(tree, policies: policies, specs: specs)
+        let syncer = try connect(state, tree: tree)
+        let plan = await syncer.plan(state, environments: specs.environments, options: options)
+        let gated = Verdicts.gate(plan, specs: specs, engine: engine)
+        return Planned(specs: specs, state: state, syncer: syncer, plan: gated.plan, violations: gated.violations)
+    }
+
+    /// Apply: syncs the plan wave by wave and lets go of the clusters; `progress` sees every step.
+    public func apply(_ planned: Planned, options: SyncOptions,
+                      progress: @escaping @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncReport {
+        let report = await planned.syncer.sync(planned.plan, state: planned.state, environments: planned.specs.environments,
+                                               options: options, progress: progress)
+        await planned.syncer.close()
+        return report
+    }
+
+    /// Clusters whose desired objects (identity and spec hash) or cluster spec differ between two renders.
+    public static func changedClusters(_ old: DesiredState, _ new: DesiredState) -> Set<String> {
+        func fingerprint(_ cluster: ClusterDesiredState) -> Set<String> {
+            Set(cluster.objects.map { "\($0.identity) \($0.specHash)" })
+        }
+        let before = Dictionary(old.clusters.map { ($0.cluster.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return Set(new.clusters.filter { cluster in
+            guard let previous = before[cluster.cluster.name] else { return true }
+            return previous.cluster != cluster.cluster || fingerprint(previous) != fingerprint(cluster)
+        }.map(\.cluster.name))
+    }
+}

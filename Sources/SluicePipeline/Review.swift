@@ -1,0 +1,38 @@
+import SluiceCore
+import SluicePolicy
+import SluiceReport
+import SluiceSpec
+import SluiceSync
+
+/// `sluice check`'s half of the flow: two revisions loaded and rendered, compared cluster by
+/// cluster, and every object at the head given its verdicts, with `oldObject` the same object
+/// at the base. No cluster is contacted.
+public struct Review: Sendable {
+    public var path: String
+    public var policies: String
+
+    public init(path: String = "", policies: String = "policies") {
+        self.path = path
+        self.policies = policies
+    }
+
+    public func run(base: any SourceTree, revision baseRevision: String, head: any SourceTree, revision headRevision: String) throws -> CheckReport {
+        let baseSpecs = try SpecLoader().load(from: base, path: path, revision: baseRevision)
+        let headSpecs = try SpecLoader().load(from: head, path: path, revision: headRevision)
+        // Rendering is pure, so the two revisions render at once.
+        let states = try [baseSpecs, headSpecs].concurrentMap { try Renderer().render($0) }
+        let baseState = states[0], headState = states[1]
+        let engine = try Verdicts.engine(head, policies: policies, specs: headSpecs)
+        var subjects: [PolicyEngine.Subject] = []
+        for cluster in headState.clusters {
+            let old = RevisionDiff.objects(baseState, cluster.cluster.name)
+            for object in cluster.objects {
+                subjects.append(Verdicts.subject(object, replacing: old[object.identity]?.value, on: cluster.cluster, specs: headSpecs))
+            }
+        }
+        let clusterNames = Set(baseState.clusters.map(\.cluster.name) + headState.clusters.map(\.cluster.name))
+        return CheckReport(base: baseRevision, head: headRevision,
+                           clusters: clusterNames.compactMap { headSpecs.cluster(named: $0) ?? baseSpecs.cluster(named: $0) },
+                           changes: RevisionDiff.changes(base: baseState, head: headState), violations: engine.evaluate(subjects))
+    }
+}
