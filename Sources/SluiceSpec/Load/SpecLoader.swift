@@ -1,0 +1,83 @@
+import SluiceCore
+import SluiceYAML
+
+/// Reads the YAML documents of a tree and turns them into a `SpecSet`.
+public struct SpecLoader: Sendable {
+    /// Extensions of the files that are read; everything else is ignored.
+    public static let extensions = [".yaml", ".yml"]
+
+    public var yamlLimits: YAMLLimits
+
+    public init(yamlLimits: YAMLLimits = .default) { self.yamlLimits = yamlLimits }
+
+    /// Loads and validates every spec document under `path` of `tree`.
+    ///
+    /// - Throws: `DiagnosticError` with every error found (file:line:column each), or the
+    ///   tree's own error when files cannot be listed or read.
+    public func load(from tree: any SourceTree, path: String = "", revision: String) throws -> SpecSet {
+        let root = path.trimmingSlashes
+        let files = try tree.files(under: root).filter { file in
+            Self.extensions.contains { file.hasSuffix($0) }
+        }
+        var diagnostics: [Diagnostic] = []
+        for entry in tree.skippedEntries(under: root) {
+            diagnostics.append(Diagnostic(.warning, at: SourceLocation(file: entry.path, line: 1, column: 1),
+                                          "skipped: \(entry.reason)", hint: "specs are regular files inside the repository"))
+        }
+        var objects: [SpecObject] = []
+        for file in files {
+            let display = file
+            do {
+                // Refused before reading when too large (a stat, or the blob's header).
+                let bytes = try tree.read(file, maxBytes: yamlLimits.maxBytes)
+                let documents = try YAML.parseDocuments(bytes, file: display, limits: yamlLimits)
+                for document in documents {
+                    if let object = Self.object(from: document, file: display, &diagnostics) { objects.append(object) }
+                }
+            } catch let error as any SluiceError {
+                diagnostics.append(Diagnostic(.error, at: error.location ?? SourceLocation(file: display, line: 1, column: 1),
+                                              error.message, hint: error.hint))
+            }
+        }
+        if objects.isEmpty, diagnostics.isEmpty {
+            diagnostics.append(Diagnostic(.error, at: nil,
+                "no spec documents found under \(root.isEmpty ? "the root" : root) of \(tree.displayName)",
+                hint: "point --path at the folder that holds clusters/, environments/ and jobs/"))
+        }
+        var set = SpecValidator().validate(objects, revision: revision, diagnostics: &diagnostics)
+        if diagnostics.contains(where: { $0.severity == .error }) || set == nil {
+            throw DiagnosticError(diagnostics)
+        }
+        set!.warnings = diagnostics.sorted()
+        set!.files = Set(files)
+        return set!
+    }
+
+    /// Checks the envelope every document needs (a map with apiVersion, kind and metadata.name).
+    public static func object(from document: Value, file: String, _ diagnostics: inout [Diagnostic]) -> SpecObject? {
+        let start = document.location ?? SourceLocation(file: file, line: 1, column: 1)
+        var reader = FieldReader(fallback: start)
+        defer { diagnostics += reader.diagnostics }
+        guard document.mapValue != nil else {
+            reader.error(document, "a spec document must be a map with apiVersion, kind and metadata, found \(document.typeName)")
+            return nil
+        }
+        let apiVersion = reader.string(document["apiVersion"], "apiVersion", required: true, parent: document)
+        let kind = reader.string(document["kind"], "kind", required: true, parent: document)
+        let metadata = document["metadata"]
+        _ = reader.map(metadata, "metadata", required: true, parent: document)
+        let name = reader.string(metadata?["name"], "metadata.name", required: metadata != nil, parent: metadata)
+        let namespace = reader.string(metadata?["namespace"], "metadata.namespace")
+        guard let apiVersion, let kind, let name else { return nil }
+        return SpecObject(value: document, apiVersion: apiVersion, kind: kind, name: name, namespace: namespace, location: start)
+    }
+}
+
+extension String {
+    var trimmingSlashes: String {
+        var s = Substring(self)
+        while s.hasPrefix("/") || s.hasPrefix("./") { s = s.hasPrefix("./") ? s.dropFirst(2) : s.dropFirst() }
+        while s.hasSuffix("/") { s = s.dropLast() }
+        return s == "." ? "" : String(s)
+    }
+}
