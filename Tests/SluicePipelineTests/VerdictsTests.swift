@@ -13,27 +13,7 @@ import Testing
 @Suite("Verdicts gate a plan")
 struct VerdictsTests {
     static func tree() throws -> TemporaryDirectory {
-        let dir = try TemporaryDirectory(prefix: "sluice-verdicts")
-        for name in ["a", "b"] {
-            _ = try dir.write("clusters/\(name).yaml", """
-                apiVersion: sluice.dev/v1alpha1
-                kind: Cluster
-                metadata: {name: \(name), labels: {site: \(name)}}
-                spec: {tier: private, driver: flink, flink: {url: "http://127.0.0.1:1"}}
-                """)
-            _ = try dir.write("environments/\(name).yaml", """
-                apiVersion: sluice.dev/v1alpha1
-                kind: Environment
-                metadata: {name: env-\(name)}
-                spec: {namespace: apps, clusters: {matchLabels: {site: \(name)}}, jobs: {matchLabels: {site: \(name)}}}
-                """)
-            _ = try dir.write("jobs/\(name).yaml", """
-                apiVersion: flink.apache.org/v1beta1
-                kind: FlinkDeployment
-                metadata: {name: job-\(name), labels: {site: \(name)}}
-                spec: {job: {jarURI: "file:///j.jar", parallelism: \(name == "a" ? 64 : 2), upgradeMode: savepoint}}
-                """)
-        }
+        let dir = try TwoSites.write(parallelism: ["a": 64, "b": 2], prefix: "sluice-verdicts")
         for (name, action, limit) in [("small-jobs", "Deny", 32), ("tiny-jobs", "Warn", 4)] {
             _ = try dir.write("policies/\(name).yaml", """
                 apiVersion: admissionregistration.k8s.io/v1
