@@ -124,7 +124,7 @@ public struct KubernetesDriver: ClusterDriver {
                 return live
             }
             guard let ref = ObjectReference(object.value), let existing = try await client.get(ref) else { return nil }
-            return LiveObject(identity: object.identity, value: Self.normalized(existing), health: Self.health(existing),
+            return LiveObject(identity: object.identity, value: Self.normalized(existing), health: KubernetesHealth.assess(existing),
                               membership: membership(of: existing))
         }
         var live = reads.compactMap { $0 }
@@ -147,7 +147,7 @@ public struct KubernetesDriver: ClusterDriver {
     private func summary(_ object: Value, membership: LiveObject.Membership, desired: DesiredObject?) -> Found {
         let identity = Self.identity(of: object)!
         let normalized = Self.normalized(object)
-        var live = LiveObject(identity: identity, value: normalized, health: Self.health(object), membership: membership)
+        var live = LiveObject(identity: identity, value: normalized, health: KubernetesHealth.assess(object), membership: membership)
         guard let desired else { return Found(live: live, membership: membership, needsDryRun: false, raw: .null) }
         if membership == .member {
             live.foreignFields = ManagedFields.foreignFields(live: object, desired: stamped(desired), fieldManager: client.fieldManager)
@@ -332,12 +332,7 @@ public struct KubernetesDriver: ClusterDriver {
         let ref = ObjectReference(apiVersion: kind.apiVersion, kind: identity.kind, namespace: identity.namespace, name: identity.name)
         guard let object = try await client.get(ref) else { return Health(.missing, "\(identity) is not on \(cluster.name)") }
         if KubernetesClient.pendingFinalizers(object) != nil { return Health(.progressing, Self.deletingReason(object)) }
-        return Self.health(object) ?? Health(.unknown, "no health rule")
-    }
-
-    static func health(_ object: Value) -> Health? {
-        let (status, reason) = KubernetesHealth.assess(object)
-        return Health(Health.Status(rawValue: status) ?? .unknown, reason)
+        return KubernetesHealth.assess(object)
     }
 
     static func identity(of object: Value) -> ObjectIdentity? {
