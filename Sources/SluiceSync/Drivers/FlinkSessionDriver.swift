@@ -20,7 +20,7 @@ public struct FlinkSessionDriver: ClusterDriver {
     }
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
-        guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
+        guard let step = JobStep(action.kind) else { return .nothingToDo(action.kind) }
         return ActionOutcome(try await reconciler.apply(step, identity: action.identity, desired: action.desired?.value,
                                                         specHash: action.desired?.specHash, live: action.live?.value,
                                                         allowStateLoss: action.allowStateLoss))
@@ -53,7 +53,7 @@ public struct FlinkSessionDriver: ClusterDriver {
 extension ActionOutcome {
     /// The outcome of a Flink lifecycle step that succeeded.
     init(_ transition: JobLifecycle.Transition) {
-        self.init(succeeded: true, message: transition.message, savepointPath: transition.savepointPath)
+        self.init(.applied, transition.message, savepointPath: transition.savepointPath)
     }
 }
 

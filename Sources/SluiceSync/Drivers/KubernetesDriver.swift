@@ -243,21 +243,21 @@ public struct KubernetesDriver: ClusterDriver {
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
         switch action.kind {
         case .delete:
-            guard let live = action.live, let ref = ObjectReference(live.value) else { return ActionOutcome(succeeded: true, message: "nothing to delete") }
+            guard let live = action.live, let ref = ObjectReference(live.value) else { return ActionOutcome(.unchanged, "nothing to delete") }
             if live.value[path: "metadata", "deletionTimestamp"] == nil {
                 try await client.delete(ref, propagation: connection.deletePropagation.rawValue)
             }
             cache?.forget(live.identity)
             // Finalizers (the Flink operator's, for one) keep the object until their controller
             // lets go: the sync's gate waits for it to be gone.
-            guard let object = try await client.get(ref) else { return ActionOutcome(succeeded: true, message: "deleted") }
-            var outcome = ActionOutcome(succeeded: true, message: Self.deletingReason(object))
+            guard let object = try await client.get(ref) else { return ActionOutcome(.applied, "deleted") }
+            var outcome = ActionOutcome(.applied, Self.deletingReason(object))
             outcome.awaitingRemoval = true
             return outcome
         case .none, .orphan, .conflict, .drift:
-            return ActionOutcome(succeeded: true, message: "nothing to do")
+            return .nothingToDo(action.kind)
         default:
-            guard let desired = action.desired else { return ActionOutcome(succeeded: true, message: "nothing to do") }
+            guard let desired = action.desired else { return ActionOutcome(.skipped, "nothing to do") }
             if let namespace = desired.identity.namespace { try await ensureNamespace(namespace) }
             if let apiVersion = desired.value["apiVersion"]?.stringValue {
                 try kinds.insert(AppliedKinds.Kind(apiVersion: apiVersion, kind: desired.kind))
@@ -276,7 +276,7 @@ public struct KubernetesDriver: ClusterDriver {
             let result = try await client.apply(body, force: heal || action.live?.membership == .legacy)
             cache?.verified(desired.identity, specHash: desired.specHash, live: result, fieldManager: client.fieldManager)
             let adopted = action.live?.membership == .legacy ? " and adopted into ApplySet \(state.applySets[desired.environment]?.name ?? "")" : ""
-            return ActionOutcome(succeeded: true, message: (action.kind == .create ? "created (server-side apply)" : "applied (server-side apply)") + adopted)
+            return ActionOutcome(.applied, (action.kind == .create ? "created (server-side apply)" : "applied (server-side apply)") + adopted)
         }
     }
 
