@@ -131,7 +131,7 @@ public struct JobReconciler: Sendable {
             throw FlinkError("\(change.kind.rawValue) of \(identity) on \(cluster) needs the desired object")
         }
         guard let spec = JobSpec(desired) else {
-            try record(identity, desired, specHash: specHash, jobID: nil, savepoint: nil)
+            try record(change, desired, specHash: specHash, jobID: nil, savepoint: nil)
             return .init(jobID: nil, savepointPath: nil, message: "session cluster definition recorded; it runs no job by itself")
         }
         let transition: JobLifecycle.Transition
@@ -148,7 +148,7 @@ public struct JobReconciler: Sendable {
         case .update, .delete: transition = .init(jobID: active?.id, savepointPath: nil, message: "recorded; the change needs no restart")
         case .none, .orphan, .conflict, .drift: return .init(jobID: active?.id, savepointPath: nil, message: "nothing to do")  // no JobChange has these
         }
-        try record(identity, desired, specHash: specHash, jobID: transition.jobID ?? (spec.state == .running ? active?.id : nil),
+        try record(change, desired, specHash: specHash, jobID: transition.jobID ?? (spec.state == .running ? active?.id : nil),
                    savepoint: transition.savepointPath ?? lastSavepoint ?? previous?.savepointPath)
         return transition
     }
@@ -192,9 +192,9 @@ public struct JobReconciler: Sendable {
                          hint: "set spec.job.initialSavepointPath to the savepoint to start from, or run sync with --allow-state-loss to start it without state")
     }
 
-    private func record(_ identity: ObjectIdentity, _ desired: Value, specHash: String, jobID: String?, savepoint: String?) throws {
-        try store.set(identity, AppliedStore.Entry(identity: identity, object: JSON.encode(desired, sortedKeys: true), specHash: specHash,
-                                                   jobID: jobID, savepointPath: savepoint, appliedAt: Date()))
+    private func record(_ change: JobChange, _ desired: Value, specHash: String, jobID: String?, savepoint: String?) throws {
+        try store.set(change.identity, AppliedStore.Entry(identity: change.identity, object: JSON.encode(desired, sortedKeys: true), specHash: specHash,
+                                                          jobID: jobID, savepointPath: savepoint, appliedAt: Date(), revision: change.revision))
     }
 
     // MARK: Health

@@ -280,7 +280,7 @@ public actor FlinkRuntime {
         if spec.isStateful, restore == nil {
             return "\(entry.identity) lost its job and no state of it was found (looked in: \(search.searched.joined(separator: "; "))); not restarted"
         }
-        let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: nil, specHash: entry.specHash)
+        let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: entry.revision, specHash: entry.specHash)
         guard let job = try? await reconciler.lifecycle.submit(spec, context, restoreFrom: spec.isStateful ? restore : nil) else { return nil }
         await supervisor.recordJob(name: name, jobID: job)
         var updated = entry
