@@ -13,7 +13,7 @@ enum JournalBenchmark {
         let cluster: ClusterSpec
         let live: [LiveObject]
         func liveState(desired: [DesiredObject]) async throws -> [LiveObject] { live }
-        func apply(_ action: PlannedAction) async throws -> ActionOutcome { ActionOutcome(succeeded: true, message: "") }
+        func apply(_ action: PlannedAction) async throws -> ActionOutcome { ActionOutcome(.applied, "") }
         func health(of identity: ObjectIdentity) async throws -> Health { Health(.healthy, "") }
     }
 

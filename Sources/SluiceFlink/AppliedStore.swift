@@ -22,14 +22,18 @@ public final class AppliedStore: @unchecked Sendable {
         public var savepointPath: String?
         /// When the last change was applied: a health gate waits for a checkpoint after this.
         public var appliedAt: Date
+        /// The revision the applied object was rendered from (absent from files an older Sluice wrote).
+        public var revision: String?
 
-        public init(identity: ObjectIdentity, object: String, specHash: String, jobID: String?, savepointPath: String?, appliedAt: Date) {
+        public init(identity: ObjectIdentity, object: String, specHash: String, jobID: String?, savepointPath: String?, appliedAt: Date,
+                    revision: String? = nil) {
             self.identity = identity
             self.object = object
             self.specHash = specHash
             self.jobID = jobID
             self.savepointPath = savepointPath
             self.appliedAt = appliedAt
+            self.revision = revision
         }
 
         public var value: Value? { try? JSON.decode(object) }

@@ -3,13 +3,6 @@ import SluiceCore
 import SluiceSpec
 import SluiceYAML
 
-/// What the planner decided for one Flink object, as the lifecycle carries it out.
-public enum JobStep: String, Sendable, Codable, CaseIterable {
-    case create, update, upgrade, rescale, redeploy, savepoint, suspend, resume, delete
-    /// Starts a lost job again (Sluice applied it, the cluster no longer runs it) from its newest state.
-    case restore
-}
-
 /// Applies planned steps to the Flink objects of one JobManager and reads their live state and
 /// health back: the part shared by the `flink` driver (a session cluster) and the runtime (a
 /// JobManager per deployment).
@@ -115,36 +108,34 @@ public struct JobReconciler: Sendable {
 
     // MARK: Apply
 
-    /// Carries out `step` for one object. `desired` is the rendered object (nil for a delete),
-    /// `live` what was found on the cluster.
-    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
-                      allowStateLoss: Bool = false) async throws -> JobLifecycle.Transition {
+    /// Carries out one planned change.
+    public func apply(_ change: JobChange) async throws -> JobLifecycle.Transition {
+        let identity = change.identity
         let owner = owner(identity)
         let previous = store[identity]
-        let revision = desired?[path: "metadata", "annotations", Ownership.revisionAnnotation]?.stringValue
-        let context = JobLifecycle.Context(owner: owner, revision: revision, specHash: specHash ?? previous?.specHash)
+        let context = JobLifecycle.Context(owner: owner, revision: change.revision, specHash: change.specHash ?? previous?.specHash)
         let jobs = try await lifecycle.jobs(of: owner)
         let active = jobs.first { !$0.state.isTerminal }
-        let restarts: Set<JobStep> = [.create, .upgrade, .rescale, .resume, .restore]
+        let restarts: Set<ActionKind> = [.create, .upgrade, .rescale, .resume, .restore]
         var lastSavepoint: String?
-        if active == nil, restarts.contains(step), let spec = desired.flatMap(JobSpec.init), spec.isStateful, spec.state == .running {
-            lastSavepoint = try await stateToRestore(identity, spec: spec, previous: previous, allowStateLoss: allowStateLoss)
+        if active == nil, restarts.contains(change.kind), let spec = change.desired.flatMap(JobSpec.init), spec.isStateful, spec.state == .running {
+            lastSavepoint = try await stateToRestore(identity, spec: spec, previous: previous, allowStateLoss: change.allowStateLoss)
         }
 
-        if step == .delete {
-            let transition = try await lifecycle.delete(active, live.flatMap(JobSpec.init), context)
+        if change.kind == .delete {
+            let transition = try await lifecycle.delete(active, change.live.flatMap(JobSpec.init), context)
             try store.set(identity, nil)
             return transition
         }
-        guard let desired, let specHash else {
-            throw FlinkError("\(step.rawValue) of \(identity) on \(cluster) needs the desired object")
+        guard let desired = change.desired, let specHash = change.specHash else {
+            throw FlinkError("\(change.kind.rawValue) of \(identity) on \(cluster) needs the desired object")
         }
         guard let spec = JobSpec(desired) else {
-            try record(identity, desired, specHash: specHash, jobID: nil, savepoint: nil)
+            try record(change, desired, specHash: specHash, jobID: nil, savepoint: nil)
             return .init(jobID: nil, savepointPath: nil, message: "session cluster definition recorded; it runs no job by itself")
         }
         let transition: JobLifecycle.Transition
-        switch step {
+        switch change.kind {
         case .create: transition = active == nil && lastSavepoint == nil
             ? try await lifecycle.deploy(spec, context)
             : try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
@@ -155,8 +146,9 @@ public struct JobReconciler: Sendable {
         case .savepoint: transition = try await lifecycle.savepoint(active, spec, context)
         case .redeploy: transition = try await lifecycle.redeploy(active, spec, context)
         case .update, .delete: transition = .init(jobID: active?.id, savepointPath: nil, message: "recorded; the change needs no restart")
+        case .none, .orphan, .conflict, .drift: return .init(jobID: active?.id, savepointPath: nil, message: "nothing to do")  // no JobChange has these
         }
-        try record(identity, desired, specHash: specHash, jobID: transition.jobID ?? (spec.state == .running ? active?.id : nil),
+        try record(change, desired, specHash: specHash, jobID: transition.jobID ?? (spec.state == .running ? active?.id : nil),
                    savepoint: transition.savepointPath ?? lastSavepoint ?? previous?.savepointPath)
         return transition
     }
@@ -200,9 +192,9 @@ public struct JobReconciler: Sendable {
                          hint: "set spec.job.initialSavepointPath to the savepoint to start from, or run sync with --allow-state-loss to start it without state")
     }
 
-    private func record(_ identity: ObjectIdentity, _ desired: Value, specHash: String, jobID: String?, savepoint: String?) throws {
-        try store.set(identity, AppliedStore.Entry(identity: identity, object: JSON.encode(desired, sortedKeys: true), specHash: specHash,
-                                                   jobID: jobID, savepointPath: savepoint, appliedAt: Date()))
+    private func record(_ change: JobChange, _ desired: Value, specHash: String, jobID: String?, savepoint: String?) throws {
+        try store.set(change.identity, AppliedStore.Entry(identity: change.identity, object: JSON.encode(desired, sortedKeys: true), specHash: specHash,
+                                                          jobID: jobID, savepointPath: savepoint, appliedAt: Date(), revision: change.revision))
     }
 
     // MARK: Health

@@ -125,13 +125,12 @@ public actor FlinkRuntime {
 
     // MARK: Apply
 
-    /// Carries out one planned step.
-    public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
-                      allowStateLoss: Bool = false) async throws -> JobLifecycle.Transition {
-        try checkHostPaths(desired)
-        let name = Self.processName(host(of: identity, value: desired ?? live))
+    /// Carries out one planned change.
+    public func apply(_ change: JobChange) async throws -> JobLifecycle.Transition {
+        try checkHostPaths(change.desired)
+        let name = Self.processName(host(of: change.identity, value: change.desired ?? change.live))
         return try await exclusively(name) {
-            try await perform(step, identity: identity, desired: desired, specHash: specHash, live: live, name: name, allowStateLoss: allowStateLoss)
+            try await perform(change, name: name)
         }
     }
 
@@ -150,29 +149,28 @@ public actor FlinkRuntime {
         return try await body()
     }
 
-    private func perform(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
-                         name: String, allowStateLoss: Bool) async throws -> JobLifecycle.Transition {
+    private func perform(_ change: JobChange, name: String) async throws -> JobLifecycle.Transition {
+        let identity = change.identity, desired = change.desired, live = change.live
         if identity.kind == "FlinkSessionJob" {
             let host = host(of: identity, value: desired ?? live)
             guard let status = await supervisor.status(of: name), let url = status.restURL else {
                 throw FlinkError("session job \(identity) needs the session cluster \(host) on \(cluster), which is not running",
                                  hint: "add a FlinkDeployment named \(host.name) without spec.job to the same environment")
             }
-            return try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live,
-                                                   allowStateLoss: allowStateLoss)
+            return try await reconciler(url).apply(change)
         }
-        switch step {
+        switch change.kind {
         case .delete:
             var transition: JobLifecycle.Transition?
             if let url = try await running(name) {
-                transition = try await reconciler(url).apply(.delete, identity: identity, desired: nil, specHash: nil, live: live)
+                transition = try await reconciler(url).apply(change)
             }
             await supervisor.stop(name)
             try store.set(identity, nil)
             return transition ?? .init(jobID: nil, savepointPath: nil, message: "stopped")
         case .suspend:
             let url = try await ensureRunning(desired, name: name)
-            let transition = try await reconciler(url).apply(.suspend, identity: identity, desired: desired, specHash: specHash, live: live)
+            let transition = try await reconciler(url).apply(change)
             // A suspended deployment gives its memory back; resume starts it again from the savepoint.
             await supervisor.stop(name)
             return transition
@@ -184,17 +182,20 @@ public actor FlinkRuntime {
                 plan.name = name
                 try await supervisor.checkBudget(plan)
                 // New memory, slots or TaskManagers: stop the job with a savepoint, replace the
-                // processes, and start the new spec from the savepoint on the new JobManager.
-                let stopped = try await reconciler(url).apply(.suspend, identity: identity, desired: live, specHash: nil, live: live)
+                // processes, and start the new spec from the savepoint on the new JobManager. The
+                // stop is journalled under the revision the live spec came from.
+                let liveRevision = LiveObject(identity: identity, value: live).revision
+                let stop = change.step(.suspend, desired: live, specHash: nil, revision: liveRevision, allowStateLoss: false)
+                let stopped = try await reconciler(url).apply(stop)
                 await supervisor.stop(name)
                 let newURL = try await ensureRunning(desired, name: name)
-                var transition = try await reconciler(newURL).apply(.resume, identity: identity, desired: desired, specHash: specHash, live: live)
+                let start = change.step(.resume, desired: desired, specHash: change.specHash, revision: change.revision, allowStateLoss: false)
+                var transition = try await reconciler(newURL).apply(start)
                 transition.message = "processes replaced; \(stopped.message); \(transition.message)"
                 return transition
             }
             let url = try await ensureRunning(desired, name: name)
-            let transition = try await reconciler(url).apply(step, identity: identity, desired: desired, specHash: specHash, live: live,
-                                                             allowStateLoss: allowStateLoss)
+            let transition = try await reconciler(url).apply(change)
             if let job = transition.jobID { await supervisor.recordJob(name: name, jobID: job) }
             return transition
         }
@@ -279,7 +280,7 @@ public actor FlinkRuntime {
         if spec.isStateful, restore == nil {
             return "\(entry.identity) lost its job and no state of it was found (looked in: \(search.searched.joined(separator: "; "))); not restarted"
         }
-        let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: nil, specHash: entry.specHash)
+        let context = JobLifecycle.Context(owner: reconciler.owner(entry.identity), revision: entry.revision, specHash: entry.specHash)
         guard let job = try? await reconciler.lifecycle.submit(spec, context, restoreFrom: spec.isStateful ? restore : nil) else { return nil }
         await supervisor.recordJob(name: name, jobID: job)
         var updated = entry

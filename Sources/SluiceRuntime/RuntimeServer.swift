@@ -29,10 +29,7 @@ public struct RuntimeServer: Sendable {
         api.post("apply") { request, context -> Response in
             let body = try await request.decode(as: RuntimeWire.ApplyRequest.self, context: context)
             do {
-                let desired = try body.desired.map { try JSON.decode($0, file: "apply request") }
-                let live = try body.live.map { try JSON.decode($0, file: "apply request") }
-                let transition = try await runtime.apply(body.step, identity: body.identity, desired: desired, specHash: body.specHash, live: live,
-                                                             allowStateLoss: body.allowStateLoss ?? false)
+                let transition = try await runtime.apply(try body.change())
                 return try Self.json(RuntimeWire.ApplyResponse(jobID: transition.jobID, savepointPath: transition.savepointPath, message: transition.message))
             } catch {
                 return try Self.failure(error, status: .unprocessableContent)

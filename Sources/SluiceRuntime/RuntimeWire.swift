@@ -29,23 +29,37 @@ public enum RuntimeWire {
         }
     }
 
-    /// `POST /v1/apply`.
+    /// `POST /v1/apply`: one `JobChange`.
     public struct ApplyRequest: Codable, Sendable {
-        public var step: JobStep
+        public var step: ActionKind
         public var identity: ObjectIdentity
         public var desired: String?
         public var specHash: String?
+        /// The revision `desired` was rendered from (absent from a Sluice that did not send it).
+        public var revision: String?
         public var live: String?
         /// Start a stateful job without state when none of it can be found (`sync --allow-state-loss`).
         public var allowStateLoss: Bool?
 
-        public init(step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?, allowStateLoss: Bool = false) {
-            self.allowStateLoss = allowStateLoss ? true : nil
-            self.step = step
-            self.identity = identity
-            self.desired = desired.map { JSON.encode($0, sortedKeys: true) }
-            self.specHash = specHash
-            self.live = live.map { JSON.encode($0, sortedKeys: true) }
+        public init(_ change: JobChange) {
+            allowStateLoss = change.allowStateLoss ? true : nil
+            step = change.kind
+            identity = change.identity
+            desired = change.desired.map { JSON.encode($0, sortedKeys: true) }
+            specHash = change.specHash
+            revision = change.revision
+            live = change.live.map { JSON.encode($0, sortedKeys: true) }
+        }
+
+        /// The change asked for; an error for a step that is not one (`none`, `orphan`, `conflict`, `drift`).
+        public func change() throws -> JobChange {
+            let desired = try desired.map { try JSON.decode($0, file: "apply request") }
+            let live = try live.map { try JSON.decode($0, file: "apply request") }
+            guard let change = JobChange(step, identity: identity, desired: desired, specHash: specHash, revision: revision, live: live,
+                                         allowStateLoss: allowStateLoss ?? false) else {
+                throw FlinkError("\(step.rawValue) is not a step the runtime carries out", hint: "send create, update, rescale, upgrade, redeploy, savepoint, suspend, resume, restore or delete")
+            }
+            return change
         }
     }
 

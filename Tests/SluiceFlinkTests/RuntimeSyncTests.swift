@@ -124,6 +124,9 @@ struct RuntimeSyncTests {
         }
         #expect(!recovered.isEmpty, "the runtime did not resubmit the job after the JobManager crash")
         #expect(recovered.first?.contains("from file:") == true, "\(recovered)")
+        // The resubmission is journalled, like every submission, under the revision the spec was applied at.
+        let submits = try await (try world.runtime).journal.records(cluster: "edge", object: World.object.description).filter { $0.step == .submit }
+        #expect(submits.count >= 4 && submits.allSatisfy { $0.revision == "test" }, "\(submits.map(\.revision))")
         // The resubmitted job runs and counts on from the checkpoint (a fresh start would count from 1).
         let recoveredURL = try #require(try await world.status()?.restURL)
         #expect(await eventually(timeout: .seconds(90)) {

@@ -147,7 +147,7 @@ struct KubernetesClientFaultTests {
             }
             let created = try await cluster.client.apply(try manifest(parallelism: 2))
             #expect(created[path: "metadata", "generation"]?.intValue == 1)
-            #expect(KubernetesHealth.assess(created).status == "progressing")
+            #expect(KubernetesHealth.assess(created).status == .progressing)
 
             let ref = try #require(ObjectReference(created))
             try fake.setStatus(apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, statusJSON: """
@@ -155,12 +155,12 @@ struct KubernetesClientFaultTests {
                  "reconciliationStatus": {"state": "DEPLOYED"}, "observedGeneration": 1}
                 """)
             let running = try #require(try await cluster.client.get(ref))
-            #expect(KubernetesHealth.assess(running).status == "healthy")
+            #expect(KubernetesHealth.assess(running).status == .healthy)
 
             let changed = try await cluster.client.apply(try manifest(parallelism: 4))
             #expect(changed[path: "metadata", "generation"]?.intValue == 2)
             #expect(changed[path: "status", "jobStatus", "state"]?.stringValue == "RUNNING", "apply leaves the status alone")
-            #expect(KubernetesHealth.assess(changed).status == "progressing", "generation 2 not yet observed")
+            #expect(KubernetesHealth.assess(changed).status == .progressing, "generation 2 not yet observed")
 
             try fake.setStatus(apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, statusJSON: """
                 {"lifecycleState": "FAILED", "jobManagerDeploymentStatus": "READY", "jobStatus": {"state": "FAILED"},
@@ -168,7 +168,7 @@ struct KubernetesClientFaultTests {
                 """)
             let failed = try #require(try await cluster.client.get(ref))
             let health = KubernetesHealth.assess(failed)
-            #expect(health.status == "degraded")
+            #expect(health.status == .degraded)
             #expect(health.reason.contains("OutOfMemoryError"))
         }
     }

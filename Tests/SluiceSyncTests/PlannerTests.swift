@@ -40,7 +40,7 @@ enum Objects {
         stamped = .map(root)
         return DesiredObject(cluster: "c1", environment: "prod",
                              identity: ObjectIdentity(group: group, kind: kind, namespace: "ns", name: name),
-                             value: stamped, source: SourceLocation(file: "j.yaml", line: 1, column: 1), specHash: hash)
+                             value: stamped, source: SourceLocation(file: "j.yaml", line: 1, column: 1), specHash: hash, revision: revision)
     }
 
     /// What the cluster holds after `object` was applied at some earlier revision.

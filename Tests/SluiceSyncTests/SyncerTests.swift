@@ -37,7 +37,7 @@ final class InMemoryDriver: ClusterDriver, @unchecked Sendable {
             applied.append(action)
             if failing.contains(action.identity.name) { throw DriverError(cluster: cluster.name, "refused \(action.identity.name)") }
             if action.kind == .delete { objects[action.identity] = nil } else { objects[action.identity] = action.desired?.value }
-            return ActionOutcome(succeeded: true, message: "applied", savepointPath: action.kind == .upgrade ? "file:///sp/\(action.identity.name)" : nil)
+            return ActionOutcome(.applied, "applied", savepointPath: action.kind == .upgrade ? "file:///sp/\(action.identity.name)" : nil)
         }
     }
 

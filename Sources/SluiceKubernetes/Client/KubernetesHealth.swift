@@ -10,8 +10,8 @@ import SluiceYAML
 /// was reconciled is not healthy).
 public enum KubernetesHealth {
     /// The health of `object` (a live object as the API server returns it; null means it does not exist).
-    public static func assess(_ object: Value) -> (status: String, reason: String) {
-        guard object.mapValue?.isEmpty == false else { return ("missing", "the object does not exist") }
+    public static func assess(_ object: Value) -> Health {
+        guard object.mapValue?.isEmpty == false else { return Health(.missing, "the object does not exist") }
         switch (object["apiVersion"]?.stringValue.map { APIResource.split($0).group } ?? "", object["kind"]?.stringValue ?? "") {
         case ("flink.apache.org", "FlinkDeployment"): return flink(object, session: false)
         case ("flink.apache.org", "FlinkSessionJob"): return flink(object, session: true)
@@ -19,17 +19,11 @@ public enum KubernetesHealth {
         case ("apps", "StatefulSet"): return statefulSet(object)
         case ("autoscaling", "HorizontalPodAutoscaler"): return autoscaler(object)
         case ("", "Service"): return service(object)
-        default: return ("healthy", "exists")
+        default: return Health(.healthy, "exists")
         }
     }
 
-    /// The same judgement as SluiceCore's `Health` value.
-    public static func health(_ object: Value) -> Health {
-        let (status, reason) = assess(object)
-        return Health(Health.Status(rawValue: status) ?? .unknown, reason)
-    }
-
-    private static func flink(_ object: Value, session: Bool) -> (status: String, reason: String) {
+    private static func flink(_ object: Value, session: Bool) -> Health {
         let spec = object["spec"], status = object["status"]
         let suspendedBySpec = spec?[path: "job", "state"]?.stringValue?.lowercased() == "suspended"
         let lifecycle = status?["lifecycleState"]?.stringValue?.uppercased() ?? ""
@@ -38,108 +32,108 @@ public enum KubernetesHealth {
         let jobManager = status?["jobManagerDeploymentStatus"]?.stringValue?.uppercased() ?? ""
         let error = status?["error"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         guard let status, status.mapValue?.isEmpty == false else {
-            return suspendedBySpec ? ("suspended", "suspended by spec; the operator has not reported yet")
-                : ("progressing", "waiting for the Flink operator to report a status")
+            return suspendedBySpec ? Health(.suspended, "suspended by spec; the operator has not reported yet")
+                : Health(.progressing, "waiting for the Flink operator to report a status")
         }
         if let generation = object[path: "metadata", "generation"]?.intValue,
            let observed = status["observedGeneration"]?.intValue, observed < generation {
-            return ("progressing", "the operator has not reconciled generation \(generation) yet (observed \(observed))")
+            return Health(.progressing, "the operator has not reconciled generation \(generation) yet (observed \(observed))")
         }
         if suspendedBySpec {
             if ["SUSPENDED"].contains(lifecycle) || ["SUSPENDED", "FINISHED", "CANCELED", ""].contains(jobState) {
-                return ("suspended", "job suspended by spec")
+                return Health(.suspended, "job suspended by spec")
             }
-            return ("progressing", "suspending the job (job state \(jobState))")
+            return Health(.progressing, "suspending the job (job state \(jobState))")
         }
-        if let error { return ("degraded", "operator error: \(String(error.prefix(300)))") }
-        if lifecycle == "FAILED" || jobState == "FAILED" { return ("degraded", "the job failed (job state \(jobState.isEmpty ? "unknown" : jobState))") }
-        if lifecycle == "ROLLED_BACK" || reconciliation == "ROLLED_BACK" { return ("degraded", "the operator rolled back the last spec change") }
-        if lifecycle == "SUSPENDED" || jobState == "SUSPENDED" { return ("suspended", "the job is suspended") }
+        if let error { return Health(.degraded, "operator error: \(String(error.prefix(300)))") }
+        if lifecycle == "FAILED" || jobState == "FAILED" { return Health(.degraded, "the job failed (job state \(jobState.isEmpty ? "unknown" : jobState))") }
+        if lifecycle == "ROLLED_BACK" || reconciliation == "ROLLED_BACK" { return Health(.degraded, "the operator rolled back the last spec change") }
+        if lifecycle == "SUSPENDED" || jobState == "SUSPENDED" { return Health(.suspended, "the job is suspended") }
         if ["UPGRADING", "ROLLING_BACK"].contains(reconciliation) {
-            return ("progressing", "the operator is \(reconciliation == "UPGRADING" ? "upgrading" : "rolling back") the job")
+            return Health(.progressing, "the operator is \(reconciliation == "UPGRADING" ? "upgrading" : "rolling back") the job")
         }
         if !session {
             switch jobManager {
-            case "MISSING": return ("degraded", "the JobManager deployment is missing")
-            case "ERROR": return ("degraded", "the JobManager deployment failed")
-            case "DEPLOYING", "DEPLOYED_NOT_READY", "": return ("progressing", "the JobManager is starting (\(jobManager.isEmpty ? "no status yet" : jobManager))")
+            case "MISSING": return Health(.degraded, "the JobManager deployment is missing")
+            case "ERROR": return Health(.degraded, "the JobManager deployment failed")
+            case "DEPLOYING", "DEPLOYED_NOT_READY", "": return Health(.progressing, "the JobManager is starting (\(jobManager.isEmpty ? "no status yet" : jobManager))")
             default: break
             }
-            if spec?["job"] == nil { return ("healthy", "session cluster ready") }
+            if spec?["job"] == nil { return Health(.healthy, "session cluster ready") }
         }
         switch jobState {
         case "RUNNING": break
-        case "FAILING", "RESTARTING": return ("degraded", "the job is \(jobState.lowercased())")
-        case "CANCELED", "CANCELLING": return ("degraded", "the job was cancelled outside the spec")
-        case "FINISHED": return ("healthy", "the job finished")
-        default: return ("progressing", "the job is starting (\(jobState.isEmpty ? "no job status yet" : jobState))")
+        case "FAILING", "RESTARTING": return Health(.degraded, "the job is \(jobState.lowercased())")
+        case "CANCELED", "CANCELLING": return Health(.degraded, "the job was cancelled outside the spec")
+        case "FINISHED": return Health(.healthy, "the job finished")
+        default: return Health(.progressing, "the job is starting (\(jobState.isEmpty ? "no job status yet" : jobState))")
         }
         if ["CREATED", "UPGRADING", "DEPLOYED", "ROLLING_BACK", "DELETING"].contains(lifecycle) {
-            return ("progressing", "lifecycle state \(lifecycle)")
+            return Health(.progressing, "lifecycle state \(lifecycle)")
         }
-        return ("healthy", "job running")
+        return Health(.healthy, "job running")
     }
 
-    private static func generationPending(_ object: Value) -> (status: String, reason: String)? {
+    private static func generationPending(_ object: Value) -> Health? {
         guard let generation = object[path: "metadata", "generation"]?.intValue else { return nil }
         let observed = object[path: "status", "observedGeneration"]?.intValue ?? 0
-        return observed < generation ? ("progressing", "the controller has not observed generation \(generation) yet") : nil
+        return observed < generation ? Health(.progressing, "the controller has not observed generation \(generation) yet") : nil
     }
 
     private static func condition(_ object: Value, _ type: String) -> Value? {
         object[path: "status", "conditions"]?.listValue?.first { $0["type"]?.stringValue == type }
     }
 
-    private static func deployment(_ object: Value) -> (status: String, reason: String) {
-        if object[path: "spec", "paused"]?.boolValue == true { return ("suspended", "the rollout is paused") }
+    private static func deployment(_ object: Value) -> Health {
+        if object[path: "spec", "paused"]?.boolValue == true { return Health(.suspended, "the rollout is paused") }
         if let pending = generationPending(object) { return pending }
         if let progressing = condition(object, "Progressing"), progressing["reason"]?.stringValue == "ProgressDeadlineExceeded" {
-            return ("degraded", "the rollout exceeded its progress deadline: \(progressing["message"]?.stringValue ?? "")")
+            return Health(.degraded, "the rollout exceeded its progress deadline: \(progressing["message"]?.stringValue ?? "")")
         }
         let wanted = object[path: "spec", "replicas"]?.intValue ?? 1
         let status = object["status"]
         let updated = status?["updatedReplicas"]?.intValue ?? 0
         let total = status?["replicas"]?.intValue ?? 0
         let available = status?["availableReplicas"]?.intValue ?? 0
-        if updated < wanted { return ("progressing", "\(updated) of \(wanted) replicas updated") }
-        if total > updated { return ("progressing", "\(total - updated) old replicas are pending termination") }
-        if available < updated { return ("progressing", "\(available) of \(updated) updated replicas available") }
-        return ("healthy", "\(available) of \(wanted) replicas available")
+        if updated < wanted { return Health(.progressing, "\(updated) of \(wanted) replicas updated") }
+        if total > updated { return Health(.progressing, "\(total - updated) old replicas are pending termination") }
+        if available < updated { return Health(.progressing, "\(available) of \(updated) updated replicas available") }
+        return Health(.healthy, "\(available) of \(wanted) replicas available")
     }
 
-    private static func statefulSet(_ object: Value) -> (status: String, reason: String) {
+    private static func statefulSet(_ object: Value) -> Health {
         if let pending = generationPending(object) { return pending }
         let wanted = object[path: "spec", "replicas"]?.intValue ?? 1
         let status = object["status"]
         let ready = status?["readyReplicas"]?.intValue ?? 0
         if object[path: "spec", "updateStrategy", "type"]?.stringValue != "OnDelete" {
             let updated = status?["updatedReplicas"]?.intValue ?? 0
-            if updated < wanted { return ("progressing", "\(updated) of \(wanted) replicas updated") }
+            if updated < wanted { return Health(.progressing, "\(updated) of \(wanted) replicas updated") }
             if let current = status?["currentRevision"]?.stringValue, let update = status?["updateRevision"]?.stringValue, current != update, wanted > 0 {
-                return ("progressing", "rolling out revision \(update)")
+                return Health(.progressing, "rolling out revision \(update)")
             }
         }
-        if ready < wanted { return ("progressing", "\(ready) of \(wanted) replicas ready") }
-        return ("healthy", "\(ready) of \(wanted) replicas ready")
+        if ready < wanted { return Health(.progressing, "\(ready) of \(wanted) replicas ready") }
+        return Health(.healthy, "\(ready) of \(wanted) replicas ready")
     }
 
-    private static func autoscaler(_ object: Value) -> (status: String, reason: String) {
+    private static func autoscaler(_ object: Value) -> Health {
         for type in ["AbleToScale", "ScalingActive"] {
             guard let condition = condition(object, type), condition["status"]?.stringValue == "False" else { continue }
             let reason = condition["reason"]?.stringValue ?? type
             let message = condition["message"]?.stringValue ?? ""
-            if reason == "ScalingDisabled" { return ("suspended", "scaling is disabled: \(message)") }
-            return ("degraded", "\(type) is False (\(reason)): \(message)")
+            if reason == "ScalingDisabled" { return Health(.suspended, "scaling is disabled: \(message)") }
+            return Health(.degraded, "\(type) is False (\(reason)): \(message)")
         }
-        if condition(object, "ScalingActive") == nil { return ("progressing", "waiting for the autoscaler to read metrics") }
-        return ("healthy", "scaling active")
+        if condition(object, "ScalingActive") == nil { return Health(.progressing, "waiting for the autoscaler to read metrics") }
+        return Health(.healthy, "scaling active")
     }
 
-    private static func service(_ object: Value) -> (status: String, reason: String) {
-        guard object[path: "spec", "type"]?.stringValue == "LoadBalancer" else { return ("healthy", "exists") }
+    private static func service(_ object: Value) -> Health {
+        guard object[path: "spec", "type"]?.stringValue == "LoadBalancer" else { return Health(.healthy, "exists") }
         if let ingress = object[path: "status", "loadBalancer", "ingress"]?.listValue, let first = ingress.first {
-            return ("healthy", "load balancer at \(first["ip"]?.stringValue ?? first["hostname"]?.stringValue ?? "an address")")
+            return Health(.healthy, "load balancer at \(first["ip"]?.stringValue ?? first["hostname"]?.stringValue ?? "an address")")
         }
-        return ("progressing", "waiting for a load balancer address")
+        return Health(.progressing, "waiting for a load balancer address")
     }
 }

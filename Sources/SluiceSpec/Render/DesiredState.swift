@@ -12,17 +12,22 @@ public struct DesiredObject: Sendable {
     public var source: SourceLocation
     /// SHA-256 of the rendered object without the revision marks: equal hashes mean equal intent.
     public var specHash: String
+    /// The revision of the specs it was rendered from, also stamped on `value` for people reading
+    /// the cluster; `nil` when not known (a previous spec put back, whose live object names none).
+    public var revision: String?
 
     public var kind: String { identity.kind }
     public var name: String { identity.name }
 
-    public init(cluster: String, environment: String, identity: ObjectIdentity, value: Value, source: SourceLocation, specHash: String) {
+    public init(cluster: String, environment: String, identity: ObjectIdentity, value: Value, source: SourceLocation, specHash: String,
+                revision: String? = nil) {
         self.cluster = cluster
         self.environment = environment
         self.identity = identity
         self.value = value
         self.source = source
         self.specHash = specHash
+        self.revision = revision
     }
 }
 

@@ -160,7 +160,7 @@ public struct Renderer: Sendable {
         Ownership.stampSource(&value, revision: revision,
                               source: "\(workload.location.file):\(workload.location.line)", specHash: hash)
         return DesiredObject(cluster: cluster.name, environment: environment.name, identity: identity,
-                             value: value, source: workload.location, specHash: hash)
+                             value: value, source: workload.location, specHash: hash, revision: revision)
     }
 }
 

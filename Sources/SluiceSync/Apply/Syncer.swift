@@ -298,7 +298,7 @@ public struct Syncer: Sendable {
         var value = previous.value
         Self.setInitialSavepoint(&value, savepoint)
         let restored = DesiredObject(cluster: action.cluster, environment: desired.environment, identity: action.identity,
-                                     value: value, source: desired.source, specHash: previous.specHash ?? "")
+                                     value: value, source: desired.source, specHash: previous.specHash ?? "", revision: previous.revision)
         let step = PlannedAction(cluster: action.cluster, identity: action.identity, kind: .redeploy,
                                  reason: "auto-rollback to the last healthy spec", changeClass: nil, changes: [],
                                  desired: restored, live: nil)
@@ -328,7 +328,7 @@ public struct Syncer: Sendable {
     }
 
     static func revision(_ action: PlannedAction) -> String? {
-        action.desired?.value[path: "metadata", "annotations", Ownership.revisionAnnotation]?.stringValue
+        action.desired?.revision
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {

@@ -2,9 +2,22 @@ import Foundation
 import SluiceCore
 import SluiceSpec
 
-/// What a driver reports after applying one action.
+/// What a driver reports after applying one action: what became of the object, as the entries
+/// of fluxcd/pkg ssa's `ChangeSet` say it, and a message for a person.
 public struct ActionOutcome: Sendable {
-    public var succeeded: Bool
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The cluster took the change (created, configured, deleted, or a job step carried out).
+        case applied
+        /// The object already was as planned; the driver changed nothing.
+        case unchanged
+        /// Left alone on purpose: the action is not one this driver carries out (an orphan kept,
+        /// drift reported).
+        case skipped
+        /// The change did not take.
+        case failed
+    }
+
+    public var kind: Kind
     public var message: String
     /// A savepoint taken on the way (stop-with-savepoint, savepoint trigger), if any.
     public var savepointPath: String?
@@ -12,10 +25,18 @@ public struct ActionOutcome: Sendable {
     /// within the health timeout, until the object is gone.
     public var awaitingRemoval = false
 
-    public init(succeeded: Bool, message: String, savepointPath: String? = nil) {
-        self.succeeded = succeeded
+    public init(_ kind: Kind, _ message: String, savepointPath: String? = nil) {
+        self.kind = kind
         self.message = message
         self.savepointPath = savepointPath
+    }
+
+    public var succeeded: Bool { kind != .failed }
+
+    /// What a driver answers to an action that asks it for nothing: `none` found the object as
+    /// planned; an orphan, a conflict or drift is left alone.
+    public static func nothingToDo(_ action: ActionKind) -> ActionOutcome {
+        ActionOutcome(action == .none ? .unchanged : .skipped, "nothing to do")
     }
 }
 

@@ -20,10 +20,8 @@ public struct FlinkSessionDriver: ClusterDriver {
     }
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
-        guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
-        return ActionOutcome(try await reconciler.apply(step, identity: action.identity, desired: action.desired?.value,
-                                                        specHash: action.desired?.specHash, live: action.live?.value,
-                                                        allowStateLoss: action.allowStateLoss))
+        guard let change = action.jobChange else { return .nothingToDo(action.kind) }
+        return ActionOutcome(try await reconciler.apply(change))
     }
 
     public func health(of identity: ObjectIdentity) async throws -> Health {
@@ -53,25 +51,6 @@ public struct FlinkSessionDriver: ClusterDriver {
 extension ActionOutcome {
     /// The outcome of a Flink lifecycle step that succeeded.
     init(_ transition: JobLifecycle.Transition) {
-        self.init(succeeded: true, message: transition.message, savepointPath: transition.savepointPath)
-    }
-}
-
-extension JobStep {
-    /// The job step of a planned action; `nil` for actions that change nothing.
-    init?(_ kind: ActionKind) {
-        switch kind {
-        case .create: self = .create
-        case .update: self = .update
-        case .upgrade: self = .upgrade
-        case .rescale: self = .rescale
-        case .redeploy: self = .redeploy
-        case .savepoint: self = .savepoint
-        case .suspend: self = .suspend
-        case .resume: self = .resume
-        case .restore: self = .restore
-        case .delete: self = .delete
-        case .none, .orphan, .conflict, .drift: return nil
-        }
+        self.init(.applied, transition.message, savepointPath: transition.savepointPath)
     }
 }

@@ -124,7 +124,7 @@ public struct KubernetesDriver: ClusterDriver {
                 return live
             }
             guard let ref = ObjectReference(object.value), let existing = try await client.get(ref) else { return nil }
-            return LiveObject(identity: object.identity, value: Self.normalized(existing), health: Self.health(existing),
+            return LiveObject(identity: object.identity, value: Self.normalized(existing), health: KubernetesHealth.assess(existing),
                               membership: membership(of: existing))
         }
         var live = reads.compactMap { $0 }
@@ -147,7 +147,7 @@ public struct KubernetesDriver: ClusterDriver {
     private func summary(_ object: Value, membership: LiveObject.Membership, desired: DesiredObject?) -> Found {
         let identity = Self.identity(of: object)!
         let normalized = Self.normalized(object)
-        var live = LiveObject(identity: identity, value: normalized, health: Self.health(object), membership: membership)
+        var live = LiveObject(identity: identity, value: normalized, health: KubernetesHealth.assess(object), membership: membership)
         guard let desired else { return Found(live: live, membership: membership, needsDryRun: false, raw: .null) }
         if membership == .member {
             live.foreignFields = ManagedFields.foreignFields(live: object, desired: stamped(desired), fieldManager: client.fieldManager)
@@ -243,21 +243,21 @@ public struct KubernetesDriver: ClusterDriver {
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
         switch action.kind {
         case .delete:
-            guard let live = action.live, let ref = ObjectReference(live.value) else { return ActionOutcome(succeeded: true, message: "nothing to delete") }
+            guard let live = action.live, let ref = ObjectReference(live.value) else { return ActionOutcome(.unchanged, "nothing to delete") }
             if live.value[path: "metadata", "deletionTimestamp"] == nil {
                 try await client.delete(ref, propagation: connection.deletePropagation.rawValue)
             }
             cache?.forget(live.identity)
             // Finalizers (the Flink operator's, for one) keep the object until their controller
             // lets go: the sync's gate waits for it to be gone.
-            guard let object = try await client.get(ref) else { return ActionOutcome(succeeded: true, message: "deleted") }
-            var outcome = ActionOutcome(succeeded: true, message: Self.deletingReason(object))
+            guard let object = try await client.get(ref) else { return ActionOutcome(.applied, "deleted") }
+            var outcome = ActionOutcome(.applied, Self.deletingReason(object))
             outcome.awaitingRemoval = true
             return outcome
         case .none, .orphan, .conflict, .drift:
-            return ActionOutcome(succeeded: true, message: "nothing to do")
+            return .nothingToDo(action.kind)
         default:
-            guard let desired = action.desired else { return ActionOutcome(succeeded: true, message: "nothing to do") }
+            guard let desired = action.desired else { return ActionOutcome(.skipped, "nothing to do") }
             if let namespace = desired.identity.namespace { try await ensureNamespace(namespace) }
             if let apiVersion = desired.value["apiVersion"]?.stringValue {
                 try kinds.insert(AppliedKinds.Kind(apiVersion: apiVersion, kind: desired.kind))
@@ -276,7 +276,7 @@ public struct KubernetesDriver: ClusterDriver {
             let result = try await client.apply(body, force: heal || action.live?.membership == .legacy)
             cache?.verified(desired.identity, specHash: desired.specHash, live: result, fieldManager: client.fieldManager)
             let adopted = action.live?.membership == .legacy ? " and adopted into ApplySet \(state.applySets[desired.environment]?.name ?? "")" : ""
-            return ActionOutcome(succeeded: true, message: (action.kind == .create ? "created (server-side apply)" : "applied (server-side apply)") + adopted)
+            return ActionOutcome(.applied, (action.kind == .create ? "created (server-side apply)" : "applied (server-side apply)") + adopted)
         }
     }
 
@@ -332,12 +332,7 @@ public struct KubernetesDriver: ClusterDriver {
         let ref = ObjectReference(apiVersion: kind.apiVersion, kind: identity.kind, namespace: identity.namespace, name: identity.name)
         guard let object = try await client.get(ref) else { return Health(.missing, "\(identity) is not on \(cluster.name)") }
         if KubernetesClient.pendingFinalizers(object) != nil { return Health(.progressing, Self.deletingReason(object)) }
-        return Self.health(object) ?? Health(.unknown, "no health rule")
-    }
-
-    static func health(_ object: Value) -> Health? {
-        let (status, reason) = KubernetesHealth.assess(object)
-        return Health(Health.Status(rawValue: status) ?? .unknown, reason)
+        return KubernetesHealth.assess(object)
     }
 
     static func identity(of object: Value) -> ObjectIdentity? {

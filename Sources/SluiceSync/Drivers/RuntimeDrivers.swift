@@ -29,10 +29,8 @@ public struct EmbeddedRuntimeDriver: ClusterDriver {
     }
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
-        guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
-        return ActionOutcome(try await runtime.apply(step, identity: action.identity, desired: action.desired?.value,
-                                                     specHash: action.desired?.specHash, live: action.live?.value,
-                                                     allowStateLoss: action.allowStateLoss))
+        guard let change = action.jobChange else { return .nothingToDo(action.kind) }
+        return ActionOutcome(try await runtime.apply(change))
     }
 
     public func health(of identity: ObjectIdentity) async throws -> Health {
@@ -61,13 +59,11 @@ public struct RemoteRuntimeDriver: ClusterDriver {
     }
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
-        guard let step = JobStep(action.kind) else { return ActionOutcome(succeeded: true, message: "nothing to do") }
-        let body = RuntimeWire.ApplyRequest(step: step, identity: action.identity, desired: action.desired?.value,
-                                            specHash: action.desired?.specHash, live: action.live?.value,
-                                            allowStateLoss: action.allowStateLoss)
+        guard let change = action.jobChange else { return .nothingToDo(action.kind) }
+        let body = RuntimeWire.ApplyRequest(change)
         let response = try await http.send(HTTPRequest(.POST, url("v1/apply"), body: .json(try JSONEncoder().encode(body))))
         let result = try check(response).decode(RuntimeWire.ApplyResponse.self)
-        return ActionOutcome(succeeded: true, message: result.message, savepointPath: result.savepointPath)
+        return ActionOutcome(.applied, result.message, savepointPath: result.savepointPath)
     }
 
     public func health(of identity: ObjectIdentity) async throws -> Health {
