@@ -622,7 +622,7 @@ class Handler(BaseHTTPRequestHandler):
                     managers = store.managers.setdefault(key, {})
                     for info in managers.values():
                         info["paths"].discard(spec_path)
-                    entry = managers.setdefault(manager + "\0scale", {"operation": "Update", "apiVersion": "autoscaling/v1",
+                    entry = managers.setdefault(manager + "\0scale", {"operation": "Update", "apiVersion": resource.api_version,
                                                                        "time": now_iso(), "paths": set(),
                                                                        "subresource": "scale", "name": manager})
                     entry["paths"].add(spec_path)
