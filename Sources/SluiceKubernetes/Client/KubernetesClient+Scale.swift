@@ -6,18 +6,14 @@ extension KubernetesClient {
     /// Where a kind keeps the replica count its `scale` subresource reads and writes (what a
     /// HorizontalPodAutoscaler changes), as keys: `[spec, taskManager, replicas]`.
     ///
-    /// Discovery says whether the kind has a scale subresource (`<plural>/scale`). A custom
+    /// Discovery (cached) says whether the kind has a scale subresource (`<plural>/scale`). A custom
     /// resource's CustomResourceDefinition names the field (`spec.versions[].subresources.scale.
     /// specReplicasPath`); a built-in kind (no CRD of that name) keeps it in `spec.replicas`, as
     /// Deployments, StatefulSets, ReplicaSets and ReplicationControllers do. nil: no scale
     /// subresource. Throws when the server cannot be asked (a 403 on the CRD, say).
     public func scaleReplicasPath(apiVersion: String, kind: String) async throws -> [String]? {
         let resource = try await resource(apiVersion: apiVersion, kind: kind)
-        let subject = Subject(verb: "get", object: "API discovery for \(apiVersion)", resource: nil)
-        let response = try await send(.GET, APIResource.groupVersionPath(apiVersion), subject: subject)
-        guard response.isSuccess else { throw failure(response, subject) }
-        let items = try decode(response, subject)["resources"]?.listValue ?? []
-        guard items.contains(where: { $0["name"]?.stringValue == "\(resource.name)/scale" }) else { return nil }
+        guard resource.subresources.contains("scale") else { return nil }
         guard !resource.group.isEmpty else { return ["spec", "replicas"] }
         let crd = ObjectReference(apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: resource.qualifiedName)
         let definition: Value?

@@ -24,7 +24,15 @@ extension KubernetesDriver {
     /// objects). The field comes from the kind's scale subresource (discovery and its CRD).
     func markScaleOwners(_ live: inout [LiveObject], desired: [DesiredObject]) async throws {
         let desiredByIdentity = Dictionary(desired.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
-        let onCluster = live.indices.filter { desiredByIdentity[live[$0].identity] != nil }
+        // Only kinds with a scale subresource can have an HPA (discovery is cached: no request
+        // for a plan of ConfigMaps).
+        var onCluster: [Int] = []
+        for index in live.indices {
+            guard let apiVersion = desiredByIdentity[live[index].identity]?.value["apiVersion"]?.stringValue,
+                  let resource = try? await client.resource(apiVersion: apiVersion, kind: live[index].identity.kind),
+                  resource.subresources.contains("scale") else { continue }
+            onCluster.append(index)
+        }
         guard !onCluster.isEmpty else { return }
 
         var owners: [ScaleTarget: String] = [:]
