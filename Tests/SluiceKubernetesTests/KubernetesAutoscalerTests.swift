@@ -89,13 +89,21 @@ struct KubernetesAutoscalerTests {
 
         func live() async throws -> Value { try #require(try await admin.get(counter)) }
 
-        /// Plays the Flink operator: reports the FlinkDeployment running at its generation.
+        /// Plays the Flink operator (reports the FlinkDeployment running at its generation) and
+        /// the HPA controller's status (ScalingActive once it reads metrics).
         func operatorReportsRunning() -> Task<Void, Never> {
             Task {
                 for _ in 0..<400 where !Task.isCancelled {
                     if let object = try? await admin.get(counter), let generation = object[path: "metadata", "generation"]?.intValue {
                         try? fake.setStatus(apiVersion: Self.flink, kind: "FlinkDeployment", namespace: "apps", name: "counter",
                                             statusJSON: #"{"lifecycleState":"STABLE","jobManagerDeploymentStatus":"READY","jobStatus":{"state":"RUNNING"},"reconciliationStatus":{"state":"DEPLOYED"},"observedGeneration":\#(generation)}"#)
+                    }
+                    for hpa in ["counter-hpa", "platform-hpa"] {
+                        let ref = ObjectReference(apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", namespace: "apps", name: hpa)
+                        if (try? await admin.get(ref)) != nil {
+                            try? fake.setStatus(apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", namespace: "apps", name: hpa,
+                                                statusJSON: #"{"currentReplicas":2,"desiredReplicas":2,"conditions":[{"type":"AbleToScale","status":"True"},{"type":"ScalingActive","status":"True"}]}"#)
+                        }
                     }
                     try? await Task.sleep(for: .milliseconds(100))
                 }
