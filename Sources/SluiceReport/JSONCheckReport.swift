@@ -52,7 +52,16 @@ enum JSONCheckReport {
                 fm["new"] = f.new ?? .null
                 return .map(fm)
             })
+            m["ignored"] = .list(c.ignored.map { ignored in
+                var fm = Mapping()
+                fm["path"] = .string(ignored.change.path)
+                fm["old"] = ignored.change.old ?? .null
+                fm["new"] = ignored.change.new ?? .null
+                fm["reason"] = .string(ignored.reason)
+                return .map(fm)
+            })
         }
+        if !c.ignoredByManagers.isEmpty { m["ignoredByManagers"] = .list(c.ignoredByManagers.map(Value.string)) }
         return .map(m)
     }
 

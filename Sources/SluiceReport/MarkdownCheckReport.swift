@@ -32,7 +32,9 @@ enum MarkdownCheckReport {
                     out += "- \(CheckReport.label(change)): `\(cell(change.identity.description))` (\(cell(change.environment)))\n"
                     if change.kind == .changed {
                         for field in change.changes { out += "  - `\(cell(field.description))`\n" }
+                        for ignored in change.ignored { out += "  - ignored `\(cell(ignored.change.path))`: \(cell(ignored.reason))\n" }
                     }
+                    for rule in change.ignoredByManagers { out += "  - ignored: \(cell(rule))\n" }
                 }
                 out += "\n"
             }

@@ -15,12 +15,13 @@ public enum PlanReport {
                 continue
             }
             let unchanged = cluster.actions.filter { $0.kind == .none }.count
-            for action in cluster.actions where action.kind != .none {
+            for action in cluster.actions where action.kind != .none || !action.ignored.isEmpty {
                 out += "  \(symbol(action.kind)) \(action.kind.rawValue) \(action.identity): \(action.reason)"
                 if let changeClass = action.changeClass { out += " [\(changeClass)]" }
                 out += "\n"
                 for change in action.changes.prefix(20) { out += "      \(change)\n" }
                 if action.changes.count > 20 { out += "      ... and \(action.changes.count - 20) more\n" }
+                for ignored in action.ignored.prefix(20) { out += "      = \(ignored.change.path): \(ignored.reason) (not applied, not drift)\n" }
             }
             if cluster.changes.isEmpty {
                 out += "  in sync (\(unchanged) object\(unchanged == 1 ? "" : "s"))\n"
@@ -111,6 +112,10 @@ public enum PlanReport {
             entry("changes", .list(action.changes.map { change in
                 .map(Mapping([entry("path", .string(change.path)), entry("old", change.old ?? .null), entry("new", change.new ?? .null)]))
             })),
+            entry("ignored", .list(action.ignored.map { ignored in
+                .map(Mapping([entry("path", .string(ignored.change.path)), entry("live", ignored.change.old ?? .null),
+                              entry("git", ignored.change.new ?? .null), entry("reason", .string(ignored.reason))]))
+            })),
         ]))
     }
 
@@ -120,6 +125,7 @@ public enum PlanReport {
         case .delete: "-"
         case .conflict: "!"
         case .orphan, .drift: "?"
+        case .none: "="
         default: "~"
         }
     }

@@ -18,7 +18,9 @@ enum TextCheckReport {
                 out += "  \(CheckReport.label(change)): \(change.identity) [\(change.environment)]\n"
                 if change.kind == .changed {
                     for field in change.changes { out += "      \(field)\n" }
+                    for ignored in change.ignored { out += "      = \(ignored.change.path): \(ignored.reason) (set on create only)\n" }
                 }
+                for rule in change.ignoredByManagers { out += "      ignored: \(rule)\n" }
             }
             for v in violations {
                 out += "  \(v.level.uppercased()) \(v.policy): \(v.message)\n"

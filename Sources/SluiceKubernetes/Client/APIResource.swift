@@ -13,6 +13,8 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     public var namespaced: Bool
     /// The verbs the server supports on the resource (`get`, `list`, `patch`, ...).
     public var verbs: [String]
+    /// The subresources discovery lists for it (`status`, `scale`).
+    public var subresources: Set<String> = []
 
     /// A resource description.
     public init(group: String, version: String, kind: String, name: String, namespaced: Bool, verbs: [String]) {

@@ -74,12 +74,20 @@ extension KubernetesClient {
         guard response.isSuccess else { throw failure(response, subject) }
         let document = try decode(response, subject)
         let (group, version) = APIResource.split(apiVersion)
-        return (document["resources"]?.listValue ?? []).compactMap { item in
+        let items = document["resources"]?.listValue ?? []
+        var subresources: [String: Set<String>] = [:]
+        for name in items.compactMap({ $0["name"]?.stringValue }) {
+            let parts = name.split(separator: "/", maxSplits: 1)
+            if parts.count == 2 { subresources[String(parts[0]), default: []].insert(String(parts[1])) }
+        }
+        return items.compactMap { item in
             // Subresources (`deployments/status`, `pods/log`) are not kinds of their own.
             guard let name = item["name"]?.stringValue, !name.contains("/"), let kind = item["kind"]?.stringValue else { return nil }
-            return APIResource(group: group, version: version, kind: kind, name: name,
-                               namespaced: item["namespaced"]?.boolValue ?? false,
-                               verbs: (item["verbs"]?.listValue ?? []).compactMap(\.stringValue))
+            var resource = APIResource(group: group, version: version, kind: kind, name: name,
+                                       namespaced: item["namespaced"]?.boolValue ?? false,
+                                       verbs: (item["verbs"]?.listValue ?? []).compactMap(\.stringValue))
+            resource.subresources = subresources[name] ?? []
+            return resource
         }
     }
 }

@@ -23,6 +23,26 @@ public struct LiveObject: Sendable {
     /// the manager that owns each: drift that a comparison of Sluice's own fields cannot see.
     public var foreignFields: [ForeignField] = []
 
+    /// Fields another controller owns by declaration, with the owner: the scale field of an object
+    /// a HorizontalPodAutoscaler targets (`HorizontalPodAutoscaler web`). Sluice sets them when it
+    /// creates the object and leaves them alone after that.
+    public var ownedElsewhere: [OwnedField] = []
+
+    /// The fields each field manager owns on the cluster (`metadata.managedFields`, status writers
+    /// left out), for ignore rules by manager.
+    public var managedFields: [String: [[String]]] = [:]
+
+    /// One field that a controller other than Sluice owns.
+    public struct OwnedField: Sendable, Hashable {
+        public var keys: [String]
+        public var owner: String
+
+        public init(keys: [String], owner: String) {
+            self.keys = keys
+            self.owner = owner
+        }
+    }
+
     /// One field another manager added.
     public struct ForeignField: Sendable, Hashable {
         public var keys: [String]

@@ -76,6 +76,8 @@ public struct ClusterSpec: Sendable, Hashable {
     public var kubernetes: KubernetesConnection?
     public var flink: FlinkConnection?
     public var runtime: RuntimeConnection?
+    /// Fields of every object on this cluster that Sluice leaves to others (`spec.ignore`).
+    public var ignore: [IgnoreRule] = []
     public var location: SourceLocation
 
     public init(name: String, labels: [String: String], tier: Tier, driver: Driver, kubernetes: KubernetesConnection?,
@@ -102,7 +104,7 @@ public struct ClusterSpec: Sendable, Hashable {
 }
 
 extension ClusterSpec {
-    static let specFields = ["tier", "driver", "kubernetes", "flink", "runtime"]
+    static let specFields = ["tier", "driver", "kubernetes", "flink", "runtime", "ignore"]
 
     /// Decodes and validates a Cluster document; problems are appended to `reader`.
     static func decode(_ object: SpecObject, _ reader: inout FieldReader) -> ClusterSpec? {
@@ -145,6 +147,8 @@ extension ClusterSpec {
                 stateDirectory: reader.string(block["stateDirectory"], "spec.runtime.stateDirectory"))
         }
 
+        let ignore = IgnoreRule.decodeList(specValue?["ignore"], origin: "Cluster \(object.name)", environment: nil,
+                                           fallback: object.location, &reader)
         guard let tier, let driver else { return nil }
         switch driver {
         case .kubernetes where kubernetes == nil:
@@ -162,9 +166,11 @@ extension ClusterSpec {
         where block && name != driver.rawValue && specValue?[name] != nil {
             reader.warning(specValue?[name], "spec.\(name): ignored because spec.driver is \(driver.rawValue)")
         }
-        return ClusterSpec(
+        var cluster = ClusterSpec(
             name: object.name, labels: labels, tier: tier, driver: driver,
             kubernetes: kubernetes, flink: flink, runtime: runtime, location: object.location)
+        cluster.ignore = ignore
+        return cluster
     }
 
     /// `{env: NAME}` or `{file: PATH}`; a plain string is refused, because it would be a secret in Git.

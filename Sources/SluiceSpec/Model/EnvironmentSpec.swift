@@ -32,6 +32,8 @@ public struct EnvironmentSpec: Sendable {
     public var jobSelector: LabelSelector
     public var patches: [EnvironmentPatch]
     public var syncPolicy: SyncPolicy
+    /// Fields of this environment's objects that Sluice leaves to others (`spec.ignore`).
+    public var ignore: [IgnoreRule] = []
     public var location: SourceLocation
 
     public init(name: String, labels: [String: String] = [:], namespace: String, forceNamespace: Bool = false, wave: Int = 0,
@@ -83,7 +85,7 @@ public struct EnvironmentPatch: Sendable {
 }
 
 extension EnvironmentSpec {
-    static let specFields = ["namespace", "forceNamespace", "wave", "clusters", "jobs", "patches", "syncPolicy"]
+    static let specFields = ["namespace", "forceNamespace", "wave", "clusters", "jobs", "patches", "syncPolicy", "ignore"]
 
     /// Decodes and validates an Environment document; problems are appended to `reader`.
     static func decode(_ object: SpecObject, _ reader: inout FieldReader) -> EnvironmentSpec? {
@@ -128,11 +130,16 @@ extension EnvironmentSpec {
             policy.autoRollback = reader.bool(block["autoRollback"], "spec.syncPolicy.autoRollback") ?? false
         }
 
+        let ignore = IgnoreRule.decodeList(specValue["ignore"], origin: "Environment \(object.name)", environment: object.name,
+                                           fallback: object.location, &reader)
+
         guard let namespace, let clusters, let jobs else { return nil }
-        return EnvironmentSpec(
+        var environment = EnvironmentSpec(
             name: object.name, labels: labels, namespace: namespace, forceNamespace: forceNamespace, wave: wave,
             clusterSelector: clusters, jobSelector: jobs, patches: patches, syncPolicy: policy,
             location: object.location)
+        environment.ignore = ignore
+        return environment
     }
 
     /// A label selector; an absent one selects everything.

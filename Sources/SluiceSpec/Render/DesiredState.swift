@@ -38,11 +38,14 @@ public struct ClusterDesiredState: Sendable {
     public var environments: [String]
     /// In apply order (see `ApplyOrder`), then by identity.
     public var objects: [DesiredObject]
+    /// The Cluster's `spec.ignore` rules and those of the environments placing objects on it.
+    public var ignoreRules: [IgnoreRule]
 
-    public init(cluster: ClusterSpec, environments: [String], objects: [DesiredObject]) {
+    public init(cluster: ClusterSpec, environments: [String], objects: [DesiredObject], ignoreRules: [IgnoreRule]? = nil) {
         self.cluster = cluster
         self.environments = environments
         self.objects = objects
+        self.ignoreRules = ignoreRules ?? cluster.ignore
     }
 }
 

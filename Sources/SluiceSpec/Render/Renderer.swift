@@ -57,7 +57,9 @@ public struct Renderer: Sendable {
                     let (ra, rb) = (ApplyOrder.rank(of: a.value, kind: a.kind), ApplyOrder.rank(of: b.value, kind: b.kind))
                     return ra != rb ? ra < rb : a.identity < b.identity
                 }
-                return ClusterDesiredState(cluster: cluster, environments: environmentsOf[cluster.name] ?? [], objects: objects)
+                let environmentNames = environmentsOf[cluster.name] ?? []
+                let rules = cluster.ignore + environmentNames.flatMap { specs.environment(named: $0)?.ignore ?? [] }
+                return ClusterDesiredState(cluster: cluster, environments: environmentNames, objects: objects, ignoreRules: rules)
             }
         return DesiredState(revision: specs.revision, clusters: states)
     }

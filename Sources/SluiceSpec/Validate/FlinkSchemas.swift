@@ -46,3 +46,17 @@ public enum FlinkSchemas {
         return try OpenAPISchema(schema)
     }
 }
+
+extension FlinkSchemas {
+    /// The `specReplicasPath` of a Flink kind's scale subresource in the bundled CRD
+    /// (`.spec.taskManager.replicas` for FlinkDeployment); nil for a kind without one.
+    public static func specReplicasPath(for kind: String) -> String? {
+        guard let file = files[kind],
+              let url = Bundle.module.url(forResource: "CRDs/\(file)", withExtension: nil)
+                ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "CRDs"),
+              let data = FileManager.default.contents(atPath: url.path),
+              let crd = try? YAML.parseSingleDocument([UInt8](data), file: "CRDs/\(file)") else { return nil }
+        let entry = (crd[path: "spec", "versions"]?.listValue ?? []).first { $0["name"]?.stringValue == version }
+        return entry?[path: "subresources", "scale", "specReplicasPath"]?.stringValue
+    }
+}

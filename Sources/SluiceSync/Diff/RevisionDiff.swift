@@ -14,6 +14,10 @@ public struct ObjectChange: Sendable {
     public var changes: [FieldChange]
     /// For Flink jobs, how disruptive the change is.
     public var changeClass: ChangeClass?
+    /// Changes in fields Sluice leaves to autoscalers and ignore rules: set on create, never applied after.
+    public var ignored: [IgnoredChange] = []
+    /// Ignore rules by field manager that cover the object (which fields they hide shows on the cluster).
+    public var ignoredByManagers: [String] = []
 }
 
 /// Compares the desired state at two revisions, cluster by cluster: what a pull request does.
@@ -25,19 +29,25 @@ public enum RevisionDiff {
             let old = objects(base, name)
             let new = objects(head, name)
             let sessionClusters = Planner.sessionClusters(new.values.map(\.value))
-            for object in head.clusters.first(where: { $0.cluster.name == name })?.objects ?? [] {
+            let headState = head.clusters.first(where: { $0.cluster.name == name })
+            for object in headState?.objects ?? [] {
                 guard let before = old[object.identity] else {
                     out.append(ObjectChange(kind: .added, cluster: name, identity: object.identity, environment: object.environment,
                                             source: object, changes: FieldDiff.changes(from: nil, to: Planner.intent(object.value)), changeClass: nil))
                     continue
                 }
                 guard before.specHash != object.specHash else { continue }
-                let changes = FieldDiff.changes(from: Planner.intent(before.value), to: Planner.intent(object.value))
-                guard !changes.isEmpty else { continue }
+                let all = FieldDiff.changes(from: Planner.intent(before.value), to: Planner.intent(object.value))
+                guard !all.isEmpty else { continue }
+                let rules = headState?.ignoreRules ?? []
+                let (changes, ignored) = FieldIgnorer.partition(all, by: FieldIgnorer.reviewFields(of: object, among: headState?.objects ?? [], rules: rules))
                 let flink = object.identity.group == KnownKinds.flinkGroup
-                out.append(ObjectChange(kind: .changed, cluster: name, identity: object.identity, environment: object.environment,
-                                        source: object, changes: changes, changeClass: flink ? FlinkChangeClassifier.classify(
-                                            changes, mode: .of(object.value, sessionClusters: { sessionClusters[$0] })) : nil))
+                var change = ObjectChange(kind: .changed, cluster: name, identity: object.identity, environment: object.environment,
+                                          source: object, changes: changes, changeClass: flink ? FlinkChangeClassifier.classify(
+                                              changes, mode: .of(object.value, sessionClusters: { sessionClusters[$0] })) : nil)
+                change.ignored = ignored
+                change.ignoredByManagers = FieldIgnorer.managerRules(of: object, rules: rules)
+                out.append(change)
             }
             for object in base.clusters.first(where: { $0.cluster.name == name })?.objects ?? [] where new[object.identity] == nil {
                 out.append(ObjectChange(kind: .removed, cluster: name, identity: object.identity, environment: object.environment,

@@ -124,13 +124,16 @@ public struct KubernetesDriver: ClusterDriver {
                 return live
             }
             guard let ref = ObjectReference(object.value), let existing = try await client.get(ref) else { return nil }
-            return LiveObject(identity: object.identity, value: Self.normalized(existing), health: KubernetesHealth.assess(existing),
-                              membership: membership(of: existing))
+            var live = LiveObject(identity: object.identity, value: Self.normalized(existing), health: KubernetesHealth.assess(existing),
+                                  membership: membership(of: existing))
+            live.managedFields = Self.fieldsByManager(existing)
+            return live
         }
         var live = reads.compactMap { $0 }
         for (identity, seen) in found where desiredByIdentity[identity] == nil {
             live.append(seen.live)
         }
+        try await markScaleOwners(&live, desired: desired)
         try? cache?.save()
         return live
     }
@@ -148,6 +151,7 @@ public struct KubernetesDriver: ClusterDriver {
         let identity = Self.identity(of: object)!
         let normalized = Self.normalized(object)
         var live = LiveObject(identity: identity, value: normalized, health: KubernetesHealth.assess(object), membership: membership)
+        live.managedFields = Self.fieldsByManager(object)
         guard let desired else { return Found(live: live, membership: membership, needsDryRun: false, raw: .null) }
         if membership == .member {
             live.foreignFields = ManagedFields.foreignFields(live: object, desired: stamped(desired), fieldManager: client.fieldManager)
@@ -266,7 +270,11 @@ public struct KubernetesDriver: ClusterDriver {
             // Self-heal takes fields back from whoever changed them; any other apply reports a
             // conflict with another manager instead of overwriting its fields.
             let heal = action.kind == .update && action.live?.specHash == desired.specHash
-            let body = stamped(desired)
+            var body = stamped(desired)
+            if let live = action.live, !action.ignoredFields.isEmpty {
+                // Fields left to an autoscaler or an ignore rule keep what the cluster has.
+                body = FieldIgnorer.body(body, keepingLive: live.value, fields: action.ignoredFields)
+            }
             let foreign = action.changes.filter { $0.manager != nil }
             if heal, !foreign.isEmpty, let live = action.live {
                 // Fields another manager added are removed the server-side-apply way: take them

@@ -15,6 +15,11 @@ public struct PlannedAction: Sendable {
     public var live: LiveObject?
     /// A stateful job whose state cannot be found may start without it (`sync --allow-state-loss`).
     public var allowStateLoss = false
+    /// Fields of the object Sluice leaves to others (autoscalers, ignore rules): an apply of an
+    /// object that exists keeps their live values.
+    public var ignoredFields: [IgnoredField] = []
+    /// Differences in those fields, not carried out and not drift.
+    public var ignored: [IgnoredChange] = []
 
     public var isChange: Bool { ![.none, .orphan, .drift].contains(kind) }
 }

@@ -24,7 +24,8 @@ public struct Planner: Sendable {
         let sessionClusters = Self.sessionClusters(desired.objects.map(\.value))
         var actions = desired.objects.map { object in
             Self.markingStateSafety(action(for: object, live: liveByIdentity[object.identity], cluster: cluster,
-                                           mode: FlinkDeploymentMode.of(object.value, sessionClusters: { sessionClusters[$0] })))
+                                           mode: FlinkDeploymentMode.of(object.value, sessionClusters: { sessionClusters[$0] }),
+                                           ignoring: FieldIgnorer.fields(of: object, live: liveByIdentity[object.identity], rules: desired.ignoreRules)))
         }
 
         let wanted = Set(desired.objects.map(\.identity))
@@ -63,9 +64,17 @@ public struct Planner: Sendable {
         return out
     }
 
-    func action(for object: DesiredObject, live: LiveObject?, cluster: String, mode: FlinkDeploymentMode = .native) -> PlannedAction {
+    func action(for object: DesiredObject, live: LiveObject?, cluster: String, mode: FlinkDeploymentMode = .native,
+                ignoring ignoredFields: [IgnoredField] = []) -> PlannedAction {
         var step = PlannedAction(cluster: cluster, identity: object.identity, kind: .none, reason: "in sync",
                                  changeClass: nil, changes: [], desired: object, live: live)
+        step.ignoredFields = ignoredFields
+        // Fields left to autoscalers and ignore rules are set on create, and never changes or drift after.
+        func dropIgnored() {
+            let (kept, ignored) = FieldIgnorer.partition(step.changes, by: ignoredFields)
+            step.changes = kept
+            step.ignored += ignored
+        }
         guard let live else {
             step.kind = .create
             step.reason = "not on the cluster"
@@ -84,7 +93,7 @@ public struct Planner: Sendable {
         if live.membership == .legacy {
             var member = live
             member.membership = .member
-            var adopted = action(for: object, live: member, cluster: cluster)
+            var adopted = action(for: object, live: member, cluster: cluster, mode: mode, ignoring: ignoredFields)
             switch adopted.kind {
             case .none:
                 adopted.kind = .update
@@ -103,6 +112,7 @@ public struct Planner: Sendable {
         }
         if live.specHash == object.specHash, live.serverDesired != nil || !live.foreignFields.isEmpty {
             step.changes += Self.foreignChanges(live)
+            dropIgnored()
             guard !step.changes.isEmpty else { return step }
             let managers = Set(step.changes.compactMap(\.manager)).sorted()
             let who = managers.isEmpty ? "" : " (fields added by \(managers.joined(separator: ", ")))"
@@ -114,6 +124,7 @@ public struct Planner: Sendable {
         if live.serverDesired == nil {
             step.changes = FieldDiff.changes(from: Self.intent(live.value), to: Self.intent(object.value))
         }
+        dropIgnored()
         if live.specHash == object.specHash || step.changes.isEmpty {
             step.changes = []
             return step

@@ -39,7 +39,41 @@ RESOURCES = [
     ("coordination.k8s.io", "v1", "Lease", "leases", True, False, False),
     ("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments", True, True, True),
     ("flink.apache.org", "v1beta1", "FlinkSessionJob", "flinksessionjobs", True, True, True),
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False, False, True),
 ]
+# The scale subresource (autoscaling/v1 Scale) of the kinds that have one, with the field of the
+# object it reads and writes: built-in kinds scale spec.replicas; a CRD names its own path in
+# spec.versions[].subresources.scale (the Flink operator's FlinkDeployment CRD:
+# specReplicasPath .spec.taskManager.replicas, statusReplicasPath .status.taskManager.replicas,
+# labelSelectorPath .status.taskManager.labelSelector; FlinkSessionJob has none).
+SCALE = {
+    "Deployment": (("spec", "replicas"), ("status", "replicas"), None),
+    "StatefulSet": (("spec", "replicas"), ("status", "replicas"), None),
+    "FlinkDeployment": (("spec", "taskManager", "replicas"), ("status", "taskManager", "replicas"),
+                        ("status", "taskManager", "labelSelector")),
+}
+
+
+def crd_object(resource):
+    """The CustomResourceDefinition the fake serves for one of its custom kinds: names, scope and
+    subresources as the operator's CRD has them (the schema is left out: the fake does not validate)."""
+    subresources = {"status": {}}
+    if resource.kind in SCALE:
+        spec_path, status_path, selector_path = SCALE[resource.kind]
+        scale = {"specReplicasPath": dotted(spec_path), "statusReplicasPath": dotted(status_path)}
+        if selector_path:
+            scale["labelSelectorPath"] = dotted(selector_path)
+        subresources["scale"] = scale
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": resource.qualified, "uid": str(uuid.uuid4()), "resourceVersion": "1",
+                         "creationTimestamp": now_iso(), "generation": 1},
+            "spec": {"group": resource.group, "scope": "Namespaced" if resource.namespaced else "Cluster",
+                     "names": {"kind": resource.kind, "plural": resource.plural, "singular": resource.kind.lower(),
+                               "listKind": resource.kind + "List"},
+                     "versions": [{"name": resource.version, "served": True, "storage": True,
+                                   "subresources": subresources}]},
+            "status": {"conditions": [{"type": "Established", "status": "True"}],
+                       "acceptedNames": {"kind": resource.kind, "plural": resource.plural}}}
 MAX_LOG = 5000
 # Kinds whose objects carry metadata.generation (ConfigMaps, Secrets, Services, Namespaces do not).
 GENERATION_KINDS = {"Deployment", "StatefulSet", "HorizontalPodAutoscaler", "NetworkPolicy",
@@ -235,6 +269,9 @@ class Store:
         self.latency_ms = 0
         self.objects[("", "namespaces", None, "default")] = self.namespace_object("default")
         self.managers[("", "namespaces", None, "default")] = {}
+        for r in self.resources:
+            if r.crd:
+                self.objects[("apiextensions.k8s.io", "customresourcedefinitions", None, r.qualified)] = crd_object(r)
 
     def namespace_object(self, name):
         self.rv += 1
@@ -270,7 +307,7 @@ def output(store, key, obj):
     entries = []
     for manager, info in sorted(store.managers.get(key, {}).items()):
         if info["paths"]:
-            entry = {"manager": manager, "operation": info["operation"], "apiVersion": info["apiVersion"],
+            entry = {"manager": info.get("name", manager), "operation": info["operation"], "apiVersion": info["apiVersion"],
                      "time": info["time"], "fieldsType": "FieldsV1", "fieldsV1": fields_v1(info["paths"])}
             if info.get("subresource"):
                 entry["subresource"] = info["subresource"]
@@ -450,8 +487,12 @@ class Handler(BaseHTTPRequestHandler):
                 raise APIError(404, "NotFound", "the server could not find the requested resource", {})
             name = rest[1] if len(rest) >= 2 else None
             subresource = rest[2] if len(rest) == 3 else None
+            if subresource == "scale" and resource.kind in SCALE and name:
+                return self.handle_scale(resource, namespace, name, query, body, user)
             if subresource not in (None, "status"):
                 raise APIError(404, "NotFound", "the server could not find the requested resource", {})
+            if resource.kind == "CustomResourceDefinition" and name and not store.crds:
+                raise self.not_found(resource, name)
             return self.handle_resource(resource, namespace, name, query, body, user)
 
     def group_list(self):
@@ -472,6 +513,10 @@ class Handler(BaseHTTPRequestHandler):
                 if r.status:
                     resources.append({"name": r.plural + "/status", "singularName": "", "namespaced": r.namespaced,
                                       "kind": r.kind, "verbs": ["get", "patch", "update"]})
+                if r.kind in SCALE:
+                    resources.append({"name": r.plural + "/scale", "singularName": "", "namespaced": r.namespaced,
+                                      "group": "autoscaling", "version": "v1", "kind": "Scale",
+                                      "verbs": ["get", "patch", "update"]})
         return {"kind": "APIResourceList", "apiVersion": "v1",
                 "groupVersion": version if not group else group + "/" + version, "resources": resources}
 
@@ -528,6 +573,72 @@ class Handler(BaseHTTPRequestHandler):
             return self.apply(resource, namespace, name, document, query)
         raise APIError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
+    def handle_scale(self, resource, namespace, name, query, body, user):
+        """GET, PUT (the HorizontalPodAutoscaler controller's Update) and PATCH (merge patch, as
+        `kubectl scale` sends it) of the autoscaling/v1 Scale of an object. A write changes the
+        object's replicas field and records the writer in managedFields as an Update of the
+        `scale` subresource, in the object's own field path, as the API server does."""
+        store = self.store
+        spec_path, status_path, selector_path = SCALE[resource.kind]
+        verb = {"GET": "get", "PUT": "update", "PATCH": "patch"}.get(self.command)
+        if verb is None:
+            raise APIError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        self.authorize(user, verb, resource, namespace, name)
+        with store.lock:
+            key = self.key(resource, namespace, name)
+            obj = store.objects.get(key)
+            if obj is None:
+                raise self.not_found(resource, name)
+            if verb != "get":
+                document = self.parse_body(body)
+                if verb == "patch":
+                    content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+                    if content_type not in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+                        raise APIError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                                       "accepted media types include: application/merge-patch+json, "
+                                       "application/strategic-merge-patch+json")
+                else:
+                    if document.get("apiVersion") != "autoscaling/v1" or document.get("kind") != "Scale":
+                        raise APIError(400, "BadRequest", "the API version in the data (%s) does not match the expected "
+                                       "API version (autoscaling/v1)" % document.get("apiVersion"))
+                    given = (document.get("metadata") or {}).get("resourceVersion")
+                    if given and given != obj["metadata"]["resourceVersion"]:
+                        raise self.conflict(resource, name)
+                replicas = (document.get("spec") or {}).get("replicas")
+                if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+                    raise APIError(422, "Invalid", 'Scale.autoscaling "%s" is invalid: spec.replicas: Invalid value: %s: '
+                                   'must be greater than or equal to 0' % (name, json.dumps(replicas)),
+                                   {"name": name, "group": "autoscaling", "kind": "Scale",
+                                    "causes": [{"reason": "FieldValueInvalid", "field": "spec.replicas",
+                                                "message": "must be greater than or equal to 0"}]})
+                current, _ = get_path(obj, spec_path)
+                if current != replicas and query.get("dryRun") != "All":
+                    set_path(obj, spec_path, replicas)
+                    meta = obj["metadata"]
+                    meta["resourceVersion"] = store.next_rv()
+                    if "generation" in meta:
+                        meta["generation"] = (meta.get("generation") or 1) + 1
+                    manager = query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
+                    managers = store.managers.setdefault(key, {})
+                    for info in managers.values():
+                        info["paths"].discard(spec_path)
+                    entry = managers.setdefault(manager + "\0scale", {"operation": "Update", "apiVersion": resource.api_version,
+                                                                       "time": now_iso(), "paths": set(),
+                                                                       "subresource": "scale", "name": manager})
+                    entry["paths"].add(spec_path)
+                    entry["time"] = now_iso()
+            spec_replicas, _ = get_path(obj, spec_path)
+            status_replicas, _ = get_path(obj, status_path)
+            selector = get_path(obj, selector_path)[0] if selector_path else None
+            scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                     "metadata": {k: obj["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                                                  "creationTimestamp") if k in obj["metadata"]},
+                     "spec": {} if spec_replicas is None else {"replicas": spec_replicas},
+                     "status": {"replicas": status_replicas or 0}}
+            if selector:
+                scale["status"]["selector"] = selector
+            return 200, scale
+
     def parse_body(self, body):
         try:
             document = json.loads(body or b"null")
@@ -563,6 +674,8 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             keys = sorted(k for k in store.objects if k[0] == resource.group and k[1] == resource.plural
                           and (namespace is None or k[2] == namespace))
+            if resource.kind == "CustomResourceDefinition" and not store.crds:
+                keys = []
             chosen = [k for k in keys if matches((store.objects[k].get("metadata") or {}).get("labels") or {}, reqs)]
             start = 0
             if query.get("continue"):
@@ -766,7 +879,7 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 for path in sorted(new_paths & info["paths"]):
                     if get_path(live, path) != get_path(config, path):
-                        conflicts.append((other, info["apiVersion"], path))
+                        conflicts.append((info.get("name", other), info["apiVersion"], path))
             if conflicts and not force:
                 raise self.apply_conflict(conflicts)
             for other, info in managers.items():
