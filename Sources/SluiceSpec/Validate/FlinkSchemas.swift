@@ -38,7 +38,7 @@ public enum FlinkSchemas {
             ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "CRDs"),
               let data = FileManager.default.contents(atPath: url.path)
         else { throw TreeError(message: "missing resource CRDs/\(file)", hint: "rebuild Sluice") }
-        let crd = try YAML.parseSingleDocument([UInt8](data), file: "CRDs/\(file)")
+        let crd = try YAML.parseDocument([UInt8](data), file: "CRDs/\(file)")
         let versions = crd[path: "spec", "versions"]?.listValue ?? []
         guard let entry = versions.first(where: { $0["name"]?.stringValue == version }),
               let schema = entry[path: "schema", "openAPIV3Schema"]
