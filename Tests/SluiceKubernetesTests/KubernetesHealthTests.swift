@@ -262,7 +262,5 @@ struct KubernetesHealthTests {
     func missing() {
         #expect(KubernetesHealth.assess(.null).status == "missing")
         #expect(KubernetesHealth.assess(.map(Mapping())).status == "missing")
-        #expect(KubernetesHealth.health(.null).status == .missing)
-        #expect(KubernetesHealth.health(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]]).status == .healthy)
     }
 }

@@ -23,12 +23,6 @@ public enum KubernetesHealth {
         }
     }
 
-    /// The same judgement as SluiceCore's `Health` value.
-    public static func health(_ object: Value) -> Health {
-        let (status, reason) = assess(object)
-        return Health(Health.Status(rawValue: status) ?? .unknown, reason)
-    }
-
     private static func flink(_ object: Value, session: Bool) -> (status: String, reason: String) {
         let spec = object["spec"], status = object["status"]
         let suspendedBySpec = spec?[path: "job", "state"]?.stringValue?.lowercased() == "suspended"
