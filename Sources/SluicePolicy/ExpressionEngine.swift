@@ -1,42 +1,34 @@
+import SluiceCEL
 import SluiceCore
 import SluiceYAML
 
-/// The seam between policies and the expression language: compile once, evaluate many times.
-/// `SluiceCEL` provides the implementation; policy evaluation never depends on its internals.
-public protocol ExpressionEngine: Sendable {
-    /// Compiles `expression`; a syntax error is thrown as an `ExpressionError` with its position
-    /// inside the expression text.
-    func compile(_ expression: String) throws -> any CompiledExpression
-}
-
-/// A compiled expression, safe to evaluate from many tasks at once.
-public protocol CompiledExpression: Sendable {
-    /// Evaluates against named inputs (`object`, `oldObject`, `params`, `variables`, `cluster`,
-    /// `environment`, `request`); throws `ExpressionError` on an evaluation error.
-    func evaluate(_ inputs: ExpressionInputs) throws -> Value
-}
-
 /// The named inputs of the evaluations for one object, shared by all the expressions of a
-/// policy, so that an engine converts each input to its own representation once, not once per
-/// expression. Used by one evaluation at a time.
-public final class ExpressionInputs: @unchecked Sendable {
-    public private(set) var values: [String: Value]
-    /// The names set since the engine last brought `engineState` up to date.
-    public var changed: Set<String>
-    /// Whatever the engine keeps between evaluations (for CEL, the converted activation).
-    public var engineState: Any?
+/// policy, so that each input is converted to a CEL value once, not once per expression. Used by
+/// one evaluation at a time.
+final class ExpressionInputs {
+    private var values: [String: Value]
+    /// The names set since `activation()` last converted them.
+    private var changed: Set<String>
+    private var converted: [String: CELValue] = [:]
 
-    public init(_ values: [String: Value]) {
+    init(_ values: [String: Value]) {
         self.values = values
         changed = Set(values.keys)
     }
 
-    public subscript(name: String) -> Value? {
+    subscript(name: String) -> Value? {
         get { values[name] }
         set {
             values[name] = newValue
             changed.insert(name)
         }
+    }
+
+    /// The inputs as CEL values; converts only those set since the last call.
+    func activation() -> [String: CELValue] {
+        for name in changed { converted[name] = values[name].map(CELBridge.cel) }
+        changed = []
+        return converted
     }
 }
 
