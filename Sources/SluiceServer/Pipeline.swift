@@ -35,6 +35,8 @@ public struct Pipeline: Sendable {
         public var state: DesiredState
         public var syncer: Syncer
         public var plan: Plan
+        /// The policy violations of each cluster the policies were evaluated on (empty: none).
+        public var violations: [String: [Violation]] = [:]
     }
 
     /// With `baseline` (the tree last synced), only clusters whose desired state differs from
@@ -51,11 +53,11 @@ public struct Pipeline: Sendable {
         let factory = DriverFactory(stateDirectory: stateDirectory, repository: tree, runtimes: runtimes)
         let (drivers, unavailable) = factory.drivers(for: state.clusters.map(\.cluster), journal: journal)
         let syncer = Syncer(drivers: drivers, unavailable: unavailable, journal: journal)
-        var plan = await syncer.plan(state, environments: specs.environments, options: options)
+        let plan = await syncer.plan(state, environments: specs.environments, options: options)
         let hasPolicies = (try? tree.files(under: policies)) != nil
         let policySet = try PolicyLoader.load(from: tree, path: hasPolicies ? policies : nil, specs: specs)
-        plan = Self.gate(plan, specs: specs, engine: try PolicyEngine(policySet, engine: CELExpressionEngine()))
-        return Planned(specs: specs, state: state, syncer: syncer, plan: plan)
+        let gated = Self.gate(plan, specs: specs, engine: try PolicyEngine(policySet, engine: CELExpressionEngine()))
+        return Planned(specs: specs, state: state, syncer: syncer, plan: gated.plan, violations: gated.violations)
     }
 
     /// Clusters whose desired objects (identity and spec hash) or cluster spec differ between two renders.
@@ -71,8 +73,9 @@ public struct Pipeline: Sendable {
     }
 
     /// Evaluates the policies on every planned object; a cluster with a Deny applies nothing.
-    static func gate(_ plan: Plan, specs: SpecSet, engine: PolicyEngine) -> Plan {
+    static func gate(_ plan: Plan, specs: SpecSet, engine: PolicyEngine) -> (plan: Plan, violations: [String: [Violation]]) {
         var gated = plan
+        var violations: [String: [Violation]] = [:]
         for index in gated.clusters.indices where gated.clusters[index].error == nil {
             let cluster = gated.clusters[index]
             let subjects = cluster.actions.compactMap { action -> PolicyEngine.Subject? in
@@ -81,13 +84,15 @@ public struct Pipeline: Sendable {
                                             source: desired.source, cluster: cluster.cluster,
                                             environment: specs.environment(named: desired.environment), environmentName: desired.environment)
             }
-            let denials = engine.evaluate(subjects).filter(\.denies)
+            let found = engine.evaluate(subjects)
+            violations[cluster.cluster.name] = found
+            let denials = found.filter(\.denies)
             guard !denials.isEmpty else { continue }
             gated.clusters[index].actions = []
             gated.clusters[index].error = "policies deny the change: "
                 + denials.prefix(5).map { "\($0.policy) on \($0.object): \($0.message)" }.joined(separator: "; ")
                 + (denials.count > 5 ? "; and \(denials.count - 5) more" : "")
         }
-        return gated
+        return (gated, violations)
     }
 }
