@@ -106,11 +106,18 @@ let package = Package(
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL", "SluiceRegex", "SluiceTestSupport"], resources: [.copy("Conformance")]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
-        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime", "SluiceYAML", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceRuntimeTests",
+            dependencies: [
+                "SluiceRuntime", "SluiceYAML", "SluiceTestSupport", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceServer", "SluiceSpec",
+                "SluiceSync",
+            ]
+        ),
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceServer", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceTestSupport",
+                "SluiceFlink", "SluiceHTTP", "SluiceKubernetes", "SluiceRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -119,7 +126,6 @@ let package = Package(
             name: "SluiceFlinkTests",
             dependencies: [
                 "SluiceFlink", "SluiceSync", "SluiceSpec", "SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
-                "SluiceRuntime", "SluiceServer", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

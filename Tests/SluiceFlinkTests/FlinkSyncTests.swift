@@ -197,3 +197,11 @@ struct FlinkSyncTests {
     }
 }
 }
+
+extension SpecRepository {
+    /// The specs as Sluice loads and renders them.
+    func load() throws -> (SpecSet, DesiredState) {
+        let specs = try SpecLoader().load(from: DirectoryTree(path: root.path), path: "", revision: "test")
+        return (specs, try Renderer().render(specs))
+    }
+}
