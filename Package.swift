@@ -109,11 +109,18 @@ let package = Package(
         .testTarget(name: "SluicePipelineTests", dependencies: ["SluicePipeline", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluicePolicy", "SluiceSpec", "SluiceTestSupport"]),
         .testTarget(name: "SluiceSyncTests", dependencies: ["SluiceSync", "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceKubernetes"]),
-        .testTarget(name: "SluiceRuntimeTests", dependencies: ["SluiceRuntime", "SluiceYAML", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceRuntimeTests",
+            dependencies: [
+                "SluiceRuntime", "SluiceYAML", "SluiceTestSupport", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceServer", "SluiceSpec",
+                "SluiceSync", "SluicePipeline",
+            ]
+        ),
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceServer", "SluicePipeline", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceTestSupport",
+                "SluiceFlink", "SluiceHTTP", "SluiceKubernetes", "SluiceRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -122,7 +129,6 @@ let package = Package(
             name: "SluiceFlinkTests",
             dependencies: [
                 "SluiceFlink", "SluiceSync", "SluiceSpec", "SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
-                "SluiceRuntime", "SluiceServer", "SluicePipeline", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

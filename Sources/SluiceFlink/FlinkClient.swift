@@ -48,11 +48,6 @@ public struct FlinkClient: Sendable {
         try await get("jars", as: JarList.self).files
     }
 
-    /// `DELETE /jars/<id>`.
-    public func deleteJar(_ id: String) async throws {
-        _ = try await http.send(HTTPRequest(.DELETE, url("jars/\(id)"))).requireSuccess()
-    }
-
     /// `POST /jars/<id>/run`; returns the job id, which is the one in `request`.
     ///
     /// Not retried after the request may have reached Flink: a second run with the same job id

@@ -37,11 +37,4 @@ public struct JobOwner: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `jobID` was submitted by Sluice for any owner.
     public static func isSluiceJob(_ jobID: String) -> Bool { jobID.count == 32 && jobID.hasPrefix(mark) }
-
-    /// The 8-digit spec-hash part of a Sluice job id.
-    public static func specGeneration(of jobID: String) -> String? {
-        guard isSluiceJob(jobID) else { return nil }
-        return String(jobID.dropFirst(16).prefix(8))
-    }
-
 }

@@ -158,13 +158,6 @@ public final class GitRepository: @unchecked Sendable {
                        hint: "check the name; `git ls-remote \(remoteURL ?? path)` lists its branches and tags")
     }
 
-    /// Id, author, times, subject, message and parents of a commit.
-    public func commitInfo(_ id: GitCommitID) throws -> GitCommit {
-        lock.lock()
-        defer { lock.unlock() }
-        return try withCommit(id) { GitCommit(id: id, commit: $0) }
-    }
-
     /// The files of a commit, read straight from the object database: no checkout.
     public func tree(at id: GitCommitID) throws -> GitTree {
         lock.lock()
@@ -209,37 +202,6 @@ public final class GitRepository: @unchecked Sendable {
             return git_tree_entry_id(entry).pointee
         }
         return try blobBytes(oid, path: clean)
-    }
-
-    /// The paths that differ between two commits (added, modified, deleted; a rename gives both
-    /// paths), sorted.
-    public func changedPaths(from old: GitCommitID, to new: GitCommitID) throws -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return try withCommit(old) { oldCommit in
-            try withCommit(new) { newCommit in
-                var oldTree: OpaquePointer?, newTree: OpaquePointer?
-                git_commit_tree(&oldTree, oldCommit)
-                git_commit_tree(&newTree, newCommit)
-                defer { git_tree_free(oldTree); git_tree_free(newTree) }
-                var diff: OpaquePointer?
-                try check(git_diff_tree_to_tree(&diff, handle, oldTree, newTree, nil)) { _ in
-                    GitError(.io, "cannot compare \(old.short) and \(new.short): \(GitError.lastLibraryMessage)")
-                }
-                defer { git_diff_free(diff) }
-                var findOptions = git_diff_find_options()
-                git_diff_find_options_init(&findOptions, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
-                findOptions.flags = GIT_DIFF_FIND_RENAMES.rawValue
-                git_diff_find_similar(diff, &findOptions)
-                var paths = Set<String>()
-                for i in 0..<git_diff_num_deltas(diff) {
-                    guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
-                    if let p = delta.old_file.path { paths.insert(String(cString: p)) }
-                    if let p = delta.new_file.path { paths.insert(String(cString: p)) }
-                }
-                return paths.sorted()
-            }
-        }
     }
 
     // MARK: - Internals (called with the lock held)

@@ -40,8 +40,8 @@ public struct Pipeline: Sendable {
         public var state: DesiredState
         public var syncer: Syncer
         public var plan: Plan
-        /// Every policy violation found on the planned objects (denials and warnings).
-        public var violations: [Violation]
+        /// The policy violations of each cluster the policies were evaluated on (empty: none).
+        public var violations: [String: [Violation]]
     }
 
     // MARK: Stages

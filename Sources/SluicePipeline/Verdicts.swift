@@ -22,18 +22,19 @@ public enum Verdicts {
                              environment: specs.environment(named: object.environment), environmentName: object.environment)
     }
 
-    /// The plan with every cluster that a Deny fires on emptied and marked denied, and every
-    /// violation found (warnings included). `oldObject` is the live object.
-    public static func gate(_ plan: Plan, specs: SpecSet, engine: PolicyEngine) -> (plan: Plan, violations: [Violation]) {
+    /// The plan with every cluster that a Deny fires on emptied and marked denied, and the
+    /// violations (warnings included) of each cluster the policies were evaluated on, an empty list
+    /// for a clean one. `oldObject` is the live object.
+    public static func gate(_ plan: Plan, specs: SpecSet, engine: PolicyEngine) -> (plan: Plan, violations: [String: [Violation]]) {
         var gated = plan
-        var violations: [Violation] = []
+        var violations: [String: [Violation]] = [:]
         for index in gated.clusters.indices where gated.clusters[index].failure == nil {
             let cluster = gated.clusters[index]
             let subjects = cluster.actions.compactMap { action in
                 action.desired.map { subject($0, replacing: action.live?.value, on: cluster.cluster, specs: specs) }
             }
             let found = engine.evaluate(subjects)
-            violations += found
+            violations[cluster.cluster.name] = found
             let denials = found.filter(\.denies)
             guard !denials.isEmpty else { continue }
             gated.clusters[index].actions = []

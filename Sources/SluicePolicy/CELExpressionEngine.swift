@@ -1,14 +1,16 @@
 import SluiceCEL
 import SluiceYAML
 
-/// The `ExpressionEngine` of policies: Sluice's CEL, over `Value` inputs.
-public struct CELExpressionEngine: ExpressionEngine {
+/// How policies compile and evaluate their expressions: Sluice's CEL, over `Value` inputs.
+public struct CELExpressionEngine: Sendable {
     /// The work one evaluation may do before it is stopped (see `CELProgram.evaluate`).
     public var costLimit: Int
 
     public init(costLimit: Int = 1_000_000) { self.costLimit = costLimit }
 
-    public func compile(_ expression: String) throws -> any CompiledExpression {
+    /// Compiles `expression`; a syntax error is thrown as an `ExpressionError` with its position
+    /// inside the expression text.
+    func compile(_ expression: String) throws -> Compiled {
         do {
             return Compiled(program: try CEL.compile(expression), costLimit: costLimit)
         } catch let error as CELError {
@@ -16,20 +18,16 @@ public struct CELExpressionEngine: ExpressionEngine {
         }
     }
 
-    struct Compiled: CompiledExpression {
+    /// A compiled expression, safe to evaluate from many tasks at once.
+    struct Compiled: Sendable {
         let program: CELProgram
         let costLimit: Int
 
+        /// Evaluates against named inputs (`object`, `oldObject`, `params`, `variables`, `cluster`,
+        /// `environment`, `request`); throws `ExpressionError` on an evaluation error.
         func evaluate(_ inputs: ExpressionInputs) throws -> Value {
-            // Convert only what changed since the last expression evaluated on these inputs.
-            var activation = inputs.engineState as? [String: CELValue] ?? [:]
-            if !inputs.changed.isEmpty {
-                for name in inputs.changed { activation[name] = inputs.values[name].map(CELBridge.cel) }
-                inputs.changed = []
-                inputs.engineState = activation
-            }
             do {
-                return try CELBridge.value(program.evaluate(activation, costLimit: costLimit))
+                return try CELBridge.value(program.evaluate(inputs.activation(), costLimit: costLimit))
             } catch let error as CELError {
                 throw ExpressionError(error.message)
             }

@@ -11,9 +11,9 @@ public struct PolicyEngine: Sendable {
     /// One compiled policy: every expression compiled once.
     struct Compiled: Sendable {
         var policy: AdmissionPolicy
-        var conditions: [(name: String, expression: any CompiledExpression)]
-        var variables: [(name: String, expression: any CompiledExpression)]
-        var validations: [(validation: AdmissionPolicy.Validation, expression: any CompiledExpression, message: (any CompiledExpression)?)]
+        var conditions: [(name: String, expression: CELExpressionEngine.Compiled)]
+        var variables: [(name: String, expression: CELExpressionEngine.Compiled)]
+        var validations: [(validation: AdmissionPolicy.Validation, expression: CELExpressionEngine.Compiled, message: CELExpressionEngine.Compiled?)]
     }
 
     let set: PolicySet
@@ -23,10 +23,10 @@ public struct PolicyEngine: Sendable {
 
     /// Compiles every expression of every policy. Expressions that do not compile are reported
     /// together, each at its file:line:column with the position inside the expression.
-    public init(_ set: PolicySet, engine: any ExpressionEngine) throws {
+    public init(_ set: PolicySet, engine: CELExpressionEngine = CELExpressionEngine()) throws {
         var diagnostics: [Diagnostic] = []
         var compiled: [String: Compiled] = [:]
-        func compile(_ e: PolicyExpression, _ what: String, in policy: String) -> (any CompiledExpression)? {
+        func compile(_ e: PolicyExpression, _ what: String, in policy: String) -> CELExpressionEngine.Compiled? {
             do {
                 return try engine.compile(e.source)
             } catch let error as ExpressionError {
@@ -46,7 +46,7 @@ public struct PolicyEngine: Sendable {
         for policy in set.policies {
             let conditions = policy.matchConditions.compactMap { c in compile(c.expression, "matchCondition \(c.name)", in: policy.name).map { (c.name, $0) } }
             let variables = policy.variables.compactMap { v in compile(v.expression, "variable \(v.name)", in: policy.name).map { (v.name, $0) } }
-            let validations = policy.validations.enumerated().compactMap { i, v -> (AdmissionPolicy.Validation, any CompiledExpression, (any CompiledExpression)?)? in
+            let validations = policy.validations.enumerated().compactMap { i, v -> (AdmissionPolicy.Validation, CELExpressionEngine.Compiled, CELExpressionEngine.Compiled?)? in
                 guard let e = compile(v.expression, "validations[\(i)].expression", in: policy.name) else { return nil }
                 let message = v.messageExpression.flatMap { compile($0, "validations[\(i)].messageExpression", in: policy.name) }
                 return (v, e, message)

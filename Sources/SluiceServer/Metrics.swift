@@ -2,6 +2,7 @@ import Foundation
 import Prometheus
 import SluiceCore
 import SluiceGit
+import SluicePolicy
 import SluiceSync
 
 /// Sluice's Prometheus metrics (`sluice_` prefix), fed from every reconcile round and webhook.
@@ -61,6 +62,7 @@ public final class SluiceMetrics: Sendable {
                 }
             }
         }
+        for (cluster, violations) in round.violations { recordViolations(violations, cluster: cluster) }
         guard let report = round.synced else { return }
         for cluster in report.clusters {
             let result = cluster.status.rawValue
@@ -89,11 +91,14 @@ public final class SluiceMetrics: Sendable {
                              labels: [("source", source), ("result", result)]).increment()
     }
 
-    /// Sets the number of policy violations found by the last plan, per cluster and action.
-    public func recordViolations(_ counts: [String: Int], cluster: String) {
-        for (action, count) in counts {
-            registry.makeGauge(descriptor: Self.name("policy_violations", unit: "", help: "Policy violations in the last plan."),
-                               labels: [("cluster", cluster), ("action", action)]).set(to: Double(count))
+    /// Sets the number of policy violations the last plan of `cluster` found, per validation action
+    /// (a violation counts under each action its binding names). Every action is a label value from
+    /// the start, so a fixed violation shows as 0 rather than as its last count.
+    public func recordViolations(_ violations: [Violation], cluster: String) {
+        for action in ValidationAction.allCases {
+            registry.makeGauge(descriptor: Self.name("policy_violations", unit: "", help: "Policy violations in the last plan, by validation action."),
+                               labels: [("cluster", cluster), ("action", action.rawValue.lowercased())])
+                .set(to: Double(violations.filter { $0.actions.contains(action) }.count))
         }
     }
 

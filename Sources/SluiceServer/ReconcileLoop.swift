@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceGit
 import SluicePipeline
+import SluicePolicy
 import SluiceSpec
 import SluiceSync
 
@@ -58,6 +59,8 @@ public actor ReconcileLoop {
         public var newlyUnverified = false
         /// How many signatures this round verified.
         public var verifiedSignatures = 0
+        /// The policy violations of each cluster this round planned (none when it planned nothing).
+        public var violations: [String: [Violation]] = [:]
 
         public init(started: Date, finished: Date, revision: String?, gitReachable: Bool, plan: Plan?, synced: SyncReport?,
                     outcome: Outcome, message: String, reason: RoundReason, fetchSeconds: Double, fetchError: String?, leading: Bool = true) {
@@ -228,6 +231,7 @@ public actor ReconcileLoop {
         let fetchElapsed = ContinuousClock.now - fetchStart
         let fetchSeconds = Double(fetchElapsed.components.seconds) + Double(fetchElapsed.components.attoseconds) / 1e18
         var newlyUnverified = false, verifiedSignatures = 0
+        var violations: [String: [Violation]] = [:]
         func finish(_ outcome: Outcome, _ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {
             var round = Round(started: started, finished: Date(), revision: revision, gitReachable: reachable, plan: plan,
                               synced: synced, outcome: outcome, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError,
@@ -236,6 +240,7 @@ public actor ReconcileLoop {
             round.unverified = unverified
             round.newlyUnverified = newlyUnverified
             round.verifiedSignatures = verifiedSignatures
+            round.violations = violations
             lastRound = round
             for observer in observers { await observer(round) }
             return round
@@ -285,6 +290,7 @@ public actor ReconcileLoop {
             let baseline = try incremental ? lastGood.map { try repository.tree(at: try repository.resolve($0)) } : nil
             let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: configuration.options,
                                                   baseline: baseline)
+            violations = planned.violations
             guard leading else {
                 // A follower plans (reads only) so its status API answers, and leaves syncing to the leader.
                 await planned.syncer.close()

@@ -41,11 +41,6 @@ public enum YAML {
         try parseDocument(Array(text.utf8), file: file, limits: limits)
     }
 
-    /// The same as `parseDocument(_:file:limits:)`: a stream that must hold exactly one document.
-    public static func parseSingleDocument(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) throws -> Value {
-        try parseDocument(bytes, file: file, limits: limits)
-    }
-
     /// Writes one value as a YAML document in block style with 2-space indentation, keeping
     /// key order. The output ends with a newline and parses back to an equal value.
     public static func emit(_ value: Value) -> String {

@@ -187,13 +187,21 @@ struct FlinkSyncTests {
         #expect(delete.savepointPath != nil)
         #expect(try await world.runningCounterJobs().isEmpty)
 
-        // The jar was uploaded once, under its content hash; the client can clean it up.
+        // The jar was uploaded once, under its content hash; it can be cleaned up.
         let client = FlinkClient(baseURL: world.flink.restURL, http: HTTPClient())
         #expect(try await client.overview().taskManagers >= 1)
         let jars = try await client.jars()
         #expect(jars.count == 1 && jars[0].name.hasPrefix("sluice-"), "\(jars.map(\.name))")
-        for jar in jars { try await client.deleteJar(jar.id) }
+        for jar in jars { #expect(try FlinkREST(baseURL: world.flink.restURL).delete("/jars/\(jar.id)").status == 200) }
         #expect(try await client.jars().isEmpty)
     }
 }
+}
+
+extension SpecRepository {
+    /// The specs as Sluice loads and renders them.
+    func load() throws -> (SpecSet, DesiredState) {
+        let specs = try SpecLoader().load(from: DirectoryTree(path: root.path), path: "", revision: "test")
+        return (specs, try Renderer().render(specs))
+    }
 }

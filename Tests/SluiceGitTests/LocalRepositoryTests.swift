@@ -69,45 +69,6 @@ struct LocalRepositoryTests {
         #expect(try String(decoding: tree.read("specs/a.yaml"), as: UTF8.self) == "a: 1\n")
     }
 
-    @Test("commit metadata: ids, author, times, subject, message, parents")
-    func metadata() throws {
-        let fixture = try GitFixtureRepo()
-        let first = try fixture.commit("first")
-        let env = ["GIT_AUTHOR_DATE": "2024-03-01T10:00:00Z", "GIT_COMMITTER_DATE": "2024-03-02T11:00:00Z",
-                   "GIT_AUTHOR_NAME": "Ada Author", "GIT_AUTHOR_EMAIL": "ada@example.org"]
-        let result = try run("/usr/bin/git", ["-c", "user.name=Sluice Test", "-c", "user.email=test@localhost", "commit", "-q",
-                                              "--allow-empty", "-m", "Raise parallelism\n\nBecause traffic doubled."],
-                             cwd: fixture.url, env: env)
-        #expect(result.status == 0, "\(result.stderr)")
-        let second = try fixture.head()
-
-        let repo = try GitRepository.open(path: fixture.path)
-        let commit = try repo.commitInfo(repo.resolve("HEAD"))
-        #expect(commit.id.hex == second)
-        #expect(commit.shortID == String(second.prefix(12)))
-        #expect(commit.subject == "Raise parallelism")
-        #expect(commit.message.contains("Because traffic doubled."))
-        #expect(commit.authorName == "Ada Author")
-        #expect(commit.authorEmail == "ada@example.org")
-        #expect(commit.authorTime == ISO8601DateFormatter().date(from: "2024-03-01T10:00:00Z"))
-        #expect(commit.committerTime == ISO8601DateFormatter().date(from: "2024-03-02T11:00:00Z"))
-        #expect(commit.parents.map(\.hex) == [first])
-        #expect(try repo.commitInfo(GitCommitID(hex: first)).parents.isEmpty)
-    }
-
-    @Test("changed paths between two commits: added, modified, deleted, renamed")
-    func changedPaths() throws {
-        let fixture = try GitFixtureRepo()
-        let longText = (1...40).map { "line \($0) of a file that is long enough to be seen as renamed" }.joined(separator: "\n")
-        let a = try fixture.commit("a", files: ["keep.yaml": "k", "change.yaml": "1", "remove.yaml": "r", "old/name.yaml": longText])
-        let b = try fixture.commit("b", files: ["change.yaml": "2", "jobs/new.yaml": "n", "new/name.yaml": longText],
-                                   deleting: ["remove.yaml", "old/name.yaml"])
-        let repo = try GitRepository.open(path: fixture.path)
-        let changed = try repo.changedPaths(from: GitCommitID(hex: a), to: GitCommitID(hex: b))
-        #expect(changed == ["change.yaml", "jobs/new.yaml", "new/name.yaml", "old/name.yaml", "remove.yaml"])
-        #expect(try repo.changedPaths(from: GitCommitID(hex: b), to: GitCommitID(hex: b)).isEmpty)
-    }
-
     @Test("unknown refs, missing paths and non-repositories give errors that name them")
     func errors() throws {
         let fixture = try GitFixtureRepo()
@@ -129,7 +90,7 @@ struct LocalRepositoryTests {
         let folder = #expect(throws: GitError.self) { try repo.read("dir", at: head) }
         #expect(folder?.message.contains("folder") == true)
         let unknownCommit = #expect(throws: GitError.self) {
-            try repo.commitInfo(GitCommitID(hex: String(repeating: "ab", count: 20)))
+            try repo.tree(at: GitCommitID(hex: String(repeating: "ab", count: 20)))
         }
         #expect(unknownCommit?.kind == .unknownRevision)
 

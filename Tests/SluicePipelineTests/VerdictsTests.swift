@@ -56,7 +56,8 @@ struct VerdictsTests {
         #expect(a.actions.isEmpty, "a denied cluster applies nothing")
         #expect(b.failure == nil && b.changes.count == 1, "the Deny on a does not touch b")
         // a's job breaks both policies; b's breaks neither.
-        #expect(gated.violations.map(\.policy).sorted() == ["small-jobs", "tiny-jobs"])
-        #expect(gated.violations.filter(\.denies).count == 1)
+        #expect(gated.violations["a"]?.map(\.policy).sorted() == ["small-jobs", "tiny-jobs"])
+        #expect(gated.violations["a"]?.filter(\.denies).count == 1)
+        #expect(gated.violations["b"]?.isEmpty == true, "a clean cluster reports no violations, so its gauge reads 0")
     }
 }

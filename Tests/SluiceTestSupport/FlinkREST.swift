@@ -28,6 +28,11 @@ public struct FlinkREST: Sendable {
         return try curl(path, ["-X", "POST", "-H", "Content-Type: application/json", "--data-binary", body], timeout: timeout)
     }
 
+    /// `DELETE path`.
+    public func delete(_ path: String, timeout: TimeInterval = 15) throws -> Response {
+        try curl(path, ["-X", "DELETE"], timeout: timeout)
+    }
+
     /// Uploads a job jar (`POST /jars/upload`) and returns its jar id for `/jars/<id>/run`.
     public func uploadJar(_ jar: URL) throws -> String {
         let response = try curl("/jars/upload", ["-X", "POST", "-F", "jarfile=@\(jar.path)"], timeout: 60)

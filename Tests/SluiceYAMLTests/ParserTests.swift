@@ -22,7 +22,7 @@ import Testing
 
     @Test func singleDocumentConvenienceRequiresExactlyOne() throws {
         #expect(try YAML.parseDocument("a: 1") == ["a": 1])
-        #expect(try YAML.parseSingleDocument(Array("--- [1]\n".utf8), file: "s.yaml") == [1])
+        #expect(try YAML.parseDocument(Array("--- [1]\n".utf8), file: "s.yaml") == [1])
         let two = try #require(throws: YAMLError.self) { try YAML.parseDocument("a: 1\n---\nb: 2\n", file: "two.yaml") }
         #expect(two.message.contains("found 2"))
         #expect(two.location?.line == 3)

@@ -38,7 +38,7 @@ public enum FlinkSchemas {
             ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "CRDs"),
               let data = FileManager.default.contents(atPath: url.path)
         else { throw TreeError(message: "missing resource CRDs/\(file)", hint: "rebuild Sluice") }
-        let crd = try YAML.parseSingleDocument([UInt8](data), file: "CRDs/\(file)")
+        let crd = try YAML.parseDocument([UInt8](data), file: "CRDs/\(file)")
         let versions = crd[path: "spec", "versions"]?.listValue ?? []
         guard let entry = versions.first(where: { $0["name"]?.stringValue == version }),
               let schema = entry[path: "schema", "openAPIV3Schema"]
@@ -55,7 +55,7 @@ extension FlinkSchemas {
               let url = Bundle.module.url(forResource: "CRDs/\(file)", withExtension: nil)
                 ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "CRDs"),
               let data = FileManager.default.contents(atPath: url.path),
-              let crd = try? YAML.parseSingleDocument([UInt8](data), file: "CRDs/\(file)") else { return nil }
+              let crd = try? YAML.parseDocument([UInt8](data), file: "CRDs/\(file)") else { return nil }
         let entry = (crd[path: "spec", "versions"]?.listValue ?? []).first { $0["name"]?.stringValue == version }
         return entry?[path: "subresources", "scale", "specReplicasPath"]?.stringValue
     }

@@ -1,34 +1,36 @@
 import Foundation
 import SluiceCore
-import SluiceSpec
 
-/// A spec repository on disk for the Flink tests: one flink-driver cluster (plus optional extra
-/// clusters) in one environment, and one FlinkDeployment running the counting test job.
-struct SpecRepository {
-    let root: URL
-    let jar: URL
-    let output: URL
-    let savepoints: URL
+/// A spec repository on disk for the tests that run Flink (flink driver, runtime, serve): one
+/// flink-driver cluster (plus optional extra clusters) in one environment, and one
+/// FlinkDeployment running the counting test job.
+public struct SpecRepository: Sendable {
+    public let root: URL
+    public let jar: URL
+    public let output: URL
+    public let savepoints: URL
 
-    struct Job {
-        var tag = "v1"
-        var parallelism = 1
-        var upgradeMode = "savepoint"
-        var state = "running"
-        var present = true
-        var savepointTriggerNonce: Int?
-        var savepointRedeployNonce: Int?
-        var initialSavepointPath: String?
+    public struct Job: Sendable {
+        public var tag = "v1"
+        public var parallelism = 1
+        public var upgradeMode = "savepoint"
+        public var state = "running"
+        public var present = true
+        public var savepointTriggerNonce: Int?
+        public var savepointRedeployNonce: Int?
+        public var initialSavepointPath: String?
         /// `execution.checkpointing.dir` in the spec (else the cluster's, if it has one).
-        var checkpointDir: String?
+        public var checkpointDir: String?
         /// For runtime clusters: the processes' memory (`spec.jobManager/taskManager.resource.memory`).
-        var jobManagerMemory: String?
-        var taskManagerMemory: String?
+        public var jobManagerMemory: String?
+        public var taskManagerMemory: String?
         /// More `spec.flinkConfiguration` keys.
-        var configuration: [String: String] = [:]
+        public var configuration: [String: String] = [:]
+
+        public init() {}
     }
 
-    init(root: URL, jar: URL, output: URL, savepoints: URL) throws {
+    public init(root: URL, jar: URL, output: URL, savepoints: URL) throws {
         self.root = root
         self.jar = jar
         self.output = output
@@ -57,22 +59,22 @@ struct SpecRepository {
     }
 
     /// A flink-driver cluster (tier private) at `url`.
-    func cluster(_ name: String, url: URL) throws {
+    public func cluster(_ name: String, url: URL) throws {
         try cluster(name, tier: "private", driver: "flink", settings: ["url: \(url.absoluteString)"])
     }
 
     /// An embedded runtime cluster (tier edge) keeping its state in `stateDirectory`.
-    func runtimeCluster(_ name: String, stateDirectory: URL) throws {
+    public func runtimeCluster(_ name: String, stateDirectory: URL) throws {
         try cluster(name, tier: "edge", driver: "runtime", settings: ["stateDirectory: \(stateDirectory.path)"])
     }
 
     /// The folders this repository's specs name on the host.
-    var allowedRoots: [String] {
+    public var allowedRoots: [String] {
         [jar.deletingLastPathComponent().path, output.path, savepoints.path, root.deletingLastPathComponent().path]
     }
 
     /// A Kubernetes cluster (tier public) reached through `kubeconfig`'s `context`.
-    func kubernetesCluster(_ name: String, kubeconfig: String, context: String) throws {
+    public func kubernetesCluster(_ name: String, kubeconfig: String, context: String) throws {
         HostPathPolicy.shared.allow(URL(fileURLWithPath: kubeconfig).deletingLastPathComponent().path)
         try cluster(name, tier: "public", driver: "kubernetes", settings: ["kubeconfig: \(kubeconfig)", "context: \(context)"])
     }
@@ -95,7 +97,7 @@ struct SpecRepository {
             """)
     }
 
-    func job(_ job: Job) throws {
+    public func job(_ job: Job) throws {
         let file = root.appendingPathComponent("jobs/counter.yaml")
         guard job.present else {
             try? FileManager.default.removeItem(at: file)
@@ -131,22 +133,19 @@ struct SpecRepository {
             """)
     }
 
-    func load() throws -> (SpecSet, DesiredState) {
-        let specs = try SpecLoader().load(from: DirectoryTree(path: root.path), path: "", revision: "test")
-        return (specs, try Renderer().render(specs))
-    }
-
-    func write(_ path: String, _ text: String) throws {
+    public func write(_ path: String, _ text: String) throws {
         try (text + "\n").write(to: root.appendingPathComponent(path), atomically: true, encoding: .utf8)
     }
 }
 
 /// The counts the test job writes: lines `tag key count` in `counts-<subtask>.txt`.
-struct Counts {
-    let output: URL
+public struct Counts: Sendable {
+    public let output: URL
+
+    public init(output: URL) { self.output = output }
 
     /// Every (tag, key, count) written so far.
-    func all() -> [(tag: String, key: Int, count: Int)] {
+    public func all() -> [(tag: String, key: Int, count: Int)] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
         return files.filter { $0.hasPrefix("counts-") }.flatMap { file -> [(String, Int, Int)] in
             let text = (try? String(contentsOf: output.appendingPathComponent(file), encoding: .utf8)) ?? ""
@@ -158,10 +157,10 @@ struct Counts {
         }
     }
 
-    func counts(tag: String, key: Int = 0) -> [Int] { all().filter { $0.tag == tag && $0.key == key }.map(\.count) }
+    public func counts(tag: String, key: Int = 0) -> [Int] { all().filter { $0.tag == tag && $0.key == key }.map(\.count) }
 
     /// Waits (bounded) until `tag` has written a count of at least `atLeast` for key 0.
-    func await(tag: String, atLeast: Int = 1, timeout: Duration = .seconds(60)) async throws -> [Int] {
+    public func await(tag: String, atLeast: Int = 1, timeout: Duration = .seconds(60)) async throws -> [Int] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let counts = counts(tag: tag)
@@ -172,4 +171,7 @@ struct Counts {
     }
 }
 
-struct CountsError: Error, CustomStringConvertible { var description: String }
+public struct CountsError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}

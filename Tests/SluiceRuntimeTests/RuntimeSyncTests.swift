@@ -172,7 +172,8 @@ struct RuntimeSyncTests {
         let wrong = try await HTTPClient(configuration: .init(bearerToken: "wrong")).send(HTTPRequest(.GET, base.appendingPathComponent("v1/objects")))
         #expect(wrong.status == 401)
         #expect(!String(decoding: wrong.body, as: UTF8.self).contains(token))
-        let remote = RemoteRuntimeDriver(cluster: try #require(world.repo.load().1.clusters.first?.cluster), baseURL: base,
+        let specs = try SpecLoader().load(from: DirectoryTree(path: world.repo.root.path), path: "", revision: "test")
+        let remote = RemoteRuntimeDriver(cluster: try #require(try Renderer().render(specs).clusters.first?.cluster), baseURL: base,
                                          http: HTTPClient(configuration: .init(bearerToken: token)))
         let live = try await remote.liveState(desired: [])
         #expect(live.map(\.identity) == [World.object])
