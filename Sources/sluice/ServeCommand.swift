@@ -3,6 +3,7 @@ import Foundation
 import SluiceCore
 import SluiceGit
 import SluiceKubernetes
+import SluiceRuntime
 import SluiceServer
 import SluiceSync
 
@@ -197,12 +198,7 @@ struct ServeCommand: AsyncParsableCommand {
             await withTaskGroup(of: Void.self) { group in
                 if let elector { group.addTask { await elector.run() } }
                 group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(5))
-                        for runtime in runtimes.all {
-                            for line in await runtime.recoverLostJobs() { Console.err("\(Self.timestamp()) \(line)\n") }
-                        }
-                    }
+                    await LostJobRecovery.run({ runtimes.all }) { line in Console.err("\(Self.timestamp()) \(line)\n") }
                 }
             }
         }
