@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import SluiceCore
 import SluiceFlink
 import SluiceHTTPServer
