@@ -45,6 +45,8 @@ let package = Package(
             name: "SluiceHTTP",
             dependencies: ["SluiceCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // What Sluice's two Hummingbird servers (serve, runtime serve) share: answers, refusals, bearer tokens.
+        .target(name: "SluiceHTTPServer", dependencies: ["SluiceCore", .product(name: "Hummingbird", package: "hummingbird")]),
         .target(
             name: "SluiceFlink",
             dependencies: ["SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceSpec", .product(name: "Crypto", package: "swift-crypto")]
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "SluiceRuntime",
             dependencies: [
-                "SluiceCore", "SluiceYAML", "SluiceHTTP", "SluiceFlink", "SluiceSpec",
+                "SluiceCore", "SluiceYAML", "SluiceHTTP", "SluiceFlink", "SluiceSpec", "SluiceHTTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -68,7 +70,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePipeline", "SluicePolicy", "SluiceReport", "SluiceKubernetes", "SluiceHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), "SluiceHTTPServer",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]

@@ -205,10 +205,6 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// `#require` for a benchmark: the value or a clear failure.
 func `require`<T>(_ value: T?, _ what: String = "value") throws -> T {
     guard let value else { throw BenchError("missing \(what)") }

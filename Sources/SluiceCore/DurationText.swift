@@ -69,6 +69,12 @@ public enum DurationText {
 }
 
 extension Duration {
+    /// The duration in seconds, as a `Double` (for messages, metrics and APIs that count seconds).
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
     /// Whole milliseconds (at least 1 for a positive duration), for APIs that count them (poll(2)).
     public var wholeMilliseconds: Int {
         let (seconds, attoseconds) = components

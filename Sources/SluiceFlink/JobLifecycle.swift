@@ -297,10 +297,7 @@ public struct JobLifecycle: Sendable {
     func record(_ step: JournalRecord.Step, _ phase: JournalRecord.Phase, _ context: Context, jobID: String? = nil,
                         triggerID: String? = nil, savepointPath: String? = nil, succeeded: Bool? = nil,
                         since start: ContinuousClock.Instant? = nil, message: String? = nil) throws {
-        let milliseconds = start.map { start in
-            let elapsed = ContinuousClock.now - start
-            return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        }
+        let milliseconds = start.map { Int((ContinuousClock.now - $0).seconds * 1000) }
         try journal.append(JournalRecord(cluster: cluster, object: context.owner.object, step: step, phase: phase,
                                          revision: context.revision, specHash: context.specHash, jobID: jobID, triggerID: triggerID,
                                          savepointPath: savepointPath, succeeded: succeeded, durationMilliseconds: milliseconds,

@@ -65,9 +65,4 @@ extension Duration {
         let millis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         return attoseconds % 1_000_000_000_000_000 == 0 ? Int(millis) : Int(millis) + 1
     }
-
-    /// The duration in seconds, for messages.
-    var secondsValue: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
 }

@@ -52,11 +52,3 @@ public struct RuntimeConfiguration: Sendable {
 
     func clusterDirectory(_ name: String) -> URL { clustersDirectory.appendingPathComponent(name, isDirectory: true) }
 }
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

@@ -1,10 +1,9 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import SluiceCore
 import SluiceFlink
+import SluiceHTTPServer
 import SluiceSpec
-import SluiceYAML
 
 /// Serves a `FlinkRuntime` over HTTP for a Sluice on another host (`sluice runtime serve`).
 /// Every route but `/healthz` needs `Authorization: Bearer <token>`.
@@ -21,26 +20,27 @@ public struct RuntimeServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
-        let api = router.group("v1").add(middleware: BearerTokenMiddleware(token: token))
+        let api = router.group("v1").add(middleware: BearerTokenMiddleware(full: token, refusals: Self.refusals))
         let runtime = self.runtime
-        api.get("objects") { _, _ -> Response in
-            try Self.json(await runtime.liveState().map(RuntimeWire.LiveObjectBody.init))
+        api.get("objects") { _, _ in
+            JSONAnswer(try await runtime.liveState().map(RuntimeWire.LiveObjectBody.init), style: .compact)
         }
-        api.post("apply") { request, context -> Response in
+        api.post("apply") { request, context in
             let body = try await request.decode(as: RuntimeWire.ApplyRequest.self, context: context)
             do {
                 let transition = try await runtime.apply(try body.change())
-                return try Self.json(RuntimeWire.ApplyResponse(jobID: transition.jobID, savepointPath: transition.savepointPath, message: transition.message))
+                return JSONAnswer(RuntimeWire.ApplyResponse(jobID: transition.jobID, savepointPath: transition.savepointPath, message: transition.message),
+                                  style: .compact)
             } catch {
-                return try Self.failure(error, status: .unprocessableContent)
+                throw Self.failure(error, status: .unprocessableContent)
             }
         }
-        api.post("health") { request, context -> Response in
+        api.post("health") { request, context in
             let body = try await request.decode(as: RuntimeWire.HealthRequest.self, context: context)
-            return try Self.json(await runtime.health(of: body.identity))
+            return JSONAnswer(try await runtime.health(of: body.identity), style: .compact)
         }
-        api.get("processes") { _, _ -> Response in
-            try Self.json(await runtime.supervisor.status())
+        api.get("processes") { _, _ in
+            JSONAnswer(await runtime.supervisor.status(), style: .compact)
         }
         return router
     }
@@ -50,45 +50,19 @@ public struct RuntimeServer: Sendable {
     public func run(host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "sluice-runtime"),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) })
-        let runtime = self.runtime
-        let recovery = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                await runtime.recoverLostJobs()
-            }
-        }
+        let runtimes = [runtime]
+        let recovery = Task { await LostJobRecovery.run({ runtimes }) { _ in } }
         defer { recovery.cancel() }
         try await app.runService()
     }
 
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    static let refusals = BearerTokenMiddleware<BasicRequestContext>.Refusals(
+        unauthorized: #"{"message":"missing or wrong bearer token","hint":"send Authorization: Bearer <the runtime's token>"}"#)
 
-    static func failure(_ error: any Error, status: HTTPResponse.Status) throws -> Response {
+    /// A failure answer: the error's message and hint.
+    static func failure(_ error: any Error, status: HTTPResponse.Status) -> Refusal {
         let failure = (error as? any SluiceError).map { RuntimeWire.Failure(message: $0.message, hint: $0.hint) }
             ?? RuntimeWire.Failure(message: "\(error)", hint: nil)
-        return try json(failure, status: status)
-    }
-}
-
-/// Checks `Authorization: Bearer <token>` in constant time; answers 401 otherwise.
-struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: [UInt8]
-
-    init(token: String) { self.token = Array(token.utf8) }
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              ConstantTime.equal(Array(header.dropFirst("Bearer ".count).utf8), token)
-        else {
-            let body = ByteBuffer(string: #"{"message":"missing or wrong bearer token","hint":"send Authorization: Bearer <the runtime's token>"}"#)
-            return Response(status: .unauthorized, headers: [.contentType: "application/json", .wwwAuthenticate: "Bearer"], body: .init(byteBuffer: body))
-        }
-        return try await next(request, context)
+        return .json(failure, status: status, style: .compact)
     }
 }

@@ -229,7 +229,7 @@ public actor ReconcileLoop {
             log("Git is unreachable: \(error); keeping \(lastGood.map { "the last good revision \($0.prefix(12))" } ?? "nothing (no revision has been synced yet)")")
         }
         let fetchElapsed = ContinuousClock.now - fetchStart
-        let fetchSeconds = Double(fetchElapsed.components.seconds) + Double(fetchElapsed.components.attoseconds) / 1e18
+        let fetchSeconds = fetchElapsed.seconds
         var newlyUnverified = false, verifiedSignatures = 0
         var violations: [String: [Violation]] = [:]
         func finish(_ outcome: Outcome, _ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {

@@ -22,7 +22,7 @@ public enum JSON {
     /// Reads one JSON value, strictly: no comments, trailing commas, single quotes, leading
     /// zeros, NaN, raw control characters in strings, lone surrogates or invalid UTF-8.
     /// Objects keep their key order and a duplicate key is an error. Integers that fit `Int`
-    /// stay integers; other numbers become doubles. Throws `JSONError` with line and column.
+    /// stay integers; other numbers become doubles. Throws `YAMLError` with line and column.
     public static func decode(_ bytes: [UInt8], file: String = "<json>", maxDepth: Int = 200) throws -> Value {
         try bytes.withUnsafeBufferPointer { buffer in
             var reader = JSONReader(buffer, file: file, maxDepth: maxDepth)

@@ -51,8 +51,8 @@ struct JSONReader {
         return SourceLocation(file: file, line: line, column: column)
     }
 
-    private mutating func error(_ message: String, at offset: Int? = nil, hint: String? = nil) -> JSONError {
-        JSONError(at: location(at: min(offset ?? i, input.count)), message, hint: hint)
+    private mutating func error(_ message: String, at offset: Int? = nil, hint: String? = nil) -> YAMLError {
+        YAMLError(at: location(at: min(offset ?? i, input.count)), message, hint: hint)
     }
 
     private func describe(_ b: UInt8) -> String {
@@ -173,7 +173,7 @@ struct JSONReader {
             let keyLocation = location(at: i)
             let key = try readString()
             if let first = firstLocation(of: key, in: entries, index: &index) {
-                throw JSONError(
+                throw YAMLError(
                     at: keyLocation, "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
                     hint: "remove one of the two")
             }

@@ -27,11 +27,26 @@ enum Bounded {
 
     /// A `host:port` flag: the port must be 0 to 65535 (0 lets the system choose).
     static func checkListen(_ text: String, _ flag: String) throws {
+        _ = try listenAddress(text, flag)
+    }
+
+    /// The host and port of a `host:port` flag, checked as `checkListen` does.
+    static func listenAddress(_ text: String, _ flag: String) throws -> (host: String, port: Int) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]) else {
             throw ValidationError("\(flag) \(text) is not host:port, e.g. 127.0.0.1:8080")
         }
         try check(port, "\(flag) port", 0...65_535)
+        return (String(parts[0]), port)
+    }
+
+    /// A `namespace/name` flag (a Kubernetes object in a namespace).
+    static func namespacedName(_ text: String, _ flag: String) throws -> (namespace: String, name: String) {
+        let parts = text.split(separator: "/").map(String.init)
+        guard parts.count == 2 else {
+            throw ValidationError("\(flag) \(text) is not namespace/name, e.g. \(flag) sluice-system/sluice")
+        }
+        return (parts[0], parts[1])
     }
 
     /// `30s to 24h`, as `--help` states a range.

@@ -12,10 +12,10 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Tell a reviewer what a change does on each cluster and which policies it breaks.",
         discussion: """
-            Renders the specs at --base and at --head, compares them cluster by cluster (objects
-            added, changed with their changed fields and how disruptive the change is for Flink
-            jobs, removed) and evaluates every ValidatingAdmissionPolicy in --policies against
-            every object rendered at --head. In policies, oldObject is the same object at --base
+            Renders the specs at --base and at --head, compares them cluster by cluster (objects \
+            added, changed with their changed fields and how disruptive the change is for Flink \
+            jobs, removed) and evaluates every ValidatingAdmissionPolicy in --policies against \
+            every object rendered at --head. In policies, oldObject is the same object at --base \
             (null when it is new), and cluster and environment describe where it is placed.
 
             Examples:
@@ -23,12 +23,12 @@ struct CheckCommand: ParsableCommand {
               sluice check --base main --head feature --output sarif > sluice.sarif
               sluice check --base "$BASE_SHA" --head "$HEAD_SHA" --output github
 
-            With trust roots (--allowed-signers, --gpg-keyring), the signature of --head (and
-            with --verify-commits=all, of every commit since --base) is a finding: a Deny when
-            verification is required (the default once a trust root is given), a warning with
+            With trust roots (--allowed-signers, --gpg-keyring), the signature of --head (and \
+            with --verify-commits=all, of every commit since --base) is a finding: a Deny when \
+            verification is required (the default once a trust root is given), a warning with \
             --verify-commits=off.
 
-            Exit codes: 0 no policy denies the change, 1 a Deny fired (or a warning with
+            Exit codes: 0 no policy denies the change, 1 a Deny fired (or a warning with \
             --fail-on-warnings), 2 usage error or the specs or policies cannot be loaded.
             """
     )

@@ -9,19 +9,19 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show what a sync would change on each cluster, and why.",
         discussion: """
-            Renders the specs, reads the live state of every selected cluster (in parallel),
-            and compares them: per object, create, update, rescale, upgrade, redeploy, savepoint,
-            suspend, resume, delete (with --prune), or nothing, with the changed fields and,
-            for Flink jobs, the operator's change class (ignore < scale < upgrade <
-            savepoint-redeploy). Policies are evaluated with oldObject set to the live object; a
+            Renders the specs, reads the live state of every selected cluster (in parallel), \
+            and compares them: per object, create, update, rescale, upgrade, redeploy, savepoint, \
+            suspend, resume, delete (with --prune), or nothing, with the changed fields and, \
+            for Flink jobs, the operator's change class (ignore < scale < upgrade < \
+            savepoint-redeploy). Policies are evaluated with oldObject set to the live object; a \
             cluster where a Deny fires would apply nothing. Nothing is changed.
 
             Examples:
               sluice plan --path specs-example --revision HEAD --cluster dc-frankfurt-flink
               sluice plan --path specs-example --output json
 
-            Exit codes (for CI, as `terraform plan -detailed-exitcode`): 0 no changes, 2 changes
-            planned, 1 any error: invalid specs, unreadable repository, bad usage, or a cluster
+            Exit codes (for CI, as `terraform plan -detailed-exitcode`): 0 no changes, 2 changes \
+            planned, 1 any error: invalid specs, unreadable repository, bad usage, or a cluster \
             that could not be planned (unreachable, no driver, refused prune, policy denial).
             """
     )

@@ -10,9 +10,9 @@ struct RenderCommand: ParsableCommand {
         commandName: "render",
         abstract: "Print the desired state of each cluster: placed, patched and stamped.",
         discussion: """
-            Each Environment places the jobs its selector matches on the clusters its selector
-            matches, in its namespace, applies its patches (by kind, name, labels and cluster tier)
-            and stamps Sluice's ownership marks. Output is deterministic: clusters by name, objects
+            Each Environment places the jobs its selector matches on the clusters its selector \
+            matches, in its namespace, applies its patches (by kind, name, labels and cluster tier) \
+            and stamps Sluice's ownership marks. Output is deterministic: clusters by name, objects \
             in apply order.
 
             Examples:

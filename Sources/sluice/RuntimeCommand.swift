@@ -11,16 +11,17 @@ struct RuntimeCommand: AsyncParsableCommand {
         commandName: "runtime",
         abstract: "Run Flink jobs on this host without Kubernetes: serve the runtime's API, show or stop what it runs.",
         discussion: """
-            The runtime supervises a JobManager and TaskManagers per FlinkDeployment (or a session
-            cluster for FlinkSessionJobs) as child processes of Sluice, restarts them when they
+            The runtime supervises a JobManager and TaskManagers per FlinkDeployment (or a session \
+            cluster for FlinkSessionJobs) as child processes of Sluice, restarts them when they \
             crash, and restarts a job whose JobManager crashed from its latest checkpoint.
 
-            A Cluster with `driver: runtime` and no `runtime.url` is embedded: `sluice sync` runs
-            it in-process and leaves the processes running for the next Sluice to adopt. With
+            A Cluster with `driver: runtime` and no `runtime.url` is embedded: `sluice sync` runs \
+            it in-process and leaves the processes running for the next Sluice to adopt. With \
             `runtime.url` (an edge host), run `sluice runtime serve` there and point the Cluster at it.
 
             Examples:
-              sluice runtime serve --listen 0.0.0.0:7443 --token-file /etc/sluice/runtime-token
+              sluice runtime serve --listen 0.0.0.0:7443 \\
+                --token-file /etc/sluice/runtime-token
               sluice runtime status
               sluice runtime down
             """,
@@ -66,15 +67,12 @@ struct RuntimeCommand: AsyncParsableCommand {
             guard let token = SecretReference.file(tokenFile).read() else {
                 throw Console.fail(RuntimeCLIError(message: "the token file \(tokenFile) is missing or empty", hint: "write a long random token there, e.g. `openssl rand -hex 32 > \(tokenFile)`"))
             }
-            let parts = listen.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]) else {
-                throw Console.fail(RuntimeCLIError(message: "--listen \(listen) is not host:port", hint: "e.g. --listen 0.0.0.0:7443"))
-            }
+            let address = try Bounded.listenAddress(listen, "--listen")
             let runtime = try options.runtime()
             Console.err("sluice runtime: adopting or restarting what the runtime ran before\n")
             for line in await runtime.recoverLostJobs() { Console.err("  \(line)\n") }
-            try await RuntimeServer(runtime: runtime, token: token).run(host: String(parts[0]), port: port) { bound in
-                Console.err("sluice runtime: listening on \(parts[0]):\(bound)\n")
+            try await RuntimeServer(runtime: runtime, token: token).run(host: address.host, port: address.port) { bound in
+                Console.err("sluice runtime: listening on \(address.host):\(bound)\n")
             }
             await runtime.supervisor.shutdown(leaveRunning: true)
         }

@@ -4,6 +4,7 @@ import SluiceCore
 import SluiceGit
 import SluiceKubernetes
 import SluicePipeline
+import SluiceRuntime
 import SluiceServer
 import SluiceSync
 
@@ -13,15 +14,15 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Keep clusters in sync with a branch: poll, sync every new commit, resync periodically.",
         discussion: """
-            Fetches --repo every --interval seconds and syncs every new commit of --revision (a
-            branch); every --resync-every rounds it syncs the current commit again, which heals
-            drift and restarts lost jobs. While Git is unreachable it keeps running the last good
-            revision and says so; a commit whose specs do not load is never applied. With
-            --verify-commits (or a trust root), a head whose signature does not verify is never
-            applied either: the status API, /metrics and the dashboard show it as unverified, and
+            Fetches --repo every --interval seconds and syncs every new commit of --revision (a \
+            branch); every --resync-every rounds it syncs the current commit again, which heals \
+            drift and restarts lost jobs. While Git is unreachable it keeps running the last good \
+            revision and says so; a commit whose specs do not load is never applied. With \
+            --verify-commits (or a trust root), a head whose signature does not verify is never \
+            applied either: the status API, /metrics and the dashboard show it as unverified, and \
             it is notified once.
 
-            On an edge host, serve only that host's cluster; its embedded runtime is supervised by
+            On an edge host, serve only that host's cluster; its embedded runtime is supervised by \
             this process:
               sluice serve --repo https://git.example.com/flink-specs.git --revision main \\
                 --path specs --cluster edge-munich-1 --git-token-env GIT_TOKEN
@@ -109,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         try Bounded.check(maxConnections, "--max-connections", Self.maxConnectionsRange)
         try Bounded.check(headerTimeout, "--header-timeout", Self.headerTimeoutRange)
         try Bounded.checkListen(listen, "--listen")
+        if let leaderElection { _ = try Bounded.namespacedName(leaderElection, "--leader-election") }
     }
 
     /// The notification targets the options ask for; a missing token is an error that names it.
@@ -175,20 +177,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var elector: LeaderElector?
         if let leaderElection {
-            let parts = leaderElection.split(separator: "/").map(String.init)
-            guard parts.count == 2 else {
-                throw Console.fail(RuntimeCLIError(message: "--leader-election \(leaderElection) is not namespace/name", hint: "e.g. --leader-election sluice-system/sluice"))
-            }
+            let lease = try Bounded.namespacedName(leaderElection, "--leader-election")
             let connection = try (try? KubernetesConnection.inCluster()) ?? KubeConfig.load(paths: KubeConfig.defaultPaths()).connection(context: nil)
             let holder = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
-            let made = LeaderElector(client: try KubernetesClient(connection: connection), namespace: parts[0], name: parts[1], holder: holder)
+            let made = LeaderElector(client: try KubernetesClient(connection: connection), namespace: lease.namespace, name: lease.name, holder: holder)
             await loop.gate { await made.isLeader }
             elector = made
         }
-        let parts = listen.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else {
-            throw Console.fail(RuntimeCLIError(message: "--listen \(listen) is not host:port", hint: "e.g. --listen 0.0.0.0:8080"))
-        }
+        let address = try Bounded.listenAddress(listen, "--listen")
         let secret = SecretReference.environment(webhookSecretEnv).read()
         let tokens = ServiceServer.Tokens(read: SecretReference.environment(apiReadTokenEnv).read(), operate: SecretReference.environment(apiTokenEnv).read())
         if secret == nil { Console.err("\(Self.timestamp()) webhooks are off: \(webhookSecretEnv) is not set\n") }
@@ -201,18 +197,13 @@ struct ServeCommand: AsyncParsableCommand {
             await withTaskGroup(of: Void.self) { group in
                 if let elector { group.addTask { await elector.run() } }
                 group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(5))
-                        for runtime in runtimes.all {
-                            for line in await runtime.recoverLostJobs() { Console.err("\(Self.timestamp()) \(line)\n") }
-                        }
-                    }
+                    await LostJobRecovery.run({ runtimes.all }) { line in Console.err("\(Self.timestamp()) \(line)\n") }
                 }
             }
         }
         // The HTTP server returns on SIGTERM/SIGINT (graceful shutdown). The round in progress
         // finishes its step; then the loop returns and the background work stops.
-        try await server.run(host: String(parts[0]), port: port)
+        try await server.run(host: address.host, port: address.port)
         Console.err("\(Self.timestamp()) stopping: letting the round in progress finish\n")
         await loop.stop()
         await reconciling.value

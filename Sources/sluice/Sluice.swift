@@ -11,24 +11,24 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "GitOps for Apache Flink jobs: Git is the source of truth for every cluster.",
         discussion: """
-            Sluice reads a commit of a spec repository (Clusters, Environments, FlinkDeployments,
-            FlinkSessionJobs and plain Kubernetes manifests), renders the desired state of each
-            cluster, checks it against ValidatingAdmissionPolicies (CEL), plans the changes
+            Sluice reads a commit of a spec repository (Clusters, Environments, FlinkDeployments, \
+            FlinkSessionJobs and plain Kubernetes manifests), renders the desired state of each \
+            cluster, checks it against ValidatingAdmissionPolicies (CEL), plans the changes \
             against the live state of each cluster and applies them safely.
 
             Start with:
               sluice validate --repo . --path specs-example
-              sluice render   --repo . --path specs-example --revision HEAD --cluster edge-munich-1
-              sluice check    --base main --head HEAD --path specs-example --output markdown
-              sluice plan     --path specs-example --revision HEAD --cluster dc-frankfurt-flink
-              sluice sync     --path specs-example --revision HEAD --cluster dc-frankfurt-flink
+              sluice render --path specs-example --revision HEAD --cluster edge-munich-1
+              sluice check --base main --head HEAD --path specs-example --output markdown
+              sluice plan --path specs-example --revision HEAD --cluster dc-frankfurt-flink
+              sluice sync --path specs-example --revision HEAD --cluster dc-frankfurt-flink
 
             Exit codes (all commands):
               0  success
               1  the specs are invalid (every error is printed as file:line:column),
                  or, for check, a Deny policy fired
-              2  usage error, or the repository, revision or path cannot be read,
-                 or the revision's signature is missing, bad or untrusted (--verify-commits)
+              2  usage error, or the repository, revision or path cannot be read, or the
+                 revision's signature is missing, bad or untrusted (--verify-commits)
               3  sync: a cluster failed, was held, or could not be planned
             `sluice plan` differs, for CI: 0 no changes, 2 changes planned, 1 any error.
             """,

@@ -10,16 +10,16 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Apply the plan: waves in order, clusters of a wave in parallel, a health gate after each.",
         discussion: """
-            Plans as `sluice plan` does, then applies. Clusters are grouped by the lowest `wave`
-            of the environments that select them; the clusters of a wave sync in parallel, each
-            applying its changes in order and then waiting until every changed object is healthy
-            (a Flink job RUNNING with all tasks and, for stateful jobs, a checkpoint completed
-            after the change). A failed cluster does not stop its wave-mates, but holds every
-            later wave. With auto-rollback (flag or the environment's syncPolicy.autoRollback), a
-            job that fails its health gate after an upgrade is put back on its previous spec from
+            Plans as `sluice plan` does, then applies. Clusters are grouped by the lowest `wave` \
+            of the environments that select them; the clusters of a wave sync in parallel, each \
+            applying its changes in order and then waiting until every changed object is healthy \
+            (a Flink job RUNNING with all tasks and, for stateful jobs, a checkpoint completed \
+            after the change). A failed cluster does not stop its wave-mates, but holds every \
+            later wave. With auto-rollback (flag or the environment's syncPolicy.autoRollback), a \
+            job that fails its health gate after an upgrade is put back on its previous spec from \
             the upgrade's savepoint, and that spec is not retried until Git changes.
 
-            Every lifecycle step is journalled in the state directory before it is taken, so an
+            Every lifecycle step is journalled in the state directory before it is taken, so an \
             interrupted sync resumes with the same job ids and savepoints.
 
             Examples:
@@ -27,7 +27,7 @@ struct SyncCommand: AsyncParsableCommand {
               sluice sync --path specs-example --prune --health-timeout 600
               sluice sync --path specs-example --dry-run --output json
 
-            Exit codes: 0 every cluster in sync, 1 invalid specs, 2 usage or read error,
+            Exit codes: 0 every cluster in sync, 1 invalid specs, 2 usage or read error, \
             3 a cluster failed, was held, or could not be planned.
             """
     )

@@ -9,14 +9,15 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check that the specs load: YAML, kinds, names, CRD schemas, references.",
         discussion: """
-            Every Cluster, Environment, FlinkDeployment, FlinkSessionJob and Kubernetes manifest
-            under --path is read and checked; FlinkDeployment and FlinkSessionJob against the Flink
-            operator's CRD schema (v1beta1). Rendering is checked too: patches must apply and no two
+            Every Cluster, Environment, FlinkDeployment, FlinkSessionJob and Kubernetes manifest \
+            under --path is read and checked; FlinkDeployment and FlinkSessionJob against the Flink \
+            operator's CRD schema (v1beta1). Rendering is checked too: patches must apply and no two \
             sources may render to the same object on one cluster.
 
             Examples:
               sluice validate --path specs-example
-              sluice validate --repo https://git.example.com/flink-specs.git --revision main
+              sluice validate --repo https://git.example.com/flink-specs.git \\
+                --revision main
               sluice validate --repo . --revision HEAD~1 --output json
 
             Exit codes: 0 valid (warnings may be printed), 1 invalid, 2 usage or read error.

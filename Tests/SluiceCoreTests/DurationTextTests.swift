@@ -27,4 +27,13 @@ struct DurationTextTests {
         }
         #expect(DurationText.format(.seconds(5400)) == "1h30m")
     }
+
+    @Test("seconds as a Double keep the fraction, down to attoseconds")
+    func seconds() {
+        #expect(Duration.milliseconds(1500).seconds == 1.5)
+        #expect(Duration.seconds(86_400).seconds == 86_400)
+        #expect(Duration.nanoseconds(250).seconds == 250e-9)
+        #expect(Duration.zero.seconds == 0)
+        #expect((Duration.seconds(2) - .milliseconds(2500)).seconds == -0.5)
+    }
 }

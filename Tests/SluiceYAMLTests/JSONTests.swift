@@ -57,25 +57,25 @@ import Testing
         ("// c\n1", 1, 1, "expected a value"),
     ])
     func strictErrorsWithPositions(_ text: String, _ line: Int, _ column: Int, _ fragment: String) throws {
-        let e = try #require(throws: JSONError.self) { try JSON.decode(text, file: "e.json") }
+        let e = try #require(throws: YAMLError.self) { try JSON.decode(text, file: "e.json") }
         #expect(e.location == SluiceCore.SourceLocation(file: "e.json", line: line, column: column), "\(e)")
         #expect(e.message.contains(fragment), "\(e)")
     }
 
     @Test func invalidUTF8IsRefused() throws {
         let bytes: [UInt8] = [0x5B, 0x22, 0x61, 0xC3, 0x28, 0x22, 0x5D]
-        let e = try #require(throws: JSONError.self) { try JSON.decode(bytes) }
+        let e = try #require(throws: YAMLError.self) { try JSON.decode(bytes) }
         #expect(e.location?.column == 4)
-        #expect(throws: JSONError.self) { try JSON.decode([0x22, 0xED, 0xA0, 0x80, 0x22]) }  // encoded surrogate
-        #expect(throws: JSONError.self) { try JSON.decode([0x22, 0xC0, 0xAF, 0x22]) }  // overlong
+        #expect(throws: YAMLError.self) { try JSON.decode([0x22, 0xED, 0xA0, 0x80, 0x22]) }  // encoded surrogate
+        #expect(throws: YAMLError.self) { try JSON.decode([0x22, 0xC0, 0xAF, 0x22]) }  // overlong
     }
 
     @Test func depthLimit() throws {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        let e = try #require(throws: JSONError.self) { try JSON.decode(deep) }
+        let e = try #require(throws: YAMLError.self) { try JSON.decode(deep) }
         #expect(e.location?.column == 201)
         #expect(try JSON.decode("[[[1]]]", maxDepth: 3) == [[[1]]])
-        #expect(throws: JSONError.self) { try JSON.decode("[[[1]]]", maxDepth: 2) }
+        #expect(throws: YAMLError.self) { try JSON.decode("[[[1]]]", maxDepth: 2) }
     }
 
     @Test func encodeEscapesAndFormats() {

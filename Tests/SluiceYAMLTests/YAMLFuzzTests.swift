@@ -7,7 +7,7 @@ import Testing
 
 /// Feeds the YAML and JSON readers random documents, mutations of valid ones, token soup, deep
 /// nests and alias bombs: whatever the input, the process must not die, a refusal is a
-/// `YAMLError`/`JSONError` (never another error), and what parses can be written out and read
+/// `YAMLError` (never another error), and what parses can be written out and read
 /// back. A seeded run of 2,000 inputs is part of `make test`; `make fuzz` runs it for a given time
 /// (see `FuzzPlan`).
 @Suite struct YAMLFuzzTests {
@@ -39,9 +39,9 @@ import Testing
             }
             do {
                 _ = try JSON.decode(text, file: "fuzz.json")
-            } catch is JSONError {
+            } catch is YAMLError {
             } catch {
-                Issue.record("seed \(plan.seed), case \(total): not a JSONError: \(error)")
+                Issue.record("seed \(plan.seed), case \(total): not a YAMLError: \(error)")
             }
         }
         print("YAML fuzz: \(total) inputs, \(parsed) parsed")

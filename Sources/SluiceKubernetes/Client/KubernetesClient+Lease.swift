@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import SluiceHTTP
 import SluiceYAML
 
@@ -10,7 +11,7 @@ extension KubernetesClient {
     public func tryAcquireLease(namespace: String, name: String, holder: String, duration: Duration, now: Date = Date()) async throws -> Bool {
         let ref = ObjectReference(apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: namespace, name: name)
         let resource = try await resource(apiVersion: ref.apiVersion, kind: ref.kind)
-        let seconds = max(1, Int((Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(1, Int(duration.seconds.rounded(.up)))
         let stamp = Self.microTime(now)
         let subject = Subject(verb: "update", object: ref.description, resource: resource.qualifiedName)
 
