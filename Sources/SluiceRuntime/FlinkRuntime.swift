@@ -128,6 +128,10 @@ public actor FlinkRuntime {
     /// Carries out one planned step.
     public func apply(_ step: JobStep, identity: ObjectIdentity, desired: Value?, specHash: String?, live: Value?,
                       allowStateLoss: Bool = false) async throws -> JobLifecycle.Transition {
+        if identity.kind == JobLifecycle.blueGreenKind, step != .delete {
+            throw FlinkError("the runtime does not run \(identity.kind) \(identity.name) on \(cluster) yet",
+                             hint: "place it on a cluster with the flink or kubernetes driver, or write it as a FlinkDeployment")
+        }
         try checkHostPaths(desired)
         let name = Self.processName(host(of: identity, value: desired ?? live))
         return try await exclusively(name) {

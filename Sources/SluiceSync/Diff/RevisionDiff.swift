@@ -14,6 +14,8 @@ public struct ObjectChange: Sendable {
     public var changes: [FieldChange]
     /// For Flink jobs, how disruptive the change is.
     public var changeClass: ChangeClass?
+    /// For a FlinkBlueGreenDeployment, what the change does to its blue and green children.
+    public var blueGreenChange: BlueGreenChange?
 }
 
 /// Compares the desired state at two revisions, cluster by cluster: what a pull request does.
@@ -35,6 +37,12 @@ public enum RevisionDiff {
                 let changes = FieldDiff.changes(from: Planner.intent(before.value), to: Planner.intent(object.value))
                 guard !changes.isEmpty else { continue }
                 let flink = object.identity.group == KnownKinds.flinkGroup
+                if object.kind == "FlinkBlueGreenDeployment" {
+                    let change = BlueGreenChangeClassifier.classify(changes)
+                    out.append(ObjectChange(kind: .changed, cluster: name, identity: object.identity, environment: object.environment,
+                                            source: object, changes: changes, changeClass: change.changeClass, blueGreenChange: change))
+                    continue
+                }
                 out.append(ObjectChange(kind: .changed, cluster: name, identity: object.identity, environment: object.environment,
                                         source: object, changes: changes, changeClass: flink ? FlinkChangeClassifier.classify(
                                             changes, mode: .of(object.value, sessionClusters: { sessionClusters[$0] })) : nil))
