@@ -102,4 +102,18 @@ struct BlueGreenChangeClassTests {
         let suspend = Objects.desired(Self.blueGreen(job: [("state", "suspended")]), revision: "r2")
         #expect(Objects.plan([suspend], live: [Objects.live(old)]).changes.first?.kind == .suspend)
     }
+
+    @Test("sluice check's revision diff carries the blue/green type")
+    func revisionDiff() {
+        func state(_ value: Value, _ revision: String) -> DesiredState {
+            DesiredState(revision: revision, clusters: [ClusterDesiredState(cluster: Objects.cluster, environments: ["prod"],
+                                                                            objects: [Objects.desired(value, revision: revision)])])
+        }
+        let changes = RevisionDiff.changes(base: state(Self.base, "r1"), head: state(Self.blueGreen(job: [("parallelism", 4)]), "r2"))
+        #expect(changes.count == 1)
+        #expect(changes.first?.blueGreenChange == .transition)
+        #expect(changes.first?.changeClass == .upgrade)
+        let ignored = RevisionDiff.changes(base: state(Self.base, "r1"), head: state(Self.blueGreen(configuration: ["a": "b"]), "r2"))
+        #expect(ignored.first?.blueGreenChange == .ignore && ignored.first?.changeClass == .ignore)
+    }
 }
