@@ -141,6 +141,8 @@ public struct JobReconciler: Sendable {
             : try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
         case .rescale:
             transition = try await rescale(active, to: spec, from: previous?.value.flatMap(JobSpec.init), context, lastSavepoint: lastSavepoint)
+        case .upgrade where identity.kind == JobLifecycle.blueGreenKind && active?.state == .running:
+            transition = try await lifecycle.blueGreenTransition(from: active!, to: spec, context)
         case .upgrade, .resume, .restore: transition = try await lifecycle.upgrade(active, to: spec, context, lastSavepoint: lastSavepoint)
         case .suspend: transition = try await lifecycle.suspend(active, spec, context)
         case .savepoint: transition = try await lifecycle.savepoint(active, spec, context)

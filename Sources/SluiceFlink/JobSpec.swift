@@ -36,8 +36,10 @@ public struct JobSpec: Sendable, Equatable {
     public static let jarSHA256Annotation = "sluice.dev/jar-sha256"
 
     /// Reads the job of a rendered object; `nil` when it has no `spec.job` (a session cluster definition).
+    /// A FlinkBlueGreenDeployment's job is that of its children, at `spec.template.spec`.
     public init?(_ object: Value) {
-        guard let job = object[path: "spec", "job"], job.mapValue != nil else { return nil }
+        let spec = object["kind"]?.stringValue == "FlinkBlueGreenDeployment" ? object[path: "spec", "template", "spec"] : object["spec"]
+        guard let job = spec?["job"], job.mapValue != nil else { return nil }
         let annotations = object[path: "metadata", "annotations"]
         jarURI = annotations?[Self.jarURIAnnotation]?.stringValue ?? job["jarURI"]?.stringValue ?? ""
         jarSHA256 = annotations?[Self.jarSHA256Annotation]?.stringValue?.lowercased()
@@ -49,7 +51,7 @@ public struct JobSpec: Sendable, Equatable {
         initialSavepointPath = job["initialSavepointPath"]?.stringValue
         allowNonRestoredState = job["allowNonRestoredState"]?.boolValue ?? false
         var configuration: [String: String] = [:]
-        for entry in object[path: "spec", "flinkConfiguration"]?.mapValue ?? Mapping() {
+        for entry in spec?["flinkConfiguration"]?.mapValue ?? Mapping() {
             if let text = Self.text(entry.value) { configuration[entry.key] = text }
         }
         flinkConfiguration = configuration

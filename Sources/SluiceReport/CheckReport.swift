@@ -56,7 +56,8 @@ public struct CheckReport: Sendable {
         switch change.kind {
         case .added: "added"
         case .removed: "removed"
-        case .changed: change.changeClass.map { "changed (\($0))" } ?? "changed"
+        case .changed:
+            change.blueGreenChange.map { "changed (blue/green \($0))" } ?? change.changeClass.map { "changed (\($0))" } ?? "changed"
         }
     }
 }

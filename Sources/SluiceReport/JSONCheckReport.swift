@@ -44,6 +44,7 @@ enum JSONCheckReport {
         m["environment"] = .string(c.environment)
         m["source"] = .string("\(c.source.source.file):\(c.source.source.line)")
         if let cls = c.changeClass { m["changeClass"] = .string(cls.description) }
+        if let change = c.blueGreenChange { m["blueGreenChange"] = .string(change.description) }
         if c.kind == .changed {
             m["fields"] = .list(c.changes.map { f in
                 var fm = Mapping()

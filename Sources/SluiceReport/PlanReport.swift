@@ -17,7 +17,11 @@ public enum PlanReport {
             let unchanged = cluster.actions.filter { $0.kind == .none }.count
             for action in cluster.actions where action.kind != .none || !action.ignored.isEmpty {
                 out += "  \(symbol(action.kind)) \(action.kind.rawValue) \(action.identity): \(action.reason)"
-                if let changeClass = action.changeClass { out += " [\(changeClass)]" }
+                if let change = action.blueGreenChange {
+                    out += " [blue/green \(change)]"
+                } else if let changeClass = action.changeClass {
+                    out += " [\(changeClass)]"
+                }
                 out += "\n"
                 for change in action.changes.prefix(20) { out += "      \(change)\n" }
                 if action.changes.count > 20 { out += "      ... and \(action.changes.count - 20) more\n" }
@@ -109,6 +113,7 @@ public enum PlanReport {
             entry("action", .string(action.kind.rawValue)),
             entry("reason", .string(action.reason)),
             entry("changeClass", action.changeClass.map { .string($0.description) } ?? .null),
+            entry("blueGreenChange", action.blueGreenChange.map { .string($0.description) } ?? .null),
             entry("changes", .list(action.changes.map { change in
                 .map(Mapping([entry("path", .string(change.path)), entry("old", change.old ?? .null), entry("new", change.new ?? .null)]))
             })),

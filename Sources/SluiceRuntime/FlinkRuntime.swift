@@ -127,6 +127,10 @@ public actor FlinkRuntime {
 
     /// Carries out one planned change.
     public func apply(_ change: JobChange) async throws -> JobLifecycle.Transition {
+        if change.identity.kind == JobLifecycle.blueGreenKind, change.kind != .delete {
+            throw FlinkError("the runtime does not run \(change.identity.kind) \(change.identity.name) on \(cluster) yet",
+                             hint: "place it on a cluster with the flink or kubernetes driver, or write it as a FlinkDeployment")
+        }
         try checkHostPaths(change.desired)
         let name = Self.processName(host(of: change.identity, value: change.desired ?? change.live))
         return try await exclusively(name) {

@@ -9,9 +9,9 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check that the specs load: YAML, kinds, names, CRD schemas, references.",
         discussion: """
-            Every Cluster, Environment, FlinkDeployment, FlinkSessionJob and Kubernetes manifest \
-            under --path is read and checked; FlinkDeployment and FlinkSessionJob against the Flink \
-            operator's CRD schema (v1beta1). Rendering is checked too: patches must apply and no two \
+            Every Cluster, Environment, FlinkDeployment, FlinkSessionJob, FlinkBlueGreenDeployment \
+            and Kubernetes manifest under --path is read and checked; the Flink kinds against the \
+            Flink operator's CRD schemas (v1beta1). Rendering is checked too: patches must apply and no two \
             sources may render to the same object on one cluster.
 
             Examples:

@@ -265,3 +265,84 @@ struct KubernetesHealthTests {
         #expect(KubernetesHealth.assess(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]]).status == .healthy)
     }
 }
+
+/// FlinkBlueGreenDeployment health, from the status the operator's blue/green controller writes
+/// (flink-kubernetes-operator 6e9caeb4, controller/bluegreen/BlueGreenDeploymentService.java:
+/// `patchStatusUpdateControl`, `markDeploymentFailing`, `abortDeployment`, `resetTransitionMarkers`;
+/// states from api/status/FlinkBlueGreenDeploymentState).
+@Suite("Kubernetes health of FlinkBlueGreenDeployments")
+struct BlueGreenHealthTests {
+    static func object(_ status: String, spec: String = "template: {spec: {job: {jarURI: local:///job.jar, parallelism: 2}}}") throws -> Value {
+        try YAML.parseDocument(Array("""
+            apiVersion: flink.apache.org/v1beta1
+            kind: FlinkBlueGreenDeployment
+            metadata: {name: orders, namespace: flink, generation: 2}
+            spec: {\(spec)}
+            status:
+            \(status.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
+            """.utf8), file: "bg.yaml")
+    }
+
+    static let epoch = "abortTimestamp: '1970-01-01T00:00:00Z'"
+
+    @Test("ACTIVE_BLUE or ACTIVE_GREEN with a running job is healthy, naming the active child")
+    func active() throws {
+        let blue = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_BLUE\njobStatus: {state: RUNNING}\n\(Self.epoch)"))
+        #expect(blue.status == .healthy && blue.reason.contains("blue is active"))
+        let green = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_GREEN\njobStatus: {state: RUNNING}\n\(Self.epoch)"))
+        #expect(green.status == .healthy && green.reason.contains("green"))
+    }
+
+    @Test("initialising, savepointing and transitioning are progressing", arguments: [
+        "INITIALIZING_BLUE", "SAVEPOINTING_BLUE", "SAVEPOINTING_GREEN", "TRANSITIONING_TO_BLUE", "TRANSITIONING_TO_GREEN",
+    ])
+    func progressing(_ state: String) throws {
+        // A transition starts with jobStatus RECONCILING and an abort deadline ahead (setAbortTimestamp).
+        let health = KubernetesHealth.assess(try Self.object("blueGreenState: \(state)\njobStatus: {state: RECONCILING}\nabortTimestamp: '2999-01-01T00:00:00Z'"))
+        #expect(health.status == .progressing, "\(health)")
+    }
+
+    @Test("an abort (previous ACTIVE state, FAILING, error) is degraded with the operator's reason")
+    func aborted() throws {
+        let health = KubernetesHealth.assess(try Self.object("""
+            blueGreenState: ACTIVE_BLUE
+            jobStatus: {state: FAILING}
+            error: "Aborting deployment 'orders-green', rolling B/G deployment back to ACTIVE_BLUE"
+            \(Self.epoch)
+            """))
+        #expect(health.status == .degraded)
+        #expect(health.reason.contains("Aborting deployment 'orders-green'"))
+    }
+
+    @Test("a failed job is degraded even without an error text")
+    func failedJob() throws {
+        let health = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_GREEN\njobStatus: {state: FAILED}"))
+        #expect(health.status == .degraded && health.reason.contains("failed"))
+    }
+
+    @Test("a transition past its abort deadline is degraded; the epoch means no deadline")
+    func pastDeadline() throws {
+        let late = KubernetesHealth.assess(try Self.object("blueGreenState: TRANSITIONING_TO_GREEN\njobStatus: {state: RECONCILING}\nabortTimestamp: '2020-01-01T00:00:00Z'"))
+        #expect(late.status == .degraded && late.reason.contains("abort deadline"))
+        let epoch = KubernetesHealth.assess(try Self.object("blueGreenState: TRANSITIONING_TO_GREEN\njobStatus: {state: RECONCILING}\n\(Self.epoch)"))
+        #expect(epoch.status == .progressing)
+    }
+
+    @Test("an ACTIVE status whose lastReconciledSpec lacks the current template is progressing, not healthy")
+    func unreconciled() throws {
+        let old = #"{\"spec\":{\"template\":{\"spec\":{\"job\":{\"jarURI\":\"local:///job.jar\",\"parallelism\":2,\"upgradeMode\":\"stateless\"}}}}}"#
+        let seen = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_BLUE\njobStatus: {state: RUNNING}\nlastReconciledSpec: \"\(old)\""))
+        #expect(seen.status == .healthy, "\(seen)")
+        let changed = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_BLUE\njobStatus: {state: RUNNING}\nlastReconciledSpec: \"\(old)\"",
+                                                              spec: "template: {spec: {job: {jarURI: local:///v2.jar, parallelism: 2}}}"))
+        #expect(changed.status == .progressing && changed.reason.contains("spec.template.spec.job.jarURI"), "\(changed)")
+    }
+
+    @Test("no status yet, and a suspended spec")
+    func noStatusAndSuspended() throws {
+        #expect(KubernetesHealth.assess(try YAML.parseDocument(Array("apiVersion: flink.apache.org/v1beta1\nkind: FlinkBlueGreenDeployment\nmetadata: {name: a}\nspec: {}".utf8), file: "x")).status == .progressing)
+        let suspended = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_BLUE\njobStatus: {state: SUSPENDED}",
+                                                                spec: "template: {spec: {job: {jarURI: local:///job.jar, state: suspended}}}"))
+        #expect(suspended.status == .suspended)
+    }
+}

@@ -327,7 +327,7 @@ import Testing
 
     @Test func allBundledCRDsCompile() throws {
         for file in ["flinkdeployments.flink.apache.org-v1.yml", "flinksessionjobs.flink.apache.org-v1.yml",
-                     "flinkstatesnapshots.flink.apache.org-v1.yml"] {
+                     "flinkstatesnapshots.flink.apache.org-v1.yml", "flinkbluegreendeployments.flink.apache.org-v1.yml"] {
             let schema = try Self.schema(file)
             #expect(schema.topLevelFields.contains("spec"), "\(file)")
             #expect(schema.topLevelFields.contains("metadata"), "\(file)")

@@ -15,6 +15,7 @@ public enum KubernetesHealth {
         switch (object["apiVersion"]?.stringValue.map { APIResource.split($0).group } ?? "", object["kind"]?.stringValue ?? "") {
         case ("flink.apache.org", "FlinkDeployment"): return flink(object, session: false)
         case ("flink.apache.org", "FlinkSessionJob"): return flink(object, session: true)
+        case ("flink.apache.org", "FlinkBlueGreenDeployment"): return blueGreen(object)
         case ("apps", "Deployment"): return deployment(object)
         case ("apps", "StatefulSet"): return statefulSet(object)
         case ("autoscaling", "HorizontalPodAutoscaler"): return autoscaler(object)

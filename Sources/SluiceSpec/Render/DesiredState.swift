@@ -73,6 +73,7 @@ public enum ApplyOrder {
         case "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding": 2
         case "FlinkDeployment": object[path: "spec", "job"] == nil ? 3 : 4
         case "FlinkSessionJob": 5
+        case "FlinkBlueGreenDeployment": 4  // its children are application clusters (the template has spec.job)
         case "Service": 6
         case "HorizontalPodAutoscaler": 7
         default: 8

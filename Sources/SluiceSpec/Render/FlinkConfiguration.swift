@@ -9,8 +9,23 @@ import SluiceYAML
 /// workload is placed, so patches, policies (`object.spec.flinkConfiguration['high-availability.type']`),
 /// diffs and drivers all see one key for one setting.
 public enum FlinkConfiguration {
-    /// The kinds whose `spec.flinkConfiguration` Flink reads.
-    static let kinds: Set<String> = ["FlinkDeployment", "FlinkSessionJob"]
+    /// The kinds whose configuration Flink reads, and where it sits: a FlinkBlueGreenDeployment holds
+    /// the FlinkDeployment spec of its blue and green children under `spec.template.spec`.
+    static let paths: [String: [String]] = [
+        "FlinkDeployment": ["spec", "flinkConfiguration"],
+        "FlinkSessionJob": ["spec", "flinkConfiguration"],
+        "FlinkBlueGreenDeployment": ["spec", "template", "spec", "flinkConfiguration"],
+    ]
+
+    /// Where the Flink configuration of a `kind` sits (`spec.flinkConfiguration` for a FlinkDeployment
+    /// or FlinkSessionJob, `spec.template.spec.flinkConfiguration` for a FlinkBlueGreenDeployment).
+    public static func path(ofKind kind: String) -> [String]? { paths[kind] }
+
+    /// The Flink configuration of `object`, wherever its kind keeps it.
+    public static func configuration(of object: Value) -> Value? {
+        guard let path = object["kind"]?.stringValue.flatMap(path(ofKind:)) else { return nil }
+        return value(object, at: path[...])
+    }
 
     /// The dotted keys of a (possibly nested) configuration map, leaves in document order. A nested
     /// map contributes its leaves under `parent.child`; lists, scalars and nulls are leaves; an empty
@@ -39,11 +54,11 @@ public enum FlinkConfiguration {
 
     /// `object` with its `spec.flinkConfiguration` in the dotted form; other objects unchanged.
     public static func canonical(_ object: Value) -> Value {
-        guard applies(to: object), let configuration = object[path: "spec", "flinkConfiguration"],
+        guard let path = configurationPath(of: object), let configuration = value(object, at: path[...]),
               case .map(let map) = configuration.kind, map.contains(where: { $0.value.mapValue != nil }) else { return object }
         var flat = Mapping()
         for entry in flatten(map) { set(&flat, entry) }
-        return replacingConfiguration(object, with: Value(.map(flat), at: configuration.location))
+        return replacing(object, at: path[...], with: Value(.map(flat), at: configuration.location))
     }
 
     /// A JSON merge patch (RFC 7386) applied to `object`, with its `spec.flinkConfiguration` read as
@@ -51,14 +66,12 @@ public enum FlinkConfiguration {
     /// `high-availability: null` removes every `high-availability.*` key, as it would remove the
     /// nested section. Anything else is plain RFC 7386.
     public static func mergePatch(_ patch: Value, into object: Value) -> Value {
-        guard applies(to: object), var patchRoot = patch.mapValue, var patchSpec = patchRoot["spec"]?.mapValue,
-              let patchConfiguration = patchSpec["flinkConfiguration"], case .map(let changes) = patchConfiguration.kind
+        guard let path = configurationPath(of: object), let patchConfiguration = value(patch, at: path[...]),
+              case .map(let changes) = patchConfiguration.kind
         else { return canonical(MergePatch.apply(patch, to: object)) }
-        patchSpec.removeValue(forKey: "flinkConfiguration")
-        patchRoot["spec"] = Value(.map(patchSpec), at: patch["spec"]?.location)
-        let patched = canonical(MergePatch.apply(Value(.map(patchRoot), at: patch.location), to: object))
+        let patched = canonical(MergePatch.apply(removing(patch, at: path[...]), to: object))
 
-        let existing = patched[path: "spec", "flinkConfiguration"]
+        let existing = value(patched, at: path[...])
         var configuration = existing?.mapValue ?? Mapping()
         for change in sections(changes) {
             for key in configuration.keys where key.hasPrefix(change.key + ".") { configuration.removeValue(forKey: key) }
@@ -68,7 +81,7 @@ public enum FlinkConfiguration {
                 set(&configuration, change)
             }
         }
-        return replacingConfiguration(patched, with: Value(.map(configuration), at: existing?.location ?? patchConfiguration.location))
+        return replacing(patched, at: path[...], with: Value(.map(configuration), at: existing?.location ?? patchConfiguration.location))
     }
 
     /// The patch's entries in dotted form, where a nested null or scalar stands for its whole section.
@@ -88,9 +101,11 @@ public enum FlinkConfiguration {
         return out
     }
 
-    private static func applies(to object: Value) -> Bool {
-        object["apiVersion"]?.stringValue.map { ObjectIdentity.group(ofAPIVersion: $0) == KnownKinds.flinkGroup } == true
-            && object["kind"]?.stringValue.map(kinds.contains) == true
+    /// Where `object` keeps a configuration Flink reads, when it is one of the operator's kinds that has one.
+    private static func configurationPath(of object: Value) -> [String]? {
+        guard object["apiVersion"]?.stringValue.map({ ObjectIdentity.group(ofAPIVersion: $0) == KnownKinds.flinkGroup }) == true
+        else { return nil }
+        return object["kind"]?.stringValue.flatMap(path(ofKind:))
     }
 
     /// Sets a key in place when present, else appends it with the place it was written.
@@ -98,10 +113,27 @@ public enum FlinkConfiguration {
         if map.index(of: entry.key) != nil { map[entry.key] = entry.value } else { map.append(entry) }
     }
 
-    private static func replacingConfiguration(_ object: Value, with configuration: Value) -> Value {
-        guard var root = object.mapValue, var spec = root["spec"]?.mapValue else { return object }
-        spec["flinkConfiguration"] = configuration
-        root["spec"] = Value(.map(spec), at: object["spec"]?.location)
-        return Value(.map(root), at: object.location)
+    private static func value(_ object: Value, at path: ArraySlice<String>) -> Value? {
+        guard let first = path.first else { return object }
+        return object[first].flatMap { value($0, at: path.dropFirst()) }
+    }
+
+    /// `object` with the map at `path` set to `replacement`; unchanged when a parent on the way is not a map.
+    private static func replacing(_ object: Value, at path: ArraySlice<String>, with replacement: Value) -> Value {
+        guard let first = path.first else { return replacement }
+        guard var map = object.mapValue, let child = map[first] else { return object }
+        map[first] = replacing(child, at: path.dropFirst(), with: replacement)
+        return Value(.map(map), at: object.location)
+    }
+
+    /// `object` without the entry at `path` (the last key removed from its parent map).
+    private static func removing(_ object: Value, at path: ArraySlice<String>) -> Value {
+        guard let first = path.first, var map = object.mapValue, let child = map[first] else { return object }
+        if path.count == 1 {
+            map.removeValue(forKey: first)
+        } else {
+            map[first] = removing(child, at: path.dropFirst())
+        }
+        return Value(.map(map), at: object.location)
     }
 }

@@ -12,6 +12,7 @@ public enum FlinkSchemas {
         "FlinkDeployment": "flinkdeployments.flink.apache.org-v1.yml",
         "FlinkSessionJob": "flinksessionjobs.flink.apache.org-v1.yml",
         "FlinkStateSnapshot": "flinkstatesnapshots.flink.apache.org-v1.yml",
+        "FlinkBlueGreenDeployment": "flinkbluegreendeployments.flink.apache.org-v1.yml",
     ]
 
     /// The compiled schema of each Flink kind; loading problems are a programming error, so they trap

@@ -112,10 +112,11 @@ struct SpecValidator {
         for diagnostic in schema.validate(object.value) {
             reader.error(Value(.null, at: diagnostic.location), diagnostic.message, hint: diagnostic.hint)
         }
-        if let configuration = object.value[path: "spec", "flinkConfiguration"]?.mapValue {
+        if let configuration = FlinkConfiguration.configuration(of: object.value)?.mapValue {
+            let path = FlinkConfiguration.path(ofKind: kind)?.joined(separator: ".") ?? "spec.flinkConfiguration"
             for duplicate in FlinkConfiguration.duplicateKeys(configuration) {
                 reader.error(Value(.null, at: duplicate.keyLocation ?? duplicate.value.location),
-                             "spec.flinkConfiguration sets \(duplicate.key) twice, once nested and once as a dotted key",
+                             "\(path) sets \(duplicate.key) twice, once nested and once as a dotted key",
                              hint: "Flink reads both forms as the same key; keep one of them")
             }
         }

@@ -18,6 +18,8 @@ public struct ObjectChange: Sendable {
     public var ignored: [IgnoredChange] = []
     /// Ignore rules by field manager that cover the object (which fields they hide shows on the cluster).
     public var ignoredByManagers: [String] = []
+    /// For a FlinkBlueGreenDeployment, what the change does to its blue and green children.
+    public var blueGreenChange: BlueGreenChange?
 }
 
 /// Compares the desired state at two revisions, cluster by cluster: what a pull request does.
@@ -42,9 +44,11 @@ public enum RevisionDiff {
                 let rules = headState?.ignoreRules ?? []
                 let (changes, ignored) = FieldIgnorer.partition(all, by: FieldIgnorer.reviewFields(of: object, among: headState?.objects ?? [], rules: rules))
                 let flink = object.identity.group == KnownKinds.flinkGroup
+                let blueGreen = object.kind == "FlinkBlueGreenDeployment" ? BlueGreenChangeClassifier.classify(changes) : nil
                 var change = ObjectChange(kind: .changed, cluster: name, identity: object.identity, environment: object.environment,
-                                          source: object, changes: changes, changeClass: flink ? FlinkChangeClassifier.classify(
-                                              changes, mode: .of(object.value, sessionClusters: { sessionClusters[$0] })) : nil)
+                                          source: object, changes: changes, changeClass: blueGreen?.changeClass ?? (flink ? FlinkChangeClassifier.classify(
+                                              changes, mode: .of(object.value, sessionClusters: { sessionClusters[$0] })) : nil))
+                change.blueGreenChange = blueGreen
                 change.ignored = ignored
                 change.ignoredByManagers = FieldIgnorer.managerRules(of: object, rules: rules)
                 out.append(change)

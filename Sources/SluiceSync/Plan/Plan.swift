@@ -10,6 +10,8 @@ public struct PlannedAction: Sendable {
     public var reason: String
     /// For Flink jobs, how disruptive the change is, as the operator classifies it.
     public var changeClass: ChangeClass?
+    /// For a FlinkBlueGreenDeployment, what the change does to its blue and green children.
+    public var blueGreenChange: BlueGreenChange?
     public var changes: [FieldChange]
     public var desired: DesiredObject?
     public var live: LiveObject?

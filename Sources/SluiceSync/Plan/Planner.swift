@@ -134,6 +134,7 @@ public struct Planner: Sendable {
             step.reason = "changed in Git"
             return step
         }
+        if object.kind == "FlinkBlueGreenDeployment" { return Self.blueGreenStep(step) }
         let oldState = live.value[path: "spec", "job", "state"]?.stringValue ?? "running"
         let newState = object.value[path: "spec", "job", "state"]?.stringValue ?? "running"
         let changeClass = FlinkChangeClassifier.classify(step.changes, mode: mode)

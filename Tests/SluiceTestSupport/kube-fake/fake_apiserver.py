@@ -39,6 +39,7 @@ RESOURCES = [
     ("coordination.k8s.io", "v1", "Lease", "leases", True, False, False),
     ("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments", True, True, True),
     ("flink.apache.org", "v1beta1", "FlinkSessionJob", "flinksessionjobs", True, True, True),
+    ("flink.apache.org", "v1beta1", "FlinkBlueGreenDeployment", "flinkbluegreendeployments", True, True, True),
     ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False, False, True),
 ]
 # The scale subresource (autoscaling/v1 Scale) of the kinds that have one, with the field of the
@@ -77,7 +78,7 @@ def crd_object(resource):
 MAX_LOG = 5000
 # Kinds whose objects carry metadata.generation (ConfigMaps, Secrets, Services, Namespaces do not).
 GENERATION_KINDS = {"Deployment", "StatefulSet", "HorizontalPodAutoscaler", "NetworkPolicy",
-                    "FlinkDeployment", "FlinkSessionJob"}
+                    "FlinkDeployment", "FlinkSessionJob", "FlinkBlueGreenDeployment"}
 MAX_LIST_LIMIT = 10000
 MAX_BODY = 16 << 20
 # Fields that are the object's identity or server bookkeeping, never owned by a manager.
