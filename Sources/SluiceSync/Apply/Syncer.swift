@@ -45,9 +45,10 @@ public struct Syncer: Sendable {
         guard let driver = drivers[name] else {
             return ClusterPlan(cluster: desired.cluster, actions: [], error: unavailable[name] ?? "no driver for cluster \(name)")
         }
-        if let holder = options.lockHolder, let file = driver.lockFile {
+        if let holder = options.lockHolder {
             do {
-                _ = try await ClusterLock.acquire(file, cluster: name, command: holder, wait: options.lockWait)
+                if let file = driver.lockFile { _ = try await ClusterLock.acquire(file, cluster: name, command: holder, wait: options.lockWait) }
+                try await driver.lockShared(command: holder, wait: options.lockWait)
             } catch {
                 return ClusterPlan(cluster: desired.cluster, actions: [], error: "\(error)")
             }
