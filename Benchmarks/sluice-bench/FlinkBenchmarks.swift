@@ -98,9 +98,14 @@ enum FlinkBenchmarks {
                   let oldJobID = stopIntent.jobID, let newJobID = submitIntent.jobID else { throw BenchError("no upgrade in the journal") }
             let jobs = try await client.jobs()
             guard let oldJob = jobs.first(where: { $0.id == oldJobID }), oldJob.endTime > 0 else { throw BenchError("the old job has no end time") }
-            guard let firstAck = try await firstCompletedCheckpoint(of: newJobID, at: flink.restURL) else {
-                throw BenchError("the new job reports no completed checkpoint")
+            // Flink serves checkpoint statistics from a cache (web.refresh-interval, 3 s here): the
+            // gate saw the checkpoint on disk; its statistics may show up to 3 s later.
+            var firstAck: Int64?
+            for _ in 0..<40 where firstAck == nil {
+                firstAck = try await firstCompletedCheckpoint(of: newJobID, at: flink.restURL)
+                if firstAck == nil { try await Task.sleep(for: .milliseconds(250)) }
             }
+            guard let firstAck else { throw BenchError("the new job reports no completed checkpoint") }
             let stopSeconds = Double(oldJob.endTime) / 1000 - stopIntent.time.timeIntervalSince1970
             let startSeconds = Double(firstAck) / 1000 - submitIntent.time.timeIntervalSince1970
             let flinkSeconds = stopSeconds + startSeconds
