@@ -38,8 +38,30 @@ public struct JobSummary: Decodable, Sendable {
     /// Milliseconds since the epoch.
     public var startTime: Int64
     public var endTime: Int64
+    /// Subtasks by execution state (`total`, `running`, `finished`, ...), when Flink reports them.
+    public var tasks: TaskCounts?
 
-    enum CodingKeys: String, CodingKey { case id = "jid", name, state, startTime = "start-time", endTime = "end-time" }
+    enum CodingKeys: String, CodingKey { case id = "jid", name, state, startTime = "start-time", endTime = "end-time", tasks }
+
+    public init(id: String, name: String, state: JobState, startTime: Int64, endTime: Int64, tasks: TaskCounts? = nil) {
+        self.id = id
+        self.name = name
+        self.state = state
+        self.startTime = startTime
+        self.endTime = endTime
+        self.tasks = tasks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        state = try container.decode(JobState.self, forKey: .state)
+        startTime = try container.decode(Int64.self, forKey: .startTime)
+        endTime = try container.decode(Int64.self, forKey: .endTime)
+        // Optional detail: a shape this version does not expect must not hide the job list.
+        tasks = (try? container.decodeIfPresent([String: Int].self, forKey: .tasks)).flatMap { $0.map(TaskCounts.init) }
+    }
 }
 
 struct JobsOverview: Decodable { var jobs: [JobSummary] }

@@ -17,7 +17,7 @@ public struct JobLifecycle: Sendable {
     public var pollInterval: Duration
 
     public init(cluster: String, client: FlinkClient, journal: Journal, jars: JarStore,
-                operationTimeout: Duration = .seconds(600), pollInterval: Duration = .milliseconds(250)) {
+                operationTimeout: Duration = .seconds(600), pollInterval: Duration = .milliseconds(100)) {
         self.cluster = cluster
         self.client = client
         self.journal = journal

@@ -218,14 +218,20 @@ public struct JobReconciler: Sendable {
         case .failing, .restarting: return Health(.degraded, "job \(job.id) is \(job.state.rawValue): it failed and Flink is restarting it")
         default: return Health(.progressing, "job \(job.id) is \(job.state.rawValue)")
         }
-        guard let details = try await client.job(job.id) else { return Health(.progressing, "job \(job.id) is starting") }
-        let running = details.vertices.filter { $0.status == "RUNNING" }.count
-        guard running == details.vertices.count else {
-            return Health(.progressing, "job \(job.id): \(running) of \(details.vertices.count) tasks running")
+        // Uncached sources first (see HealthSources.swift): the overview's subtask counts, the
+        // checkpoint directory; the cached /jobs/<id> only for a Flink that reports no counts.
+        if let tasks = job.tasks {
+            guard tasks.allUp else { return Health(.progressing, "job \(job.id): \(tasks.summary)") }
+        } else {
+            guard let details = try await client.job(job.id) else { return Health(.progressing, "job \(job.id) is starting") }
+            let running = details.vertices.filter { $0.status == "RUNNING" }.count
+            guard running == details.vertices.count else {
+                return Health(.progressing, "job \(job.id): \(running) of \(details.vertices.count) tasks running")
+            }
         }
         guard spec.isStateful else { return Health(.healthy, "job \(job.id) RUNNING") }
         let appliedAt = Int64(entry.appliedAt.timeIntervalSince1970 * 1000)
-        guard let checkpoint = try await client.checkpoints(job.id)?.latestCompleted, checkpoint.triggerTimestamp >= appliedAt else {
+        guard let checkpoint = try await lifecycle.checkpointCompleted(of: job.id, since: appliedAt, spec: spec) else {
             return Health(.progressing, "job \(job.id) RUNNING; waiting for its first checkpoint since the change")
         }
         return Health(.healthy, "job \(job.id) RUNNING; checkpoint \(checkpoint.id) completed")

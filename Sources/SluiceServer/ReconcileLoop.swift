@@ -288,7 +288,10 @@ public actor ReconcileLoop {
             // manual or first round) plans everything, which also catches drift.
             let incremental = leading && !resyncDue && reason.isRoutine
             let baseline = try incremental ? lastGood.map { try repository.tree(at: try repository.resolve($0)) } : nil
-            let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: configuration.options,
+            // A follower only reads: it takes no cluster lock, which the leader may hold.
+            var options = configuration.options
+            if !leading { options.lockHolder = nil }
+            let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: options,
                                                   baseline: baseline)
             violations = planned.violations
             guard leading else {

@@ -46,7 +46,7 @@ struct ServiceHardeningTests {
             let loop = self.loop, port = self.port
             tasks.append(Task { try? await server.run(host: "127.0.0.1", port: port) })
             tasks.append(Task { await loop.run() })
-            #expect(await eventually(timeout: .seconds(20)) { rounds.value >= 1 && (try? Self.request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))?.contains("200") == true })
+            #expect(await eventually(timeout: .seconds(60)) { rounds.value >= 1 && (try? Self.request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))?.contains("200") == true })
         }
 
         static var secretValue: String { ServiceHardeningTests.secret }
@@ -63,7 +63,7 @@ struct ServiceHardeningTests {
             _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             var answer = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            var timeout = timeval(tv_sec: 60, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             while answer.count < 1 << 20 {
                 let n = recv(fd, &buffer, buffer.count, 0)

@@ -29,6 +29,9 @@ public struct ClusterSpec: Sendable, Hashable {
         public var scope: Scope = .cluster
         /// How pruned objects' dependents are deleted; kubectl's default is background.
         public var deletePropagation: DeletePropagation = .background
+        /// The namespace of the Lease that keeps a second Sluice (on any host) off the cluster
+        /// while one syncs it; `nil` means `default`.
+        public var lockNamespace: String?
 
         public enum Scope: String, Sendable, Hashable, CaseIterable { case cluster, namespaced }
         public enum DeletePropagation: String, Sendable, Hashable, CaseIterable {
@@ -36,7 +39,8 @@ public struct ClusterSpec: Sendable, Hashable {
         }
 
         public init(kubeconfig: String? = nil, kubeconfigEnv: String? = nil, context: String? = nil, inCluster: Bool = false,
-                    scope: Scope = .cluster, deletePropagation: DeletePropagation = .background) {
+                    scope: Scope = .cluster, deletePropagation: DeletePropagation = .background, lockNamespace: String? = nil) {
+            self.lockNamespace = lockNamespace
             self.kubeconfig = kubeconfig
             self.kubeconfigEnv = kubeconfigEnv
             self.context = context
@@ -120,7 +124,11 @@ extension ClusterSpec {
         var flink: FlinkConnection?
         var runtime: RuntimeConnection?
         if let block = specValue?["kubernetes"], let map = reader.map(block, "spec.kubernetes") {
-            reader.rejectUnknownKeys(map, "spec.kubernetes", known: ["kubeconfig", "kubeconfigEnv", "context", "inCluster", "scope", "deletePropagation"])
+            reader.rejectUnknownKeys(map, "spec.kubernetes", known: ["kubeconfig", "kubeconfigEnv", "context", "inCluster", "scope", "deletePropagation", "lockNamespace"])
+            let lockNamespace = reader.string(block["lockNamespace"], "spec.kubernetes.lockNamespace")
+            if let lockNamespace, let problem = Names.dns1123LabelProblem(lockNamespace) {
+                reader.error(block["lockNamespace"], "spec.kubernetes.lockNamespace: \(problem)")
+            }
             kubernetes = KubernetesConnection(
                 kubeconfig: reader.string(block["kubeconfig"], "spec.kubernetes.kubeconfig"),
                 kubeconfigEnv: reader.string(block["kubeconfigEnv"], "spec.kubernetes.kubeconfigEnv"),
@@ -128,7 +136,8 @@ extension ClusterSpec {
                 inCluster: reader.bool(block["inCluster"], "spec.kubernetes.inCluster") ?? false,
                 scope: reader.oneOf(block["scope"], "spec.kubernetes.scope", KubernetesConnection.Scope.self) ?? .cluster,
                 deletePropagation: reader.oneOf(block["deletePropagation"], "spec.kubernetes.deletePropagation",
-                                                KubernetesConnection.DeletePropagation.self) ?? .background)
+                                                KubernetesConnection.DeletePropagation.self) ?? .background,
+                lockNamespace: lockNamespace)
         }
         if let block = specValue?["flink"], let map = reader.map(block, "spec.flink") {
             reader.rejectUnknownKeys(map, "spec.flink", known: ["url", "bearerToken", "caFile"])

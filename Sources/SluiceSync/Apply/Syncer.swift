@@ -45,10 +45,13 @@ public struct Syncer: Sendable {
         guard let driver = drivers[name] else {
             return ClusterPlan(cluster: desired.cluster, actions: [], failure: .unavailable(unavailable[name] ?? "no driver for cluster \(name)"))
         }
-        if let holder = options.lockHolder, let file = driver.lockFile {
+        if let holder = options.lockHolder {
             do {
-                _ = try await ClusterLock.acquire(file, cluster: name, command: holder, wait: options.lockWait)
+                if let file = driver.lockFile { _ = try await ClusterLock.acquire(file, cluster: name, command: holder, wait: options.lockWait) }
+                try await driver.lockShared(command: holder, wait: options.lockWait)
             } catch let error as ClusterLockError {
+                return ClusterPlan(cluster: desired.cluster, actions: [], failure: .locked(error))
+            } catch let error as ClusterLeaseError {
                 return ClusterPlan(cluster: desired.cluster, actions: [], failure: .locked(error))
             } catch {
                 return ClusterPlan(cluster: desired.cluster, actions: [], failure: .unavailable("\(error)"))

@@ -69,11 +69,17 @@ public protocol ClusterDriver: Sendable {
     /// The file whose `flock` keeps a second Sluice process on this host off the cluster while
     /// one changes it; `nil` when the cluster's state is not local (it is locked there, if at all).
     var lockFile: URL? { get }
+
+    /// Takes the lock a cluster's shared state offers (a Kubernetes Lease), waiting up to `wait`
+    /// for another Sluice, on any host, to let go; `close()` releases it. Nothing where the
+    /// cluster offers no shared place for one (`lockFile` covers this host then).
+    func lockShared(command: String, wait: Duration) async throws
 }
 
 extension ClusterDriver {
     public func describe(_ action: PlannedAction) async -> PlannedAction { action }
     public var lockFile: URL? { nil }
+    public func lockShared(command: String, wait: Duration) async throws {}
     public func close() async {}
     public var maxConcurrentActions: Int { 1 }
 }

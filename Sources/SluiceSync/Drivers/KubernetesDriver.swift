@@ -31,6 +31,8 @@ public struct KubernetesDriver: ClusterDriver {
     public var instance: String
     let state = DriverState()
     let cache: KubernetesLiveCache?
+    /// Keeps a second Sluice, on any host, off the cluster while this one syncs it.
+    public let lease: KubernetesClusterLease
 
     /// `$SLUICE_INSTANCE`, else `sluice`.
     public static var defaultInstance: String {
@@ -46,6 +48,8 @@ public struct KubernetesDriver: ClusterDriver {
         self.parallelism = parallelism
         self.instance = instance
         self.cache = cache
+        lease = KubernetesClusterLease(cluster: cluster.name, client: client, namespace: cluster.kubernetes?.lockNamespace ?? "default",
+                                       name: KubernetesClusterLease.leaseName(cluster: cluster.name, instance: instance))
     }
 
     public var maxConcurrentActions: Int { parallelism }
@@ -245,6 +249,7 @@ public struct KubernetesDriver: ClusterDriver {
     // MARK: Apply
 
     public func apply(_ action: PlannedAction) async throws -> ActionOutcome {
+        try await lease.checkHeld()
         switch action.kind {
         case .delete:
             guard let live = action.live, let ref = ObjectReference(live.value) else { return ActionOutcome(.unchanged, "nothing to delete") }
@@ -324,6 +329,11 @@ public struct KubernetesDriver: ClusterDriver {
 
     public func close() async {
         try? cache?.save()
+        await lease.release()
+    }
+
+    public func lockShared(command: String, wait: Duration) async throws {
+        try await lease.acquire(.current(command), wait: wait)
     }
 
     static func deletingReason(_ object: Value) -> String {

@@ -6,8 +6,9 @@ import SluiceKubernetes
 public enum ClusterFailure: SluiceError {
     /// No driver could be made for the cluster (its spec, connection or credentials cannot be used).
     case unavailable(String)
-    /// Another Sluice process is changing the cluster.
-    case locked(ClusterLockError)
+    /// Another Sluice process is changing the cluster (its lock file on this host, or its Lease on
+    /// a Kubernetes cluster).
+    case locked(any SluiceError)
     /// The live state could not be read; `reason` says whether the cluster answered at all.
     case liveState(LiveStateFailure, cluster: String, error: String)
     /// The plan would delete more than half of the objects Sluice owns on the cluster.

@@ -703,9 +703,27 @@ class Handler(BaseHTTPRequestHandler):
             return {"kind": resource.kind + "List", "apiVersion": resource.api_version, "metadata": metadata,
                     "items": items}
 
+    def validate_lease(self, resource, obj):
+        """coordination.k8s.io validation of a Lease spec (ValidateLeaseSpec): a set duration is
+        positive and the transition count is not negative."""
+        if resource.kind != "Lease":
+            return
+        spec = obj.get("spec") or {}
+        name = (obj.get("metadata") or {}).get("name")
+        for field, low, text in (("leaseDurationSeconds", 1, "must be greater than 0"),
+                                 ("leaseTransitions", 0, "must be greater than or equal to 0")):
+            value = spec.get(field)
+            if value is not None and (not isinstance(value, int) or value < low):
+                raise APIError(422, "Invalid", '%s "%s" is invalid: spec.%s: Invalid value: %s: %s'
+                               % (resource.kind + "." + resource.group, name, field, json.dumps(value), text),
+                               {"name": name, "group": resource.group, "kind": resource.kind,
+                                "causes": [{"reason": "FieldValueInvalid", "field": "spec." + field,
+                                            "message": "Invalid value: %s: %s" % (json.dumps(value), text)}]})
+
     def create(self, resource, namespace, document, query, user):
         store = self.store
         self.check_identity(resource, namespace, None, document)
+        self.validate_lease(resource, document)
         meta = document.setdefault("metadata", {})
         name = meta.get("name")
         if not name:
@@ -752,6 +770,7 @@ class Handler(BaseHTTPRequestHandler):
             given = (document.get("metadata") or {}).get("resourceVersion")
             if given and given != old["metadata"]["resourceVersion"]:
                 raise self.conflict(resource, name)
+            self.validate_lease(resource, document)
             obj = copy.deepcopy(document)
             meta = obj["metadata"]
             meta.pop("managedFields", None)
