@@ -55,5 +55,25 @@ enum KubernetesNoopBenchmark {
         let exit = process.terminationStatus
         print(String(format: "kube-noop-plan: %d FlinkDeployments (applied in %.1f s); no-op `sluice plan` %.2f s, peak %.1f MiB, %d API requests (%.1f objects per request), exit %d",
                      jobs, applySeconds, seconds, Double(usage.ru_maxrss) / 1024, requests, Double(jobs) / Double(max(1, requests)), exit))
+
+        // The same through `sluice sync --output json` (plan, then the report printed at the end),
+        // its peak memory read by time(1) since the plan's is already the largest child's.
+        let syncBefore = try fake.requestCount()
+        let sync = Process()
+        let peak = Pipe()
+        sync.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        sync.arguments = ["-f", "%M", sluice, "sync", "--quiet", "--output", "json", "--repo", work.url.appendingPathComponent("specs").path, "--state-dir", state.path]
+        sync.standardOutput = FileHandle.nullDevice
+        sync.standardError = peak
+        sync.environment = process.environment
+        let syncStart = ContinuousClock.now
+        try sync.run()
+        let peakText = String(decoding: peak.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        sync.waitUntilExit()
+        let syncSeconds = (ContinuousClock.now - syncStart).seconds
+        let syncKiB = peakText.split(whereSeparator: \.isNewline).last.flatMap { Double($0) } ?? 0
+        let syncRequests = try fake.requestCount() - syncBefore
+        print(String(format: "kube-noop-plan: no-op `sluice sync --output json` %.2f s, peak %.1f MiB, %d API requests, exit %d",
+                     syncSeconds, syncKiB / 1024, syncRequests, sync.terminationStatus))
     }
 }
