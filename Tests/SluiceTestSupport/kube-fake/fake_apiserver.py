@@ -17,7 +17,13 @@ authenticates as its CN), "limitedUsers": [...], "forbiddenNamespaces": [...],
               "crds": true, "tls": {"cert": ..., "key": ...} | null}
 
 Deletion follows the real lifecycle: an object with metadata.finalizers gets a deletionTimestamp
-and stays until its finalizers are removed (no new finalizers may be added meanwhile).
+and stays until its finalizers are removed (no new finalizers may be added meanwhile). A DELETE's
+propagationPolicy (query or DeleteOptions body) is honoured as the API server and its garbage
+collector do, the collector working at once whenever something is deleted: Background removes the
+owner and then its dependents (objects whose metadata.ownerReferences name its uid); Foreground
+keeps the owner with the `foregroundDeletion` finalizer, deletes its dependents and lets the
+owner go once no dependent with blockOwnerDeletion is left; Orphan keeps the owner with the
+`orphan` finalizer until the collector removed its ownerReferences from the dependents.
 """
 import base64, copy, json, os, ssl, sys, threading, time, uuid
 from collections import deque
@@ -76,6 +82,10 @@ def crd_object(resource):
             "status": {"conditions": [{"type": "Established", "status": "True"}],
                        "acceptedNames": {"kind": resource.kind, "plural": resource.plural}}}
 MAX_LOG = 5000
+# The finalizers the API server sets for a DELETE's propagationPolicy, which the garbage collector acts on.
+GC_FINALIZERS_BY_POLICY = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}
+GC_FINALIZERS = set(GC_FINALIZERS_BY_POLICY.values())
+PROPAGATION_POLICIES = ("Orphan", "Foreground", "Background")
 # Kinds whose objects carry metadata.generation (ConfigMaps, Secrets, Services, Namespaces do not).
 GENERATION_KINDS = {"Deployment", "StatefulSet", "HorizontalPodAutoscaler", "NetworkPolicy",
                     "FlinkDeployment", "FlinkSessionJob", "FlinkBlueGreenDeployment"}
@@ -301,10 +311,115 @@ class Store:
         self.rv += 1
         return str(self.rv)
 
+    # ---- deletion and the garbage collector ----
+    # Stored objects are replaced or get a new metadata dict; nothing below metadata changes in place.
+
+    def delete_object(self, key, kind, policy):
+        """A DELETE as the registry does it: Orphan and Foreground become the `orphan` and
+        `foregroundDeletion` finalizers (Background drops both; no policy keeps what is there), and
+        an object with finalizers gets a deletionTimestamp and stays. Returns the object while it
+        stays, None once it is gone."""
+        obj = self.objects[key]
+        meta = obj["metadata"]
+        if kind == "Namespace":  # the namespace controller's job, done at once
+            self.remove(key)
+            for k in [k for k in self.objects if k[2] == key[3]]:
+                self.remove(k)
+            return None
+        finalizers = list(meta.get("finalizers") or [])
+        if policy is not None:
+            finalizers = [f for f in finalizers if f not in GC_FINALIZERS]
+            if policy in GC_FINALIZERS_BY_POLICY:
+                finalizers.append(GC_FINALIZERS_BY_POLICY[policy])
+        if not finalizers:
+            self.remove(key)
+            return None
+        if "deletionTimestamp" not in meta or finalizers != (meta.get("finalizers") or []):
+            meta = dict(meta, finalizers=finalizers, resourceVersion=self.next_rv())
+            meta.setdefault("deletionTimestamp", now_iso())
+            meta.setdefault("deletionGracePeriodSeconds", 0)
+            self.objects[key] = obj = dict(obj, metadata=meta)
+        return obj
+
+    def remove(self, key):
+        self.objects.pop(key, None)
+        self.managers.pop(key, None)
+
+    def update_metadata(self, key, **fields):
+        obj = self.objects[key]
+        meta = {k: v for k, v in dict(obj["metadata"], **fields).items() if v is not None}
+        meta["resourceVersion"] = self.next_rv()
+        self.objects[key] = dict(obj, metadata=meta)
+
+    def collect_garbage(self):
+        """The garbage collector's work (kube-controller-manager's garbagecollector), done at once
+        after a deletion: dependents whose owners are all gone or waiting for them are deleted
+        (in the foreground when they have dependents of their own), references to such owners are
+        dropped where a live owner remains, `orphan` owners first strip their references from the
+        dependents, and `foregroundDeletion` owners go once no blocking dependent is left."""
+        changed = True
+        while changed:
+            changed = False
+            by_uid = {o["metadata"].get("uid"): k for k, o in self.objects.items()}
+            dependents = {}
+            for k, o in self.objects.items():
+                for ref in o["metadata"].get("ownerReferences") or []:
+                    dependents.setdefault(ref.get("uid"), []).append(k)
+            for key in list(self.objects):
+                obj = self.objects.get(key)
+                if obj is None:
+                    continue
+                meta = obj["metadata"]
+                uid, finalizers = meta.get("uid"), meta.get("finalizers") or []
+                deleting = "deletionTimestamp" in meta
+                if deleting and "orphan" in finalizers:
+                    for dependent in dependents.get(uid, []):
+                        if dependent in self.objects:
+                            refs = [r for r in self.objects[dependent]["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+                            self.update_metadata(dependent, ownerReferences=refs or None)
+                    self.finish_finalizer(key, "orphan")
+                    changed = True
+                    continue
+                if deleting and "foregroundDeletion" in finalizers:
+                    blocking = [d for d in dependents.get(uid, []) if d in self.objects and any(
+                        r.get("uid") == uid and r.get("blockOwnerDeletion") for r in self.objects[d]["metadata"].get("ownerReferences") or [])]
+                    if not blocking:
+                        self.finish_finalizer(key, "foregroundDeletion")
+                        changed = True
+                    continue
+                refs = meta.get("ownerReferences") or []
+                if not refs or deleting:
+                    continue
+                owners = [(r, self.objects.get(by_uid.get(r.get("uid")))) for r in refs]
+                waiting = lambda o: "deletionTimestamp" in o["metadata"] and "foregroundDeletion" in (o["metadata"].get("finalizers") or [])
+                gone = [r for r, o in owners if o is None or waiting(o)]
+                if not gone:
+                    continue
+                if len(gone) < len(owners):
+                    self.update_metadata(key, ownerReferences=[r for r in refs if r not in gone])
+                else:
+                    own = [f for f in finalizers if f in GC_FINALIZERS]
+                    policy = {"orphan": "Orphan", "foregroundDeletion": "Foreground"}.get(own[0]) if own else (
+                        "Foreground" if any(waiting(o) for _, o in owners if o is not None) and dependents.get(uid) else "Background")
+                    self.delete_object(key, obj.get("kind"), policy)
+                changed = True
+
+    def finish_finalizer(self, key, finalizer):
+        finalizers = [f for f in self.objects[key]["metadata"].get("finalizers") or [] if f != finalizer]
+        if finalizers:
+            self.update_metadata(key, finalizers=finalizers)
+        else:
+            self.remove(key)
+
 
 def output(store, key, obj):
-    """The object as the API returns it: with managedFields rendered from the field sets."""
-    result = copy.deepcopy(obj)
+    """The object as the API returns it: with managedFields rendered from the field sets.
+
+    Only the top level and metadata are copied: stored objects are replaced, never changed below
+    metadata in place, and the copy is serialized right away (a deep copy per listed item made
+    lists of thousands slow)."""
+    result = dict(obj)
+    result["metadata"] = dict(obj.get("metadata") or {})
     entries = []
     for manager, info in sorted(store.managers.get(key, {}).items()):
         if info["paths"]:
@@ -351,6 +466,11 @@ def content_changed(old, new):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     store = None  # set at start
+    # As Go's net/http (the real server) does: TCP_NODELAY, and a response's headers and body
+    # leave in one write (flushed by handle_one_request after each request). Without both, each
+    # response's body waited for the client's delayed ACK of its headers (about 40 ms per request).
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16
 
     def setup(self):
         if hasattr(self.request, "do_handshake"):
@@ -559,7 +679,7 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET":
             return 200, self.list(resource, namespace, query)
         if method == "DELETE" and name:
-            return self.delete(resource, namespace, name)
+            return self.delete(resource, namespace, name, query, body)
         document = self.parse_body(body)
         if method == "POST" and not name:
             return self.create(resource, namespace, document, query, user)
@@ -805,8 +925,8 @@ class Handler(BaseHTTPRequestHandler):
             self.keep_deletion(old, obj)
             if self.finalized(obj):
                 result = output(store, key, obj)
-                store.objects.pop(key)
-                store.managers.pop(key, None)
+                store.remove(key)
+                store.collect_garbage()
                 return 200, result
             store.objects[key] = obj
             return 200, output(store, key, obj)
@@ -837,27 +957,29 @@ class Handler(BaseHTTPRequestHandler):
                         'please apply your changes to the latest version and try again' % (resource.qualified, name),
                         {"name": name, "group": resource.group, "kind": resource.plural})
 
-    def delete(self, resource, namespace, name):
+    def delete(self, resource, namespace, name, query, body):
         store = self.store
+        policy = query.get("propagationPolicy")
+        if policy is None and body:
+            options = self.parse_body(body)
+            policy = options.get("propagationPolicy")
+        if policy is not None and policy not in PROPAGATION_POLICIES:
+            raise APIError(422, "Invalid", 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
+                           '"%s": supported values: "Foreground", "Background", "Orphan", "nil"' % policy,
+                           {"group": "meta.k8s.io", "kind": "DeleteOptions",
+                            "causes": [{"reason": "FieldValueNotSupported", "field": "propagationPolicy",
+                                        "message": 'Unsupported value: "%s"' % policy}]})
         with store.lock:
             key = self.key(resource, namespace, name)
             obj = store.objects.get(key)
             if obj is None:
                 raise self.not_found(resource, name)
-            meta = obj["metadata"]
-            if meta.get("finalizers") and resource.kind != "Namespace":
-                # Finalizers hold the object: it is marked for deletion and stays until they are gone.
-                if "deletionTimestamp" not in meta:
-                    meta["deletionTimestamp"] = now_iso()
-                    meta["deletionGracePeriodSeconds"] = 0
-                    meta["resourceVersion"] = store.next_rv()
-                return 200, output(store, key, obj)
-            store.objects.pop(key)
-            store.managers.pop(key, None)
-            if resource.kind == "Namespace":  # the namespace controller's job, done at once
-                for k in [k for k in store.objects if k[2] == name]:
-                    store.objects.pop(k)
-                    store.managers.pop(k, None)
+            # Finalizers hold the object: it is marked for deletion and stays until they are gone.
+            marked = store.delete_object(key, resource.kind, policy)
+            result = output(store, key, marked) if marked is not None else None
+            store.collect_garbage()
+            if result is not None:
+                return 200, result
             return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                          "details": {"name": name, "group": resource.group, "kind": resource.plural,
                                      "uid": obj["metadata"]["uid"]}}
@@ -937,8 +1059,8 @@ class Handler(BaseHTTPRequestHandler):
                 if self.finalized(live):
                     store.managers[key] = managers
                     result = output(store, key, live)
-                    store.objects.pop(key)
-                    store.managers.pop(key, None)
+                    store.remove(key)
+                    store.collect_garbage()
                     return 200, result
             store.objects[key] = live
             store.managers[key] = managers
