@@ -1,5 +1,8 @@
 import Foundation
 import SluiceKubernetes
+import SluicePipeline
+import SluiceSpec
+import SluiceSync
 import SluiceTestSupport
 import SluiceYAML
 import Testing
@@ -111,5 +114,45 @@ struct KubernetesFieldOwnershipContractTests {
         let operations = (patch.listValue ?? []).map { "\($0["op"]?.stringValue ?? "") \($0["path"]?.stringValue ?? "")" }
         #expect(operations == ["test /metadata/resourceVersion", "remove /data/x", "remove /data/z"])
         #expect(patch.listValue?.first?["value"]?.stringValue == "7")
+    }
+
+    @Test("self-heal removes a key kubectl patch added; sluice.dev/keep-fields and an ignore rule by manager keep theirs",
+          arguments: ContractTarget.available)
+    func selfHealRemovesPatchedKeys(target: ContractTarget) async throws {
+        try await withCluster(target) { cluster in
+            let team = try KubernetesOwnershipTests.Team(
+                kubeconfig: cluster.fake?.kubeconfigPath ?? ContractTarget.realKubeconfig ?? "", context: nil, fake: cluster.fake,
+                cluster: "k8s", environment: "prod", namespace: cluster.namespace,
+                ignore: ["{kind: ConfigMap, name: tolerated, managedFieldsManagers: [example-controller]}"])
+            try team.configMap("settings")
+            try team.configMap("tolerant", annotations: "sluice.dev/keep-fields: data.extra-key")
+            try team.configMap("tolerated")
+            var (_, report) = try await team.sync()
+            #expect(report.succeeded, "\(report.clusters.map(\.message))")
+            let patcher = try cluster.client(fieldManager: "kubectl-patch")
+            for name in ["settings", "tolerant"] {
+                try await patcher.patch(cluster.configMapRef(name), ["data": ["extra-key": "oob"]], type: .merge)
+            }
+            let controller = try cluster.client(fieldManager: "example-controller")
+            try await controller.patch(cluster.configMapRef("tolerated"), ["data": ["extra-key": "oob"]], type: .merge)
+
+            var plan: Plan
+            (plan, report) = try await team.sync(KubernetesOwnershipTests.Team.options(selfHeal: true))
+            #expect(report.succeeded, "\(report.clusters.map(\.message))")
+            let heal = try #require(plan.clusters.first?.actions.first { $0.identity.name == "settings" })
+            #expect(heal.kind == .update && heal.reason.contains("kubectl-patch"), "\(heal.kind): \(heal.reason)")
+            #expect(plan.clusters.first?.actions.first { $0.identity.name == "tolerant" }?.kind == KindOfAction.none)
+            #expect(plan.clusters.first?.actions.first { $0.identity.name == "tolerated" }?.kind == KindOfAction.none)
+
+            let settings = try #require(try await cluster.client.get(cluster.configMapRef("settings")))
+            #expect(settings[path: "data", "extra-key"] == nil, "self-heal removed the key")
+            #expect(settings[path: "data", "a"]?.stringValue == "1")
+            #expect(Self.owners(settings, ["data", "extra-key"]).isEmpty)
+            #expect(try await cluster.client.get(cluster.configMapRef("tolerant"))?[path: "data", "extra-key"]?.stringValue == "oob")
+            #expect(try await cluster.client.get(cluster.configMapRef("tolerated"))?[path: "data", "extra-key"]?.stringValue == "oob")
+            let after = try await team.plan(KubernetesOwnershipTests.Team.options(selfHeal: true))
+            #expect(!after.plan.hasChanges, "\(after.plan.clusters.first?.changes.map { "\($0.identity) \($0.reason)" } ?? [])")
+            await after.syncer.close()
+        }
     }
 }
