@@ -15,20 +15,29 @@ import Testing
 struct KubernetesOwnershipTests {
     /// One team's spec repository and state directory, on a shared fake API server.
     final class Team: @unchecked Sendable {
-        let fake: KubeFakeServer
+        let fake: KubeFakeServer?
         let work: TemporaryDirectory
         let namespace: String
         var state: URL { work.url.appendingPathComponent("state") }
         var specs: String { work.url.appendingPathComponent("specs").path }
 
-        init(fake: KubeFakeServer, cluster: String, environment: String, namespace: String, context: String = "admin",
-             scope: String? = nil, propagation: String? = nil) throws {
+        convenience init(fake: KubeFakeServer, cluster: String, environment: String, namespace: String, context: String = "admin",
+                         scope: String? = nil, propagation: String? = nil, ignore: [String] = []) throws {
+            try self.init(kubeconfig: fake.kubeconfigPath, context: context, fake: fake, cluster: cluster, environment: environment,
+                          namespace: namespace, scope: scope, propagation: propagation, ignore: ignore)
+        }
+
+        /// A team on any API server: `context` nil is the kubeconfig's current context. `ignore`
+        /// holds the Environment's `spec.ignore` rules, one flow mapping each.
+        init(kubeconfig: String, context: String?, fake: KubeFakeServer? = nil, cluster: String, environment: String, namespace: String,
+             scope: String? = nil, propagation: String? = nil, ignore: [String] = []) throws {
             self.fake = fake
             self.namespace = namespace
             work = try TemporaryDirectory(prefix: "sluice-kube-team")
-            // The Cluster names the fake's kubeconfig: a host path the operator must allow.
-            HostPathPolicy.shared.allow(URL(fileURLWithPath: fake.kubeconfigPath).deletingLastPathComponent().path)
-            var kubernetes = "kubeconfig: \(fake.kubeconfigPath), context: \(context)"
+            // The Cluster names the kubeconfig: a host path the operator must allow.
+            HostPathPolicy.shared.allow(URL(fileURLWithPath: kubeconfig).deletingLastPathComponent().path)
+            var kubernetes = "kubeconfig: \(kubeconfig)"
+            if let context { kubernetes += ", context: \(context)" }
             if let scope { kubernetes += ", scope: \(scope)" }
             if let propagation { kubernetes += ", deletePropagation: \(propagation)" }
             _ = try work.write("specs/clusters/k.yaml", """
@@ -45,7 +54,7 @@ struct KubernetesOwnershipTests {
                   namespace: \(namespace)
                   clusters: {matchLabels: {purpose: test}}
                   jobs: {matchLabels: {app.kubernetes.io/part-of: shop}}
-                """)
+                """ + (ignore.isEmpty ? "" : "\n  ignore:\n" + ignore.map { "  - \($0)\n" }.joined()))
         }
 
         func configMap(_ name: String, data: String = "a: '1'", annotations: String? = nil) throws {
@@ -202,6 +211,37 @@ struct KubernetesOwnershipTests {
         #expect(try await Self.configMap(admin, "apps", "tolerant")?[path: "data", "extra-key"]?.stringValue == "oob", "kept by the rule")
         let after = try await team.plan()
         #expect(!after.plan.hasChanges, "\(after.plan.clusters.first?.changes.map { "\($0.identity) \($0.reason)" } ?? [])")
+    }
+
+    @Test("self-heal removes nothing from an object that changed after the plan read it; the next sync removes what is foreign then")
+    func selfHealAfterConcurrentChange() async throws {
+        let fake = try KubeFakeServer()
+        let team = try Team(fake: fake, cluster: "k8s", environment: "prod", namespace: "apps")
+        try team.configMap("settings")
+        _ = try await team.sync()
+        let patcher = try Self.admin(fake, fieldManager: "kubectl-patch")
+        let ref = ObjectReference(apiVersion: "v1", kind: "ConfigMap", namespace: "apps", name: "settings")
+        try await patcher.patch(ref, ["data": ["extra-key": "oob"]], type: .merge)
+        let planned = try await team.plan(Team.options(selfHeal: true))
+        #expect(planned.plan.clusters.first?.actions.first { $0.identity.name == "settings" }?.kind == .update)
+        // Someone changes the object between the plan and the sync.
+        try await patcher.patch(ref, ["data": ["later": "newer"]], type: .merge)
+        let report = await planned.syncer.sync(planned.plan, state: planned.state, environments: planned.specs.environments,
+                                               options: Team.options(selfHeal: true))
+        await planned.syncer.close()
+        #expect(report.clusters.first?.status == .failed)
+        let message = report.clusters.first?.message ?? ""
+        #expect(message.contains("self-heal left data.extra-key on") && message.contains("it changed on the cluster after the plan read it"), "\(message)")
+        let live = try #require(try await Self.configMap(Self.admin(fake), "apps", "settings"))
+        #expect(live[path: "data", "extra-key"]?.stringValue == "oob", "nothing removed on a stale plan")
+        #expect(live[path: "data", "later"]?.stringValue == "newer")
+
+        let (plan, again) = try await team.sync(Team.options(selfHeal: true))
+        #expect(again.succeeded, "\(again.clusters.map(\.message))")
+        let changes = plan.clusters.first?.actions.first { $0.identity.name == "settings" }?.changes.map(\.path) ?? []
+        #expect(changes.sorted() == ["data.extra-key", "data.later"], "\(changes)")
+        let healed = try #require(try await Self.configMap(Self.admin(fake), "apps", "settings"))
+        #expect(healed[path: "data"] == ["a": "1"], "\(healed[path: "data"] ?? nil)")
     }
 
     @Test("a delete waits for finalizers, reports them, and is finished by a later sync once they are gone")

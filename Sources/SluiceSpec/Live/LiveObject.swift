@@ -28,6 +28,10 @@ public struct LiveObject: Sendable {
     /// creates the object and leaves them alone after that.
     public var ownedElsewhere: [OwnedField] = []
 
+    /// The version of the object that was read (Kubernetes `metadata.resourceVersion`), so that a
+    /// change made on what was read fails when the object has changed since.
+    public var resourceVersion: String?
+
     /// The fields each field manager owns on the cluster (`metadata.managedFields`, status writers
     /// left out), for ignore rules by manager.
     public var managedFields: [String: [[String]]] = [:]

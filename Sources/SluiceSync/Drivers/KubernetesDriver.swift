@@ -131,6 +131,7 @@ public struct KubernetesDriver: ClusterDriver {
             var live = LiveObject(identity: object.identity, value: Self.normalized(existing), health: KubernetesHealth.assess(existing),
                                   membership: membership(of: existing))
             live.managedFields = Self.fieldsByManager(existing)
+            live.resourceVersion = existing[path: "metadata", "resourceVersion"]?.stringValue
             return live
         }
         var live = reads.compactMap { $0 }
@@ -156,6 +157,7 @@ public struct KubernetesDriver: ClusterDriver {
         let normalized = Self.normalized(object)
         var live = LiveObject(identity: identity, value: normalized, health: KubernetesHealth.assess(object), membership: membership)
         live.managedFields = Self.fieldsByManager(object)
+        live.resourceVersion = object[path: "metadata", "resourceVersion"]?.stringValue
         guard let desired else { return Found(live: live, membership: membership, needsDryRun: false, raw: .null) }
         if membership == .member {
             live.foreignFields = ManagedFields.foreignFields(live: object, desired: stamped(desired), fieldManager: client.fieldManager)
@@ -282,9 +284,7 @@ public struct KubernetesDriver: ClusterDriver {
             }
             let foreign = action.changes.filter { $0.manager != nil }
             if heal, !foreign.isEmpty, let live = action.live {
-                // Fields another manager added are removed the server-side-apply way: take them
-                // over (apply them with force), then apply without them.
-                _ = try await client.apply(Self.merging(body, fieldsOf: foreign, from: live.value), force: true)
+                try await removeForeignFields(foreign, from: live)
             }
             let result = try await client.apply(body, force: heal || action.live?.membership == .legacy)
             cache?.verified(desired.identity, specHash: desired.specHash, live: result, fieldManager: client.fieldManager)
@@ -314,17 +314,6 @@ public struct KubernetesDriver: ClusterDriver {
             let applied = try await client.apply(set.parent(groupKinds: groupKinds, namespaces: memberNamespaces), force: true)
             state.setParent(try ApplySet.found(applied))
         }
-    }
-
-    /// `body` plus the live values of fields other managers added, so that applying it takes
-    /// them over.
-    static func merging(_ body: Value, fieldsOf changes: [FieldChange], from live: Value) -> Value {
-        var out = body
-        for change in changes {
-            guard let value = ManagedFields.value(at: change.keys, in: live) else { continue }
-            out = ManagedFields.setting(change.keys, to: value, in: out)
-        }
-        return out
     }
 
     public func close() async {

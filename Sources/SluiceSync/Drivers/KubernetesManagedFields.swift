@@ -90,14 +90,6 @@ enum ManagedFields {
         for key in keys { current = current?[key] }
         return current
     }
-
-    /// `object` with `value` at `keys`, creating maps on the way.
-    static func setting(_ keys: [String], to value: Value, in object: Value) -> Value {
-        guard let first = keys.first else { return value }
-        var map = object.mapValue ?? Mapping()
-        map[first] = setting(Array(keys.dropFirst()), to: value, in: map[first] ?? Value(.map(Mapping())))
-        return Value(.map(map))
-    }
 }
 
 /// What Sluice last verified about each object it applied to one cluster: the spec hash, the

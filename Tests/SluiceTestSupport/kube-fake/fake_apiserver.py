@@ -91,6 +91,7 @@ GENERATION_KINDS = {"Deployment", "StatefulSet", "HorizontalPodAutoscaler", "Net
                     "FlinkDeployment", "FlinkSessionJob", "FlinkBlueGreenDeployment"}
 MAX_LIST_LIMIT = 10000
 MAX_BODY = 16 << 20
+MAX_JSON_PATCH_OPERATIONS = 10000  # apiserver endpoints/handlers/patch.go, maxJSONPatchOperations
 # Fields that are the object's identity or server bookkeeping, never owned by a manager.
 UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"),
              ("metadata", "resourceVersion"), ("metadata", "uid"), ("metadata", "managedFields"),
@@ -190,7 +191,9 @@ def dotted(path):
 
 def changed_paths(old, new, prefix=()):
     """Leaf paths whose value differs between two objects (added, changed or removed)."""
-    if isinstance(old, dict) and isinstance(new, dict) and old and new:
+    if isinstance(old, dict) and isinstance(new, dict) and (old or new):
+        # A map present on both sides is compared key by key (removing its last key changes
+        # that key, not the map), as structured-merge-diff's Compare walks maps.
         out = set()
         for key in set(old) | set(new):
             out |= changed_paths(old.get(key), new.get(key), prefix + (key,))
@@ -198,6 +201,145 @@ def changed_paths(old, new, prefix=()):
     if old == new or not prefix:
         return set()
     return leaf_paths(old, prefix) | leaf_paths(new, prefix) | {prefix}
+
+
+def update_key(manager):
+    """The key of a manager's Update entry: structured-merge-diff tells managers apart by name,
+    operation and subresource (BuildManagerIdentifier), so `sluice` applying and `sluice`
+    updating are two entries, as on a real server."""
+    return manager + "\0update"
+
+
+def record_update(managers, manager, api_version, old, new):
+    """managedFields after an Update (create, PUT, JSON or merge patch) by `manager`, as
+    structured-merge-diff's Updater.Update does it: fields whose value the update changed or added
+    move to `manager` from every other manager (an Update is always forced), fields it removed
+    leave every manager's set, and an update that changes no field records nothing for it."""
+    changed = {p for p in changed_paths(old, new) if p not in UNTRACKED and p[:1] != ("status",)}
+    for info in managers.values():
+        info["paths"] -= changed
+    present = {p for p in changed if get_path(new, p)[1]}
+    if present:
+        entry = managers.setdefault(update_key(manager), {"operation": "Update", "apiVersion": api_version,
+                                                          "paths": set(), "name": manager})
+        entry["paths"] |= present
+        entry["time"] = now_iso()
+    for key in [k for k, info in managers.items() if not info["paths"]]:
+        del managers[key]
+
+
+class PatchFailed(Exception):
+    """A JSON Patch operation that cannot be carried out (RFC 6902 section 5: the whole patch fails)."""
+
+
+def json_pointer(pointer):
+    """The reference tokens of an RFC 6901 JSON Pointer (`~1` is `/`, `~0` is `~`)."""
+    if pointer == "":
+        return []
+    if not isinstance(pointer, str) or not pointer.startswith("/"):
+        raise PatchFailed("invalid JSON pointer %r" % (pointer,))
+    return [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
+
+
+def json_equal(a, b):
+    """RFC 6902 section 4.6 equality: same type and value (1 and true differ; maps ignore order)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def list_index(items, token, insert):
+    if insert and token == "-":
+        return len(items)
+    if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+        raise PatchFailed("invalid array index %r" % token)
+    index = int(token)
+    if index > len(items) or (index == len(items) and not insert):
+        raise PatchFailed("array index %d out of bounds" % index)
+    return index
+
+
+def value_at(doc, tokens):
+    node = doc
+    for token in tokens:
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list):
+            node = node[list_index(node, token, False)]
+        else:
+            raise PatchFailed("doc is missing path: /" + "/".join(tokens))
+    return node
+
+
+def add_at(doc, tokens, value):
+    parent, last = value_at(doc, tokens[:-1]), tokens[-1]
+    if isinstance(parent, dict):
+        parent[last] = value
+    elif isinstance(parent, list):
+        parent.insert(list_index(parent, last, True), value)
+    else:
+        raise PatchFailed("doc is missing path: /" + "/".join(tokens))
+
+
+def remove_at(doc, tokens):
+    parent, last = value_at(doc, tokens[:-1]), tokens[-1]
+    if isinstance(parent, dict) and last in parent:
+        return parent.pop(last)
+    if isinstance(parent, list):
+        return parent.pop(list_index(parent, last, False))
+    raise PatchFailed("doc is missing path: /" + "/".join(tokens))
+
+
+def json_patch(doc, operations):
+    """`doc` with the RFC 6902 operations applied in order; any failing operation (a `test` whose
+    value differs, a `remove` of a missing field) fails the whole patch and changes nothing."""
+    doc = copy.deepcopy(doc)
+    for operation in operations:
+        op = operation.get("op")
+        tokens = json_pointer(operation.get("path"))
+        if op in ("add", "replace", "test") and "value" not in operation:
+            raise PatchFailed("missing value for operation %r" % op)
+        if not tokens and op != "test":
+            raise PatchFailed("the fake does not %s the whole document" % op)
+        if op == "add":
+            add_at(doc, tokens, copy.deepcopy(operation["value"]))
+        elif op == "remove":
+            remove_at(doc, tokens)
+        elif op == "replace":
+            remove_at(doc, tokens)
+            add_at(doc, tokens, copy.deepcopy(operation["value"]))
+        elif op in ("move", "copy"):
+            source = json_pointer(operation.get("from"))
+            if op == "move" and len(tokens) > len(source) and tokens[:len(source)] == source:
+                raise PatchFailed("cannot move a value into one of its children")
+            value = remove_at(doc, source) if op == "move" else copy.deepcopy(value_at(doc, source))
+            add_at(doc, tokens, value)
+        elif op == "test":
+            if not json_equal(value_at(doc, tokens), operation["value"]):
+                raise PatchFailed("testing value %s failed: test failed" % operation.get("path"))
+        else:
+            raise PatchFailed("Unexpected kind: %s" % op)
+    return doc
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON Merge Patch: maps merge key by key, null removes a key, anything else
+    (lists included) replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
 
 
 # ---- label selectors -----------------------------------------------------------------------
@@ -680,6 +822,10 @@ class Handler(BaseHTTPRequestHandler):
             return 200, self.list(resource, namespace, query)
         if method == "DELETE" and name:
             return self.delete(resource, namespace, name, query, body)
+        if method == "PATCH" and name:
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if content_type in ("application/json-patch+json", "application/merge-patch+json"):
+                return self.patch(resource, namespace, name, body, content_type, query, user)
         document = self.parse_body(body)
         if method == "POST" and not name:
             return self.create(resource, namespace, document, query, user)
@@ -690,7 +836,7 @@ class Handler(BaseHTTPRequestHandler):
             if content_type != "application/apply-patch+yaml":
                 raise APIError(415, "UnsupportedMediaType",
                                "the body of the request was in an unknown format - accepted media types include: "
-                               "application/apply-patch+yaml")
+                               "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
             return self.apply(resource, namespace, name, document, query)
         raise APIError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
@@ -875,8 +1021,9 @@ class Handler(BaseHTTPRequestHandler):
             if query.get("dryRun") != "All":
                 meta["resourceVersion"] = store.next_rv()
                 store.objects[key] = obj
-                store.managers[key] = {manager: {"operation": "Update", "apiVersion": resource.api_version,
-                                                 "time": now_iso(), "paths": leaf_paths(document)}}
+                store.managers[key] = {update_key(manager): {"operation": "Update", "apiVersion": resource.api_version,
+                                                             "time": now_iso(), "paths": leaf_paths(document),
+                                                             "name": manager}}
             return 201, output(store, key, obj) if query.get("dryRun") != "All" else obj
 
     def update(self, resource, namespace, name, document, query, user):
@@ -907,21 +1054,13 @@ class Handler(BaseHTTPRequestHandler):
             if content_changed(old, obj) and "generation" in meta:
                 meta["generation"] = (old["metadata"].get("generation") or 1) + 1
             manager = query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
-            changed = changed_paths(old, obj) - UNTRACKED
             if query.get("dryRun") == "All":
                 meta["resourceVersion"] = old["metadata"]["resourceVersion"]
                 return 200, obj
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
             if obj != old:
                 meta["resourceVersion"] = store.next_rv()
-            managers = store.managers.setdefault(key, {})
-            for info in managers.values():
-                info["paths"] -= changed
-            present = {p for p in changed if get_path(obj, p)[1]}
-            entry = managers.setdefault(manager, {"operation": "Update", "apiVersion": resource.api_version,
-                                                  "time": now_iso(), "paths": set()})
-            entry["paths"] |= present
-            entry["time"] = now_iso()
+            record_update(store.managers.setdefault(key, {}), manager, resource.api_version, old, obj)
             self.keep_deletion(old, obj)
             if self.finalized(obj):
                 result = output(store, key, obj)
@@ -930,6 +1069,45 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, result
             store.objects[key] = obj
             return 200, output(store, key, obj)
+
+    def patch(self, resource, namespace, name, body, content_type, query, user):
+        """A JSON Patch (RFC 6902) or JSON Merge Patch (RFC 7386): an Update of the object, as the
+        API server's jsonPatcher does it (apiserver endpoints/handlers/patch.go): the patch is
+        applied to the current object as the API returns it, then stored as an update, so a
+        resourceVersion the patch leaves in place is the current one. A failing operation (a
+        `test` whose value differs) is 422 Invalid with the server's generic message, more than
+        10,000 operations is 413, a body that is not a patch is 400, and a missing object is 404."""
+        store = self.store
+        try:
+            patch = json.loads(body or b"null")
+        except ValueError as error:
+            raise APIError(400, "BadRequest", "error decoding patch: %s" % error)
+        if content_type == "application/json-patch+json":
+            if not isinstance(patch, list) or not all(isinstance(op, dict) for op in patch):
+                raise APIError(400, "BadRequest", "json: cannot unmarshal %s into Go value of type jsonpatch.Patch"
+                               % type(patch).__name__)
+            if len(patch) > MAX_JSON_PATCH_OPERATIONS:
+                raise APIError(413, "RequestEntityTooLarge", "Request entity too large: The allowed maximum operations in "
+                               "a JSON patch is %d, got %d" % (MAX_JSON_PATCH_OPERATIONS, len(patch)))
+        elif not isinstance(patch, dict):
+            raise APIError(400, "BadRequest", "error decoding patch: the patch must be a JSON object")
+        with store.lock:
+            key = self.key(resource, namespace, name)
+            old = store.objects.get(key)
+            if old is None:
+                raise self.not_found(resource, name)
+            current = output(store, key, old)
+            try:
+                patched = json_patch(current, patch) if isinstance(patch, list) else merge_patch(current, patch)
+            except PatchFailed:
+                # NewGenericServerResponse(422, ...) without a resource or causes: the reason of the
+                # failure stays on the server.
+                raise APIError(422, "Invalid", "the server rejected our request due to an error in our request", {})
+            if not isinstance(patched, dict):
+                raise APIError(422, "Invalid", "the server rejected our request due to an error in our request", {})
+            # managedFields the patch leaves as they were are the server's to maintain.
+            (patched.get("metadata") or {}).pop("managedFields", None)
+            return self.update(resource, namespace, name, patched, query, user)
 
     def keep_deletion(self, old, new):
         """An object being deleted stays marked, and may lose finalizers but not gain any
@@ -1015,18 +1193,25 @@ class Handler(BaseHTTPRequestHandler):
                 live["metadata"]["generation"] = 1
             if resource.namespaced:
                 live["metadata"]["namespace"] = namespace
-            conflicts = []
+            # Ownership follows structured-merge-diff (merge/update.go, Updater.Apply and update):
+            # a conflict is a field another manager owns whose value this apply changes; force
+            # moves only those fields to the applier. A field applied with the value it already
+            # has is shared: its other owners keep it (Kubernetes docs, Server-Side Apply, "Field
+            # management": "If two or more appliers set a field to the same value, they share
+            # ownership of that field"), with or without force, and an apply that later leaves it
+            # out only gives up the applier's own claim.
+            conflicts, transferred = [], []
             for other, info in sorted(managers.items()):
                 if other == manager:
                     continue
                 for path in sorted(new_paths & info["paths"]):
                     if get_path(live, path) != get_path(config, path):
                         conflicts.append((info.get("name", other), info["apiVersion"], path))
+                        transferred.append((other, path))
             if conflicts and not force:
                 raise self.apply_conflict(conflicts)
-            for other, info in managers.items():
-                if other != manager:
-                    info["paths"] -= new_paths
+            for other, path in transferred:
+                managers[other]["paths"].discard(path)
             previous = managers.get(manager, {}).get("paths", set())
             owned_by_others = set().union(*[i["paths"] for m, i in managers.items() if m != manager]) if managers else set()
             for path in previous - new_paths:
