@@ -12,7 +12,7 @@ public enum Verdicts {
     public static func engine(_ tree: any SourceTree, policies: String, specs: SpecSet) throws -> PolicyEngine {
         let hasFolder = (try? tree.files(under: policies)) != nil
         let set = try PolicyLoader.load(from: tree, path: hasFolder ? policies : nil, specs: specs)
-        return try PolicyEngine(set, engine: CELExpressionEngine())
+        return try PolicyEngine(set)
     }
 
     /// What one policy evaluation sees: the object, the object it replaces (`oldObject`, `nil`

@@ -203,6 +203,24 @@ struct KubernetesClusterLeaseTests {
                 && error.contains("spec.kubernetes.lockNamespace"), "\(error)")
         await refused.syncer.close()
 
+        // Without lockNamespace the lease lives in the context's namespace (in a pod: the pod's own),
+        // as kubectl defaults a namespace.
+        let kubeconfig = try String(contentsOfFile: world.fake.kubeconfigPath, encoding: .utf8)
+            .replacingOccurrences(of: "user: namespaced, namespace: default", with: "user: namespaced, namespace: apps")
+        // Beside the fake's own kubeconfig: a folder the test's host path roots allow.
+        let appsContext = URL(fileURLWithPath: world.fake.kubeconfigPath).deletingLastPathComponent().appendingPathComponent("kubeconfig-apps")
+        try kubeconfig.write(to: appsContext, atomically: true, encoding: .utf8)
+        _ = try world.work.write("specs/clusters/k.yaml", """
+            apiVersion: sluice.dev/v1alpha1
+            kind: Cluster
+            metadata: {name: k8s, labels: {purpose: test}}
+            spec: {tier: public, driver: kubernetes, kubernetes: {kubeconfig: \(appsContext.path), context: namespaced}}
+            """)
+        let inContext = try await Pipeline(stateDirectory: world.state).plan(specs, revision: "test", options: options)
+        #expect(inContext.plan.clusters.first?.failure == nil, "\(String(describing: inContext.plan.clusters.first?.failure))")
+        #expect(try await admin.lease(namespace: "apps", name: "sluice-sync-k8s")?.holderIdentity.hasPrefix("sluice sync (pid") == true)
+        await inContext.syncer.close()
+
         _ = try world.work.write("specs/clusters/k.yaml", """
             apiVersion: sluice.dev/v1alpha1
             kind: Cluster

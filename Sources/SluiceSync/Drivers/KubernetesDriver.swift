@@ -48,7 +48,7 @@ public struct KubernetesDriver: ClusterDriver {
         self.parallelism = parallelism
         self.instance = instance
         self.cache = cache
-        lease = KubernetesClusterLease(cluster: cluster.name, client: client, namespace: cluster.kubernetes?.lockNamespace ?? "default",
+        lease = KubernetesClusterLease(cluster: cluster.name, client: client, namespace: cluster.kubernetes?.lockNamespace ?? client.defaultNamespace,
                                        name: KubernetesClusterLease.leaseName(cluster: cluster.name, instance: instance))
     }
 
