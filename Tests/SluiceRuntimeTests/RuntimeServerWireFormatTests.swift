@@ -28,26 +28,26 @@ struct RuntimeServerWireFormatTests {
         func expected(_ status: String, _ headers: [String], _ body: String) -> String {
             (["HTTP/1.1 \(status)"] + headers + ["Content-Length: \(body.utf8.count)", "Server: sluice-runtime", "", body]).joined(separator: "\r\n")
         }
-        func post(_ path: String, _ body: String, token: String = Self.token) throws -> String {
-            try Self.answer(port, "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\n"
+        func post(_ path: String, _ body: String, token: String = Self.token) async throws -> String {
+            try await Self.answer(port, "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\n"
                                   + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         }
         let refusal = #"{"message":"missing or wrong bearer token","hint":"send Authorization: Bearer <the runtime's token>"}"#
-        #expect(try Self.answer(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(try await Self.answer(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 == expected("200 OK", ["Content-Type: text/plain; charset=utf-8"], "ok\n"))
-        #expect(try Self.answer(port, "GET /v1/objects HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(try await Self.answer(port, "GET /v1/objects HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 == expected("401 Unauthorized", ["Content-Type: application/json", "WWW-Authenticate: Bearer"], refusal))
-        #expect(try post("/v1/health", "{}", token: "wrong")
+        #expect(try await post("/v1/health", "{}", token: "wrong")
                 == expected("401 Unauthorized", ["Content-Type: application/json", "WWW-Authenticate: Bearer"], refusal))
-        #expect(try Self.answer(port, "GET /v1/objects HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer \(Self.token)\r\n\r\n")
+        #expect(try await Self.answer(port, "GET /v1/objects HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer \(Self.token)\r\n\r\n")
                 == expected("200 OK", ["Content-Type: application/json"], "[]"))
         let identity = #"{"group":"flink.apache.org","kind":"FlinkDeployment","namespace":"apps","name":"job"}"#
-        #expect(try post("/v1/health", #"{"identity":\#(identity)}"#)
+        #expect(try await post("/v1/health", #"{"identity":\#(identity)}"#)
                 == expected("200 OK", ["Content-Type: application/json"], #"{"reason":"not applied to wire","status":"missing"}"#))
-        #expect(try post("/v1/apply", #"{"step":"create","identity":\#(identity),"desired":"{not json"}"#)
+        #expect(try await post("/v1/apply", #"{"step":"create","identity":\#(identity),"desired":"{not json"}"#)
                 == expected("422 Unprocessable Entity", ["Content-Type: application/json"],
                             #"{"hint":"object keys are double-quoted strings","message":"expected a string key, found 'n'"}"#))
-        #expect(try post("/v1/apply", #"{"step":"delete","identity":\#(identity)}"#)
+        #expect(try await post("/v1/apply", #"{"step":"delete","identity":\#(identity)}"#)
                 == expected("200 OK", ["Content-Type: application/json"], #"{"message":"stopped"}"#))
         await runtime.supervisor.shutdown(leaveRunning: false)
     }
@@ -59,8 +59,14 @@ struct RuntimeServerWireFormatTests {
         var value: Int? { lock.withLock { port } }
     }
 
-    /// Sends `text` on a fresh connection and returns the answer without its `Date` header.
-    static func answer(_ port: Int, _ text: String) throws -> String {
+    /// Sends `text` on a fresh connection and returns the answer without its `Date` header; on a
+    /// thread of its own, because a blocking read on the cooperative pool (two threads on two
+    /// cores) would starve the server under test, whose handlers run on that pool.
+    static func answer(_ port: Int, _ text: String) async throws -> String {
+        try await onDedicatedThread("sluice-test-http") { try blockingAnswer(port, text) }
+    }
+
+    static func blockingAnswer(_ port: Int, _ text: String) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

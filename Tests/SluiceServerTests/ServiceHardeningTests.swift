@@ -46,7 +46,7 @@ struct ServiceHardeningTests {
             let loop = self.loop, port = self.port
             tasks.append(Task { try? await server.run(host: "127.0.0.1", port: port) })
             tasks.append(Task { await loop.run() })
-            #expect(await eventually(timeout: .seconds(60)) { rounds.value >= 1 && (try? Self.request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))?.contains("200") == true })
+            #expect(await eventually(timeout: .seconds(60)) { rounds.value >= 1 && (try? Self.blockingRequest(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))?.contains("200") == true })
         }
 
         static var secretValue: String { ServiceHardeningTests.secret }
@@ -57,7 +57,13 @@ struct ServiceHardeningTests {
         }
 
         /// Sends `text` on a fresh connection and reads the answer until the server closes it.
-        static func request(_ port: Int, _ text: String) throws -> String {
+        /// On a thread of its own: a blocking socket read on the cooperative pool (two threads on
+        /// two cores) would starve the server under test, whose handlers run on that pool.
+        static func request(_ port: Int, _ text: String) async throws -> String {
+            try await onDedicatedThread("sluice-test-http") { try blockingRequest(port, text) }
+        }
+
+        static func blockingRequest(_ port: Int, _ text: String) throws -> String {
             let fd = try connect(port)
             defer { close(fd) }
             _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
@@ -73,10 +79,10 @@ struct ServiceHardeningTests {
             return String(decoding: answer, as: UTF8.self)
         }
 
-        func post(_ path: String, headers: [String: String], body: String) throws -> String {
+        func post(_ path: String, headers: [String: String], body: String) async throws -> String {
             var text = "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
             for (name, value) in headers { text += "\(name): \(value)\r\n" }
-            return try Self.request(port, text + "\r\n" + body)
+            return try await Self.request(port, text + "\r\n" + body)
         }
     }
 
@@ -160,21 +166,21 @@ struct ServiceHardeningTests {
         let body = #"{"ref":"refs/heads/main"}"#
         let headers = ["X-Hub-Signature-256": Self.signature(body), "X-GitHub-Event": "push", "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"]
         let before = harness.rounds.value
-        let first = try harness.post("/webhooks/github", headers: headers, body: body)
+        let first = try await harness.post("/webhooks/github", headers: headers, body: body)
         #expect(first.hasPrefix("HTTP/1.1 202"), "\(first)")
         #expect(await eventually(timeout: .seconds(20)) { harness.rounds.value == before + 1 })
         for _ in 0..<3 {
-            let again = try harness.post("/webhooks/github", headers: headers, body: body)
+            let again = try await harness.post("/webhooks/github", headers: headers, body: body)
             #expect(again.hasPrefix("HTTP/1.1 200"), "\(again)")
             #expect(again.contains("duplicate"))
         }
         // Gitea and GitLab ids are remembered the same way.
         let giteaHeaders = ["X-Gitea-Signature": String(Self.signature(body).dropFirst(7)), "X-Gitea-Delivery": "42"]
-        #expect(try harness.post("/webhooks/gitea", headers: giteaHeaders, body: body).hasPrefix("HTTP/1.1 202"))
-        #expect(try harness.post("/webhooks/gitea", headers: giteaHeaders, body: body).contains("duplicate"))
+        #expect(try await harness.post("/webhooks/gitea", headers: giteaHeaders, body: body).hasPrefix("HTTP/1.1 202"))
+        #expect(try await harness.post("/webhooks/gitea", headers: giteaHeaders, body: body).contains("duplicate"))
         let gitlabHeaders = ["X-Gitlab-Token": Self.secret, "X-Gitlab-Event": "Push Hook", "Idempotency-Key": "f9a3-1"]
-        #expect(try harness.post("/webhooks/gitlab", headers: gitlabHeaders, body: body).hasPrefix("HTTP/1.1 202"))
-        #expect(try harness.post("/webhooks/gitlab", headers: gitlabHeaders, body: body).contains("duplicate"))
+        #expect(try await harness.post("/webhooks/gitlab", headers: gitlabHeaders, body: body).hasPrefix("HTTP/1.1 202"))
+        #expect(try await harness.post("/webhooks/gitlab", headers: gitlabHeaders, body: body).contains("duplicate"))
         try await Task.sleep(for: .seconds(2))
         #expect(harness.rounds.value <= before + 3, "only the first delivery of each id triggers a round")
         #expect(harness.metrics.exposition().contains(#"result="duplicate""#))
@@ -198,7 +204,7 @@ struct ServiceHardeningTests {
     func rollbackRefused(revision: String) async throws {
         let harness = try await Harness()
         defer { Task { await harness.stop() } }
-        let answer = try harness.post("/api/v1/rollback", headers: ["Authorization": "Bearer \(Self.token)"],
+        let answer = try await harness.post("/api/v1/rollback", headers: ["Authorization": "Bearer \(Self.token)"],
                                       body: #"{"revision":"\#(revision)"}"#)
         #expect(answer.hasPrefix("HTTP/1.1 422"), "\(answer)")
         #expect(answer.contains("hint"))
@@ -210,7 +216,7 @@ struct ServiceHardeningTests {
     func rollbackAccepted() async throws {
         let harness = try await Harness()
         defer { Task { await harness.stop() } }
-        let answer = try harness.post("/api/v1/rollback", headers: ["Authorization": "Bearer \(Self.token)"], body: #"{"revision":"\#(String(harness.head.prefix(10)))"}"#)
+        let answer = try await harness.post("/api/v1/rollback", headers: ["Authorization": "Bearer \(Self.token)"], body: #"{"revision":"\#(String(harness.head.prefix(10)))"}"#)
         #expect(answer.hasPrefix("HTTP/1.1 202"), "\(answer)")
         #expect(await harness.loop.pinned == harness.head)
     }
@@ -222,14 +228,14 @@ struct ServiceHardeningTests {
         let before = harness.metrics.exposition()
         for i in 0..<50 {
             let name = String(repeating: "x", count: 2000) + "\(i)"
-            #expect(try harness.post("/webhooks/\(name)", headers: [:], body: "{}").hasPrefix("HTTP/1.1 404"))
-            _ = try Harness.request(harness.port, "GET /\(name) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(try await harness.post("/webhooks/\(name)", headers: [:], body: "{}").hasPrefix("HTTP/1.1 404"))
+            _ = try await Harness.request(harness.port, "GET /\(name) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         }
         let after = harness.metrics.exposition()
         #expect(!after.contains("xxxx"))
         #expect(after.count == before.count, "the exposition did not grow")
         // A known forge with a bad signature is counted under its own name.
-        _ = try harness.post("/webhooks/github", headers: ["X-Hub-Signature-256": "sha256=00"], body: "{}")
+        _ = try await harness.post("/webhooks/github", headers: ["X-Hub-Signature-256": "sha256=00"], body: "{}")
         #expect(harness.metrics.exposition().contains(#"source="github""#))
     }
 
@@ -256,7 +262,7 @@ struct ServiceHardeningTests {
         #expect(await eventually(timeout: .seconds(2)) { sockets.filter { !isClosed($0) }.count <= 8 })
         #expect(await eventually(timeout: .seconds(10)) { sockets.allSatisfy(isClosed) })
         // The server still answers afterwards.
-        let answer = try Harness.request(harness.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answer = try await Harness.request(harness.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
     }
 }
