@@ -101,8 +101,8 @@ struct KubernetesClusterLeaseTests {
         let hosts = try Hosts()
         let client = try hosts.client()
         let dead = "sluice sync (pid 999 on host-dead) 0badf00d"
-        // A holder that renewed just now: the lease holds.
-        #expect(try await client.tryAcquireLease(namespace: "default", name: hosts.name, holder: dead, duration: .seconds(30)))
+        // A holder that renewed just now: the lease holds (a duration no loaded test run outlasts).
+        #expect(try await client.tryAcquireLease(namespace: "default", name: hosts.name, holder: dead, duration: .seconds(600)))
         let contender = try hosts.lease()
         let error = await #expect(throws: ClusterLeaseError.self) {
             try await contender.acquire(Self.holder("host-b", pid: 2), wait: .zero)
@@ -110,8 +110,8 @@ struct KubernetesClusterLeaseTests {
         #expect(error?.holder?.host == "host-dead" && error?.holder?.pid == 999)
         #expect(error?.expires != nil && "\(error!)".contains("unless renewed"))
 
-        // The same holder last renewed two minutes ago and died: the lease ran out.
-        #expect(try await client.tryAcquireLease(namespace: "default", name: hosts.name, holder: dead, duration: .seconds(30), now: Date() - 120))
+        // The same holder last renewed an hour ago and died: the lease ran out.
+        #expect(try await client.tryAcquireLease(namespace: "default", name: hosts.name, holder: dead, duration: .seconds(600), now: Date() - 3600))
         try await contender.acquire(Self.holder("host-b", pid: 2), wait: .zero)
         let record = try #require(try await hosts.record())
         #expect(record.holderIdentity.hasPrefix("sluice sync (pid 2 on host-b)"))
@@ -144,8 +144,13 @@ struct KubernetesClusterLeaseTests {
         // Another host took the lease (as after a pause longer than the duration): the next
         // renewal finds it and the holder counts the lease as lost.
         let client = try hosts.client()
-        #expect(try await client.tryAcquireLease(namespace: "default", name: hosts.name, holder: "sluice serve (pid 5 on host-c) feedf00d",
-                                                 duration: .seconds(30), now: Date() + 60))
+        // The holder renews meanwhile, so a write may meet a newer resourceVersion (409): try again.
+        var taken = false
+        for _ in 0..<20 where !taken {
+            taken = try await client.tryAcquireLease(namespace: "default", name: hosts.name, holder: "sluice serve (pid 5 on host-c) feedf00d",
+                                                     duration: .seconds(600), now: Date() + 60)
+        }
+        #expect(taken)
         for _ in 0..<100 where await holder.isHeld { try await Task.sleep(for: .milliseconds(100)) }
         #expect(await !holder.isHeld)
         let error = await #expect(throws: ClusterLeaseError.self) { try await holder.checkHeld() }
@@ -250,7 +255,7 @@ struct KubernetesClusterLeaseTests {
         let world = try KubernetesDriverTests.World()
         let client = try KubernetesClient(connection: KubeConfig.load(paths: [world.fake.kubeconfigPath]).connection(context: "admin"))
         let name = KubernetesClusterLease.leaseName(cluster: "k8s", instance: "sluice")
-        #expect(try await client.tryAcquireLease(namespace: "default", name: name, holder: "sluice serve (pid 4242 on host-b) 1234abcd", duration: .seconds(30)))
+        #expect(try await client.tryAcquireLease(namespace: "default", name: name, holder: "sluice serve (pid 4242 on host-b) 1234abcd", duration: .seconds(600)))
         let kubeconfigFolder = URL(fileURLWithPath: world.fake.kubeconfigPath).deletingLastPathComponent().path
         let result = try await SluiceBinary.run(["sync", "--repo", world.work.url.appendingPathComponent("specs").path,
                                                  "--state-dir", world.state.path, "--allowed-path-root", kubeconfigFolder, "--health-timeout", "20"],
