@@ -8,6 +8,9 @@ import SluiceSync
 import SluiceTestSupport
 import SluiceYAML
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A FlinkBlueGreenDeployment on the bundled runtime: planned from its child spec
 /// (`spec.template.spec`), and no path in that template may make the runtime touch a host folder
@@ -205,6 +208,23 @@ struct RuntimeBlueGreenTests {
         let recorded = try await runtime.liveState().first { $0.identity == Self.object }?.value
         let args = recorded?[path: "spec", "template", "spec", "job", "args"]?.listValue?.compactMap(\.stringValue) ?? []
         #expect(args.contains("v2") && !args.contains("v3"), "\(args)")
+
+        // kill -9 the JobManager: the supervisor restarts it, and crash recovery resubmits the
+        // blue/green deployment's lost job from its latest checkpoint.
+        let reached = try #require(world.counts.counts(tag: "v2").max())
+        kill(jobManager, SIGKILL)
+        var recovered: [String] = []
+        let deadline = ContinuousClock.now + .seconds(120)
+        while recovered.isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+            recovered = await runtime.recoverLostJobs()
+        }
+        #expect(recovered.first?.contains(Self.object.description) == true && recovered.first?.contains("from file:") == true, "\(recovered)")
+        let linesAtRestart = world.counts.all().count
+        let countDeadline = ContinuousClock.now + .seconds(90)
+        while world.counts.all().count < linesAtRestart + 12, ContinuousClock.now < countDeadline { try await Task.sleep(for: .milliseconds(500)) }
+        let continued = world.counts.all().dropFirst(linesAtRestart).filter { $0.tag == "v2" && $0.key == 0 }.map(\.count)
+        #expect(!continued.isEmpty && continued.min()! > reached - 60, "after the JobManager crash key 0 counts \(continued); it had reached \(reached)")
     }
 }
 }
