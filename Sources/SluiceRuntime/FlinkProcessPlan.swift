@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceFlink
 import SluiceYAML
 
 /// What the runtime runs for one FlinkDeployment: one JobManager and `taskManagers` TaskManagers
@@ -41,32 +42,39 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
     /// `spec.<jobManager|taskManager>.resource.memory`, else the `*.memory.process.size` keys of
     /// `spec.flinkConfiguration`, else Flink's defaults. `spec.taskManager.replicas` defaults to
     /// enough TaskManagers for `spec.job.parallelism`, else 1. Errors name the field path.
+    ///
+    /// A `FlinkBlueGreenDeployment` is planned from its child spec, `spec.template.spec`, with
+    /// slots for two jobs: during a transition green runs beside blue on the same JobManager
+    /// (docs/runtime.md, "FlinkBlueGreenDeployment"). Errors then name the template's field paths.
     public static func from(deployment: Value) throws -> FlinkProcessPlan {
         let name = try deploymentKey(deployment)
-        guard let spec = deployment["spec"], spec.mapValue != nil else {
-            throw RuntimeError(.invalidPlan, "\(name): spec is missing or not a mapping", at: deployment.location,
+        let isBlueGreen = deployment["kind"]?.stringValue == JobLifecycle.blueGreenKind
+        let field = isBlueGreen ? "spec.template.spec" : "spec"
+        guard let spec = isBlueGreen ? deployment[path: "spec", "template", "spec"] : deployment["spec"], spec.mapValue != nil else {
+            throw RuntimeError(.invalidPlan, "\(name): \(field) is missing or not a mapping", at: deployment.location,
                                hint: "a FlinkDeployment needs a spec with jobManager and taskManager")
         }
-        let configuration = try flatConfiguration(spec["flinkConfiguration"])
+        let configuration = try flatConfiguration(spec["flinkConfiguration"], field: field)
         let slots = try positiveInt(configuration["taskmanager.numberOfTaskSlots"], default: 1,
-                                    path: "spec.flinkConfiguration[taskmanager.numberOfTaskSlots]",
+                                    path: "\(field).flinkConfiguration[taskmanager.numberOfTaskSlots]",
                                     location: spec["flinkConfiguration"]?.location)
-        let jobManagerMiB = try memory(of: spec, role: "jobManager",
+        let jobManagerMiB = try memory(of: spec, field: field, role: "jobManager",
                                        configured: configuration["jobmanager.memory.process.size"],
                                        configKey: "jobmanager.memory.process.size", default: defaultJobManagerMiB)
-        let taskManagerMiB = try memory(of: spec, role: "taskManager",
+        let taskManagerMiB = try memory(of: spec, field: field, role: "taskManager",
                                         configured: configuration["taskmanager.memory.process.size"],
                                         configKey: "taskmanager.memory.process.size", default: defaultTaskManagerMiB)
-        var replicas = 1
+        let jobs = isBlueGreen ? 2 : 1
+        var replicas = jobs
         if let value = spec[path: "taskManager", "replicas"] {
             guard let count = value.intValue, count >= 1 else {
-                throw RuntimeError(.invalidPlan, "spec.taskManager.replicas must be a whole number of at least 1, not \(describe(value))",
+                throw RuntimeError(.invalidPlan, "\(field).taskManager.replicas must be a whole number of at least 1, not \(describe(value))",
                                    at: value.location)
             }
-            replicas = count
+            replicas = jobs * count
         } else if let parallelism = spec[path: "job", "parallelism"]?.intValue, parallelism > 0 {
             // What the operator does: enough TaskManagers to give every parallel instance a slot.
-            replicas = (parallelism + slots - 1) / slots
+            replicas = (jobs * parallelism + slots - 1) / slots
         }
         return FlinkProcessPlan(name: name, jobManagerMemoryMiB: jobManagerMiB, taskManagerMemoryMiB: taskManagerMiB,
                                 taskManagers: replicas, taskSlots: slots, flinkConfiguration: configuration)
@@ -89,17 +97,17 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
         return key
     }
 
-    private static func memory(of spec: Value, role: String, configured: String?, configKey: String, default fallback: Int) throws -> Int {
+    private static func memory(of spec: Value, field: String, role: String, configured: String?, configKey: String, default fallback: Int) throws -> Int {
         if let value = spec[path: role, "resource", "memory"] {
             guard let mebibytes = scalarText(value).flatMap(MemorySize.mebibytes) else {
-                throw RuntimeError(.invalidPlan, "spec.\(role).resource.memory: \(describe(value)) is not a memory size",
+                throw RuntimeError(.invalidPlan, "\(field).\(role).resource.memory: \(describe(value)) is not a memory size",
                                    at: value.location, hint: "write it like \"2048m\", \"2g\", \"1536Mi\" or \"1Gi\"")
             }
             return mebibytes
         }
         if let configured {
             guard let mebibytes = MemorySize.mebibytes(configured) else {
-                throw RuntimeError(.invalidPlan, "spec.flinkConfiguration[\(configKey)]: \"\(configured)\" is not a memory size",
+                throw RuntimeError(.invalidPlan, "\(field).flinkConfiguration[\(configKey)]: \"\(configured)\" is not a memory size",
                                    at: spec["flinkConfiguration"]?.location, hint: "write it like \"2048m\" or \"2g\"")
             }
             return mebibytes
@@ -126,10 +134,10 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
     }
 
     /// `flinkConfiguration` as flat dotted keys; nested mappings (allowed by newer operators) are joined with dots.
-    private static func flatConfiguration(_ value: Value?) throws -> [String: String] {
+    static func flatConfiguration(_ value: Value?, field: String) throws -> [String: String] {
         guard let value, !value.isNull else { return [:] }
         guard value.mapValue != nil else {
-            throw RuntimeError(.invalidPlan, "spec.flinkConfiguration must be a mapping, not \(value.typeName)", at: value.location)
+            throw RuntimeError(.invalidPlan, "\(field).flinkConfiguration must be a mapping, not \(value.typeName)", at: value.location)
         }
         var result: [String: String] = [:]
         func visit(_ value: Value, prefix: String) throws {
@@ -146,7 +154,7 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
             case .bool(let flag): result[prefix] = String(flag)
             case .null: break
             default:
-                throw RuntimeError(.invalidPlan, "spec.flinkConfiguration[\(prefix)] must be a scalar, not \(value.typeName)",
+                throw RuntimeError(.invalidPlan, "\(field).flinkConfiguration[\(prefix)] must be a scalar, not \(value.typeName)",
                                    at: value.location, hint: "write lists as Flink does, e.g. \"a;b\"")
             }
         }

@@ -12,7 +12,9 @@ import SluiceYAML
 /// FlinkSessionJobs); its job goes through the same `JobReconciler` as on a Flink session
 /// cluster, so upgrades, suspend/resume and savepoints mean the same everywhere. The runtime
 /// keeps its desired state on disk and recovers a job whose JobManager crashed from the latest
-/// checkpoint the supervisor recorded.
+/// checkpoint the supervisor recorded. A FlinkBlueGreenDeployment runs as the application
+/// deployment of its `spec.template.spec`; its transition starts green beside blue on the same
+/// JobManager (the process plan holds slots for both, docs/runtime.md).
 public actor FlinkRuntime {
     public let cluster: String
     public let supervisor: FlinkSupervisor
@@ -50,13 +52,20 @@ public actor FlinkRuntime {
 
     /// Refuses a spec that points this host's Flink processes at folders outside the allowed roots
     /// (and the runtime's own state directory): savepoints are written and read there.
+    /// A FlinkBlueGreenDeployment is checked at its child spec, `spec.template.spec`, the one it runs.
+    /// The jar is checked here too, before any process starts.
     func checkHostPaths(_ desired: Value?) throws {
         guard let desired else { return }
+        let isBlueGreen = desired["kind"]?.stringValue == JobLifecycle.blueGreenKind
+        let field = isBlueGreen ? "spec.template.spec" : "spec"
+        guard let spec = isBlueGreen ? desired[path: "spec", "template", "spec"] : desired["spec"] else { return }
+        // Flattened as the processes' config.yaml gets it: a nested `execution: {checkpointing: …}` is checked too.
+        let configuration = (try? FlinkProcessPlan.flatConfiguration(spec["flinkConfiguration"], field: field)) ?? [:]
         var named: [(String, String)] = Self.hostPathSettings.compactMap { key in
-            desired[path: "spec", "flinkConfiguration", key]?.stringValue.map { ("spec.flinkConfiguration.\(key)", $0) }
+            configuration[key].map { ("\(field).flinkConfiguration.\(key)", $0) }
         }
-        if let initial = desired[path: "spec", "job", "initialSavepointPath"]?.stringValue {
-            named.append(("spec.job.initialSavepointPath", initial))
+        for key in ["initialSavepointPath", "jarURI"] {
+            if let path = spec[path: "job", key]?.stringValue { named.append(("\(field).job.\(key)", path)) }
         }
         for (field, value) in named where value.hasPrefix("file:") || value.hasPrefix("/") {
             do {
@@ -68,8 +77,10 @@ public actor FlinkRuntime {
     }
 
     /// The supervisor's name for the processes of a deployment.
+    /// A FlinkBlueGreenDeployment's carries a suffix no Kubernetes name has (`_`), so it never
+    /// shares processes with a FlinkDeployment of the same name.
     static func processName(_ identity: ObjectIdentity) -> String {
-        "\(identity.namespace ?? "default").\(identity.name)"
+        "\(identity.namespace ?? "default").\(identity.name)" + (identity.kind == JobLifecycle.blueGreenKind ? "_bluegreen" : "")
     }
 
     private func reconciler(_ endpoint: URL) -> JobReconciler {
@@ -127,10 +138,6 @@ public actor FlinkRuntime {
 
     /// Carries out one planned change.
     public func apply(_ change: JobChange) async throws -> JobLifecycle.Transition {
-        if change.identity.kind == JobLifecycle.blueGreenKind, change.kind != .delete {
-            throw FlinkError("the runtime does not run \(change.identity.kind) \(change.identity.name) on \(cluster) yet",
-                             hint: "place it on a cluster with the flink or kubernetes driver, or write it as a FlinkDeployment")
-        }
         try checkHostPaths(change.desired)
         let name = Self.processName(host(of: change.identity, value: change.desired ?? change.live))
         return try await exclusively(name) {
@@ -181,6 +188,11 @@ public actor FlinkRuntime {
         default:
             if let desired, let live, try FlinkProcessPlan.from(deployment: desired) != (try? FlinkProcessPlan.from(deployment: live)),
                let url = try await running(name) {
+                if identity.kind == JobLifecycle.blueGreenKind {
+                    // Green runs on blue's JobManager: new processes would stop blue before green is healthy.
+                    throw FlinkError("\(identity) on \(cluster): the change needs new JobManager/TaskManager processes (memory, slots, TaskManagers or cluster configuration), which the runtime cannot do as a blue/green transition; nothing was changed, blue keeps running",
+                                     hint: "set spec.template.spec.job.state: suspended and sync (a savepoint is taken), then make the change with state: running and sync again")
+                }
                 // Refuse before stopping anything: a plan that does not fit must leave the running job alone.
                 var plan = try FlinkProcessPlan.from(deployment: desired)
                 plan.name = name
@@ -258,7 +270,7 @@ public actor FlinkRuntime {
         // racing its upgrade would restart the old spec from an older state.
         guard (try? await ClusterLock.acquire(lockFile, cluster: cluster, command: ClusterLock.processCommand)) != nil else { return [] }
         var recovered: [String] = []
-        for entry in store.all where entry.identity.kind == "FlinkDeployment" {
+        for entry in store.all where ["FlinkDeployment", JobLifecycle.blueGreenKind].contains(entry.identity.kind) {
             let name = Self.processName(entry.identity)
             // A deployment being applied is the apply's to finish; the next round looks again.
             guard !busy.contains(name) else { continue }
