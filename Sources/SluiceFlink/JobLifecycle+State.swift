@@ -17,6 +17,8 @@ extension JobLifecycle {
     /// 3. retained checkpoints of the owner's jobs in the checkpoint directory (the spec's, else the cluster's);
     /// 4. the newest savepoint the journal or the applied store recorded.
     /// Directories are searched only on a local file system (`file:`); remote ones are trusted to Flink.
+    /// A spec names these directories, so a local one is searched only under the host's allowed
+    /// roots (`HostPathPolicy`): a commit must not make Sluice look into other folders of the host.
     public func locateState(of owner: JobOwner, spec: JobSpec, recorded: String?) async -> StateSearch {
         var found: [RestorePoint] = []
         var searched: [String] = []
@@ -44,14 +46,14 @@ extension JobLifecycle {
                 found.append(RestorePoint(path: location, timestamp: Int64(Date().timeIntervalSince1970 * 1000), source: "trigger \(trigger)"))
                 continue
             }
-            if let savepointDirectory {
+            if let savepointDirectory, searchable(savepointDirectory, &searched) {
                 searched.append("savepoint directory \(savepointDirectory)")
                 // A second of slack for clocks that round the file time down.
                 found += StateLocator.savepoints(in: savepointDirectory, of: jobID, since: Int64(intent.time.timeIntervalSince1970 * 1000) - 1000)
             }
         }
 
-        if let checkpointDirectory {
+        if let checkpointDirectory, searchable(checkpointDirectory, &searched) {
             searched.append("checkpoint directory \(checkpointDirectory)")
             found += StateLocator.retainedCheckpoints(in: checkpointDirectory, owns: owner.owns)
         }
@@ -65,6 +67,19 @@ extension JobLifecycle {
         if let point = StateLocator.recorded(recorded, fallback: 0, source: "applied store") { found.append(point) }
 
         return StateSearch(newest: found.max { $0.timestamp < $1.timestamp }, searched: searched)
+    }
+
+    /// Whether Sluice may look into `directory`: a remote one (nothing is read), or a local one
+    /// under the allowed roots. A refused one is named in what was searched, with why.
+    func searchable(_ directory: String, _ searched: inout [String]) -> Bool {
+        guard StateLocator.localDirectory(directory) != nil else { return true }
+        do {
+            try HostPathPolicy.shared.check(directory, field: "the state directory", extraRoots: trustedRoots)
+            return true
+        } catch {
+            searched.append("\(error.message), so it was not searched")
+            return false
+        }
     }
 
     /// The newest complete, externally addressable checkpoint or savepoint of a job the cluster knows.

@@ -15,6 +15,9 @@ public struct JobLifecycle: Sendable {
     /// How long a savepoint, a stop or a cancellation may take.
     public var operationTimeout: Duration
     public var pollInterval: Duration
+    /// Host folders trusted beside the operator's allowed roots when Sluice looks for state on
+    /// disk (the runtime's own state directory); see `HostPathPolicy`.
+    public var trustedRoots: [String] = []
 
     public init(cluster: String, client: FlinkClient, journal: Journal, jars: JarStore,
                 operationTimeout: Duration = .seconds(600), pollInterval: Duration = .milliseconds(100)) {

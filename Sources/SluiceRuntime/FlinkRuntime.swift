@@ -84,8 +84,9 @@ public actor FlinkRuntime {
     }
 
     private func reconciler(_ endpoint: URL) -> JobReconciler {
-        let lifecycle = JobLifecycle(cluster: cluster, client: FlinkClient(baseURL: endpoint, http: http), journal: journal,
+        var lifecycle = JobLifecycle(cluster: cluster, client: FlinkClient(baseURL: endpoint, http: http), journal: journal,
                                      jars: jars, operationTimeout: operationTimeout)
+        lifecycle.trustedRoots = [stateDirectory]
         return JobReconciler(lifecycle: lifecycle, store: store)
     }
 

@@ -32,6 +32,10 @@ struct StateSafetyTests {
 
         init() async throws {
             base = try await FlinkSyncTests.World(omittedConfig: ["execution.checkpointing.dir"])
+            // The host's operator runs this session cluster and lets Sluice search its state
+            // folders; without that, a spec naming them gets no search (StateSearchRootsTests).
+            HostPathPolicy.shared.allow(base.flink.checkpointDir.path)
+            HostPathPolicy.shared.allow(base.flink.savepointDir.path)
         }
 
         func sync(_ options: SyncOptions = SyncOptions(healthTimeout: .seconds(90), healthPollInterval: .milliseconds(500))) async throws -> (Plan, SyncReport) {
