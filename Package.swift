@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Sluice: GitOps for Apache Flink jobs. The targets follow the flow in docs/ARCHITECTURE.md:
-// Git commit -> SpecSet -> DesiredState -> Verdicts -> Plan -> Apply -> Status.
+// Git commit -> SpecSet -> DesiredState -> Plan -> Verdicts -> Apply -> Status (SluicePipeline runs the stages in order).
 import PackageDescription
 
 let package = Package(

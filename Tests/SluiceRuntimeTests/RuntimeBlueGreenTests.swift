@@ -142,14 +142,7 @@ struct RuntimeBlueGreenTests {
 
     @Test("blue savepointed while running, green continues its state on the same JobManager, blue cancelled once green is healthy; a failing green leaves blue running")
     func transition() async throws {
-        let world = try RuntimeSyncTests.World()
-        do {
-            try await scenario(world)
-        } catch {
-            await RuntimeSyncTests.stopEverything(world)
-            throw error
-        }
-        await RuntimeSyncTests.stopEverything(world)
+        try await RuntimeSyncTests.inWorld(scenario)
     }
 
     func scenario(_ world: RuntimeSyncTests.World) async throws {

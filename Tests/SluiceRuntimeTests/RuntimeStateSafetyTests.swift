@@ -15,14 +15,7 @@ extension RealFlink {
 struct RuntimeStateSafetyTests {
     @Test("a runtime deployment whose processes are gone is lost, and sync restores it from its newest checkpoint")
     func lostDeployment() async throws {
-        let world = try RuntimeSyncTests.World()
-        do {
-            try await scenario(world)
-        } catch {
-            await RuntimeSyncTests.stopEverything(world)
-            throw error
-        }
-        await RuntimeSyncTests.stopEverything(world)
+        try await RuntimeSyncTests.inWorld(scenario)
     }
 
     func scenario(_ world: RuntimeSyncTests.World) async throws {

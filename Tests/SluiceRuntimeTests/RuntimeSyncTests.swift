@@ -67,14 +67,19 @@ struct RuntimeSyncTests {
 
     @Test("deploy, savepoint upgrade, TaskManager and JobManager crashes, oversized refusal, runtime restart adopts, API auth")
     func runtime() async throws {
+        try await Self.inWorld(scenario)
+    }
+
+    /// Runs `scenario` in a fresh world, then stops every process it started, whether it passed or threw.
+    static func inWorld(_ scenario: (World) async throws -> Void) async throws {
         let world = try World()
         do {
             try await scenario(world)
         } catch {
-            await Self.stopEverything(world)
+            await stopEverything(world)
             throw error
         }
-        await Self.stopEverything(world)
+        await stopEverything(world)
     }
 
     /// Stops every process under the test's runtime directory, whoever started it.
@@ -219,8 +224,7 @@ extension RealFlink {
 struct RuntimeSessionTests {
     @Test("a session FlinkDeployment runs a session cluster; a FlinkSessionJob is submitted to it")
     func session() async throws {
-        let world = try RuntimeSyncTests.World()
-        do {
+        try await RuntimeSyncTests.inWorld { world in
             try world.repo.write("jobs/session.yaml", """
                 apiVersion: flink.apache.org/v1beta1
                 kind: FlinkDeployment
@@ -252,11 +256,7 @@ struct RuntimeSessionTests {
             #expect(status.phase == .running)
             let jobs = try await FlinkClient(baseURL: try #require(status.restURL), http: HTTPClient()).jobs().filter { $0.state == .running }
             #expect(jobs.count == 1, "the session job runs in the session cluster")
-        } catch {
-            await RuntimeSyncTests.stopEverything(world)
-            throw error
         }
-        await RuntimeSyncTests.stopEverything(world)
     }
 }
 }
