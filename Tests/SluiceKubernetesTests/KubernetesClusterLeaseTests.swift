@@ -30,7 +30,8 @@ struct KubernetesClusterLeaseTests {
         }
 
         /// The lease as Sluice on `host` sees it.
-        func lease(duration: Duration = .seconds(30)) throws -> KubernetesClusterLease {
+        /// Long enough that no loaded test run outlasts it; the tests of expiry set their own.
+        func lease(duration: Duration = .seconds(600)) throws -> KubernetesClusterLease {
             KubernetesClusterLease(cluster: "k8s", client: try client(), namespace: "default", name: name, duration: duration)
         }
 
@@ -71,7 +72,7 @@ struct KubernetesClusterLeaseTests {
         #expect(await !second.isHeld)
 
         // The second waits (bounded) while the first finishes; the release hands the lease over
-        // at once instead of after its 30 s duration.
+        // at once instead of after its duration.
         let waiting = Task { try await second.acquire(Self.holder("host-b", pid: 777), wait: .seconds(20)) }
         try await Task.sleep(for: .milliseconds(600))
         await first.release()

@@ -22,7 +22,7 @@ struct RuntimeServerWireFormatTests {
         let bound = Port()
         let serving = Task { try await RuntimeServer(runtime: runtime, token: Self.token).run(host: "127.0.0.1", port: 0) { bound.set($0) } }
         defer { serving.cancel() }
-        #expect(await eventually(timeout: .seconds(60)) { bound.value != nil })
+        #expect(await eventually(timeout: .seconds(300)) { bound.value != nil })
         let port = try #require(bound.value)
 
         func expected(_ status: String, _ headers: [String], _ body: String) -> String {
