@@ -122,10 +122,11 @@ struct KubernetesClusterLeaseTests {
     @Test("the holder renews during a long sync, so the lease outlives its duration")
     func renewsWhileHeld() async throws {
         let hosts = try Hosts()
-        let holder = try hosts.lease(duration: .seconds(3))
+        // Renewed every third of its duration: only a pause of two thirds of it (10 s) could lose it.
+        let holder = try hosts.lease(duration: .seconds(15))
         try await holder.acquire(Self.holder("host-a", pid: 1), wait: .zero)
         let acquired = try #require(try await hosts.record())
-        try await Task.sleep(for: .seconds(5))
+        try await Task.sleep(for: .seconds(18))
         let later = try #require(try await hosts.record())
         let renewed = try #require(later.renewTime), first = try #require(acquired.renewTime)
         #expect(renewed > first, "renewed")
