@@ -67,10 +67,13 @@ public struct Pipeline: Sendable {
 
     /// Load, render, plan and verdicts for one revision. With `baseline` (the tree last synced),
     /// only clusters whose desired state differs from the baseline's are planned: a commit
-    /// touching one environment re-plans its clusters only.
-    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil) async throws -> Planned {
+    /// touching one environment re-plans its clusters only. With `only`, only the clusters it
+    /// accepts are planned (a replica's share of them).
+    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil,
+                     only: (@Sendable (String) -> Bool)? = nil) async throws -> Planned {
         let specs = try load(tree, revision: revision)
         var state = try render(specs)
+        if let only { state.clusters = state.clusters.filter { only($0.cluster.name) } }
         if let baseline, let previous = try? render(try load(baseline, revision: "baseline")) {
             let changed = Self.changedClusters(previous, state)
             state.clusters = state.clusters.filter { changed.contains($0.cluster.name) }

@@ -61,6 +61,8 @@ public actor ReconcileLoop {
         public var verifiedSignatures = 0
         /// The policy violations of each cluster this round planned (none when it planned nothing).
         public var violations: [String: [Violation]] = [:]
+        /// With `--shards`: every cluster of the revision, this replica's or not.
+        public var allClusters: [ClusterSpec]?
 
         public init(started: Date, finished: Date, revision: String?, gitReachable: Bool, plan: Plan?, synced: SyncReport?,
                     outcome: Outcome, message: String, reason: RoundReason, fetchSeconds: Double, fetchError: String?, leading: Bool = true) {
@@ -107,6 +109,9 @@ public actor ReconcileLoop {
     private var observers: [Observer] = []
     /// Whether this replica may sync (leader election); followers only serve reads.
     private var mayReconcile: @Sendable () async -> Bool = { true }
+    /// With `--shards`: the clusters this replica owns in a round (see `ShardedLoop.swift`).
+    var ownership: (@Sendable () async -> ClusterOwnership)?
+    var shardTable: (@Sendable () -> ShardTable)?
     /// The newest revision that loaded, rendered and was synced.
     public private(set) var lastGood: String?
     public private(set) var lastRound: Round?
@@ -135,7 +140,8 @@ public actor ReconcileLoop {
 
     /// Asks for a round now; several asks before the round starts make one round.
     public func trigger(_ reason: RoundReason) {
-        if pendingReason == nil { pendingReason = reason }
+        // A reason that plans everything wins over a routine one waiting (shards just taken).
+        if pendingReason == nil || pendingReason?.isRoutine == true && !reason.isRoutine { pendingReason = reason }
         wakeUp?.resume()
         wakeUp = nil
     }
@@ -199,15 +205,16 @@ public actor ReconcileLoop {
         return reason
     }
 
-    static func merge(_ plan: Plan, into previous: Plan?) -> Plan {
+    /// `keeping`: the clusters of `previous` that may stay (a replica's share, with `--shards`).
+    static func merge(_ plan: Plan, into previous: Plan?, keeping: (@Sendable (String) -> Bool)? = nil) -> Plan {
         let planned = Set(plan.clusters.map(\.cluster.name))
-        let kept = (previous?.clusters ?? []).filter { !planned.contains($0.cluster.name) }
+        let kept = (previous?.clusters ?? []).filter { !planned.contains($0.cluster.name) && keeping?($0.cluster.name) != false }
         return Plan(revision: plan.revision, clusters: (plan.clusters + kept).sorted { $0.cluster.name < $1.cluster.name })
     }
 
-    static func merge(_ report: SyncReport, into previous: SyncReport?) -> SyncReport {
+    static func merge(_ report: SyncReport, into previous: SyncReport?, keeping: (@Sendable (String) -> Bool)? = nil) -> SyncReport {
         let synced = Set(report.clusters.map(\.cluster))
-        let kept = (previous?.clusters ?? []).filter { !synced.contains($0.cluster) }
+        let kept = (previous?.clusters ?? []).filter { !synced.contains($0.cluster) && keeping?($0.cluster) != false }
         return SyncReport(revision: report.revision, clusters: (report.clusters + kept).sorted { $0.cluster < $1.cluster })
     }
 
@@ -215,6 +222,7 @@ public actor ReconcileLoop {
     @discardableResult
     public func round(reason: RoundReason = .manual) async -> Round {
         let leading = await mayReconcile()
+        let owned = await ownership?()
         rounds += 1
         let started = Date()
         var reachable = true
@@ -232,6 +240,7 @@ public actor ReconcileLoop {
         let fetchSeconds = fetchElapsed.seconds
         var newlyUnverified = false, verifiedSignatures = 0
         var violations: [String: [Violation]] = [:]
+        var allClusters = lastRound?.allClusters
         func finish(_ outcome: Outcome, _ revision: String?, plan: Plan? = nil, synced: SyncReport? = nil, _ message: String) async -> Round {
             var round = Round(started: started, finished: Date(), revision: revision, gitReachable: reachable, plan: plan,
                               synced: synced, outcome: outcome, message: message, reason: reason, fetchSeconds: fetchSeconds, fetchError: fetchError,
@@ -241,6 +250,7 @@ public actor ReconcileLoop {
             round.newlyUnverified = newlyUnverified
             round.verifiedSignatures = verifiedSignatures
             round.violations = violations
+            round.allClusters = allClusters
             lastRound = round
             for observer in observers { await observer(round) }
             return round
@@ -291,9 +301,13 @@ public actor ReconcileLoop {
             // A follower only reads: it takes no cluster lock, which the leader may hold.
             var options = configuration.options
             if !leading { options.lockHolder = nil }
-            let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: options,
-                                                  baseline: baseline)
+            var planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: options,
+                                                  baseline: baseline, only: owned?.owns)
             violations = planned.violations
+            if let owned {
+                allClusters = planned.specs.clusters.filter { pipeline.clusters?.contains($0.name) ?? true }
+                planned.syncer.drivers = planned.syncer.drivers.mapValues(owned.guarded)
+            }
             guard leading else {
                 // A follower plans (reads only) so its status API answers, and leaves syncing to the leader.
                 await planned.syncer.close()
@@ -304,8 +318,8 @@ public actor ReconcileLoop {
             let summary = report.clusters.map { "\($0.cluster): \($0.status.rawValue)" }.joined(separator: ", ")
             log("revision \(candidate.hex.prefix(12)) (\(reason)\(baseline == nil ? "" : ", changed clusters only")): \(summary.isEmpty ? "no cluster changed" : summary)")
             // The status keeps every cluster: those this round did not plan keep their last result.
-            let plan = Self.merge(planned.plan, into: lastRound?.plan)
-            let synced = Self.merge(report, into: lastRound?.synced)
+            let plan = Self.merge(planned.plan, into: lastRound?.plan, keeping: owned?.owns)
+            let synced = Self.merge(report, into: lastRound?.synced, keeping: owned?.owns)
             return await finish(.synced, candidate.hex, plan: plan, synced: synced, summary)
         } catch {
             log("revision \(candidate.hex.prefix(12)) cannot be applied: \(error); keeping \(lastGood.map { "\($0.prefix(12))" } ?? "nothing")")

@@ -18,6 +18,8 @@ public enum RoundReason: Sendable, Hashable, CustomStringConvertible {
     case rollback(to: String)
     /// The rollback pin was lifted: the branch head again.
     case unpin
+    /// This replica took shards (`--shards`): their clusters are planned and synced at once.
+    case shardsGained
 
     /// A round nobody asked for by hand: an unchanged head is not planned again, and a new one
     /// re-plans only the clusters it changes (until the periodic resync).
@@ -34,6 +36,7 @@ public enum RoundReason: Sendable, Hashable, CustomStringConvertible {
         case .shutdown: "shutdown"
         case .rollback(let revision): "rollback to \(revision)"
         case .unpin: "unpin"
+        case .shardsGained: "shards gained"
         }
     }
 }

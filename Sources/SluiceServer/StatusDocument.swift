@@ -9,9 +9,13 @@ extension ReconcileLoop {
         public var pinned: String?
         public var round: Round?
         public var unverified: UnverifiedRevision?
+        /// With `--shards`: who holds each shard, as last read.
+        public var shards: ShardTable?
     }
 
-    public func snapshot() -> Snapshot { Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound, unverified: unverified) }
+    public func snapshot() -> Snapshot {
+        Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound, unverified: unverified, shards: shardTable?())
+    }
 }
 
 /// `GET /api/v1/status`: per cluster and object, sync status, health with its reason, the
@@ -39,6 +43,9 @@ struct StatusDocument: Encodable {
         var wave: Int?
         var revision: String?
         var objects: [Object]
+        /// With `--shards`: the cluster's shard and the replica that holds it (`nil`: nobody now).
+        var shard: Int?
+        var owner: String?
     }
 
     var revision: String?
@@ -55,6 +62,9 @@ struct StatusDocument: Encodable {
     /// The same, field by field.
     var unverifiedDetail: Unverified?
     var clusters: [Cluster]
+    /// With `--shards`: this replica, and every shard's holder as this replica last read the Leases.
+    var replica: String?
+    var sharding: ShardStatus?
 
     struct Unverified: Encodable {
         var revision: String
@@ -99,5 +109,6 @@ struct StatusDocument: Encodable {
                                   lastOperationSucceeded: outcome?.succeeded, changes: action.changes.map(\.description))
                 })
         }
+        if let table = snapshot.shards { shard(with: table, every: round?.allClusters ?? []) }
     }
 }

@@ -80,6 +80,19 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "namespace/name"))
     var leaderElection: String?
 
+    static let shardsRange = 1...ShardMap.maxShards
+    static let leaseDurationRange: ClosedRange<Duration> = .seconds(5) ... .seconds(300)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Share the clusters among the replicas in N shards, one Lease <name>-shard-<i> each in the --leader-election namespace (every replica runs the same N; a cluster's shard is a hash of its name); \(shardsRange.lowerBound) to \(shardsRange.upperBound), default 1 (one leader syncs all).",
+        valueName: "n"))
+    var shards: Int = 1
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How long a leader or shard Lease lasts unless renewed; another replica takes over after it; \(Bounded.describe(leaseDurationRange)), default 15s.",
+        valueName: "duration"), transform: Bounded.duration)
+    var leaseDuration: Duration = .seconds(15)
+
     @Option(name: .long, help: ArgumentHelp("Post a commit status for each synced commit to this GitHub repository (token from --github-token-env).", valueName: "owner/name"))
     var notifyGithub: String?
 
@@ -111,6 +124,9 @@ struct ServeCommand: AsyncParsableCommand {
         try Bounded.check(headerTimeout, "--header-timeout", Self.headerTimeoutRange)
         try Bounded.checkListen(listen, "--listen")
         if let leaderElection { _ = try Bounded.namespacedName(leaderElection, "--leader-election") }
+        try Bounded.check(shards, "--shards", Self.shardsRange)
+        try Bounded.check(leaseDuration, "--lease-duration", Self.leaseDurationRange)
+        try ShardOptions.check(shards: shards, leaderElection: leaderElection)
     }
 
     /// The notification targets the options ask for; a missing token is an error that names it.
@@ -176,11 +192,17 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         var elector: LeaderElector?
-        if let leaderElection {
+        var coordinator: ShardCoordinator?
+        if let leaderElection, shards > 1 {
+            coordinator = try await ShardOptions.coordinator(leaderElection, shards: shards, duration: leaseDuration, loop: loop) { line in
+                Console.err("\(Self.timestamp()) \(line)\n")
+            }
+        } else if let leaderElection {
             let lease = try Bounded.namespacedName(leaderElection, "--leader-election")
             let connection = try (try? KubernetesConnection.inCluster()) ?? KubeConfig.load(paths: KubeConfig.defaultPaths()).connection(context: nil)
             let holder = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
-            let made = LeaderElector(client: try KubernetesClient(connection: connection), namespace: lease.namespace, name: lease.name, holder: holder)
+            let made = LeaderElector(client: try KubernetesClient(connection: connection), namespace: lease.namespace, name: lease.name, holder: holder,
+                                     duration: leaseDuration)
             await loop.gate { await made.isLeader }
             elector = made
         }
@@ -193,9 +215,11 @@ struct ServeCommand: AsyncParsableCommand {
                                    limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout))
         Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
         let reconciling = Task { await loop.run() }
+        let sharing = coordinator
         let background = Task {
             await withTaskGroup(of: Void.self) { group in
                 if let elector { group.addTask { await elector.run() } }
+                if let sharing { group.addTask { await sharing.run() } }
                 group.addTask {
                     await LostJobRecovery.run({ runtimes.all }) { line in Console.err("\(Self.timestamp()) \(line)\n") }
                 }
@@ -208,6 +232,7 @@ struct ServeCommand: AsyncParsableCommand {
         await loop.stop()
         await reconciling.value
         background.cancel()
+        await sharing?.releaseAll()
         for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
     }
 

@@ -67,6 +67,12 @@ struct DeployRBACTests {
         let elector = LeaderElector(client: world.client, namespace: "default", name: "sluice", holder: "a", duration: .seconds(5))
         #expect(await elector.step())
         #expect(await elector.step())
+        let shards = ShardCoordinator(client: world.client, configuration: .init(names: ShardLeaseNames(namespace: "default", group: "sluice"),
+                                                                                  map: ShardMap(count: 2), holder: "a", duration: .seconds(5)))
+        await shards.step()
+        await shards.step()
+        #expect(await shards.ownedShards() == [0, 1], "\(String(describing: shards.table.error))")
+        await shards.releaseAll()
 
         let rules = try Self.rules()
         var seen = Set<String>()
@@ -85,7 +91,7 @@ struct DeployRBACTests {
         }
         // The log really covered the driver's calls.
         for needed in ["list configmaps.", "patch configmaps.", "patch flinkdeployments.flink.apache.org", "delete flinkdeployments.flink.apache.org",
-                       "update leases.coordination.k8s.io"] {
+                       "update leases.coordination.k8s.io", "list leases.coordination.k8s.io"] {
             #expect(seen.contains(needed), "\(needed) was not exercised: \(seen.sorted())")
         }
         #expect(seen.contains { $0.hasSuffix(" namespaces.") }, "the namespace of the environment was not ensured: \(seen.sorted())")

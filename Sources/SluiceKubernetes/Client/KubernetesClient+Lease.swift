@@ -7,8 +7,10 @@ extension KubernetesClient {
     /// One step of leader election on a `coordination.k8s.io/v1` Lease: creates the lease, renews
     /// it when `holder` holds it, or takes it over when its holder let it expire. True when `holder`
     /// holds the lease afterwards. Writes carry the read resourceVersion, so when two contenders race
-    /// exactly one wins and the other gets 409 (false).
-    public func tryAcquireLease(namespace: String, name: String, holder: String, duration: Duration, now: Date = Date()) async throws -> Bool {
+    /// exactly one wins and the other gets 409 (false). `labels` and `annotations` are written
+    /// into the lease's metadata (shard leases carry their group and index there).
+    public func tryAcquireLease(namespace: String, name: String, holder: String, duration: Duration, now: Date = Date(),
+                                labels: [String: String] = [:], annotations: [String: String] = [:]) async throws -> Bool {
         let ref = ObjectReference(apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: namespace, name: name)
         let resource = try await resource(apiVersion: ref.apiVersion, kind: ref.kind)
         let seconds = max(1, Int(duration.seconds.rounded(.up)))
@@ -18,7 +20,7 @@ extension KubernetesClient {
         guard let live = try await get(ref) else {
             let lease: Value = [
                 "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": ["name": .string(name), "namespace": .string(namespace)],
+                "metadata": .map(Self.leaseMetadata(Mapping(), name: name, namespace: namespace, labels: labels, annotations: annotations)),
                 "spec": ["holderIdentity": .string(holder), "leaseDurationSeconds": .int(seconds),
                          "acquireTime": .string(stamp), "renewTime": .string(stamp), "leaseTransitions": 0],
             ]
@@ -49,7 +51,7 @@ extension KubernetesClient {
         guard var updated = live.mapValue else { return false }
         updated["spec"] = .map(newSpec)
         updated["metadata"] = live["metadata"].map { metadata in
-            var copy = metadata.mapValue ?? Mapping()
+            var copy = Self.leaseMetadata(metadata.mapValue ?? Mapping(), name: name, namespace: namespace, labels: labels, annotations: annotations)
             copy["managedFields"] = nil
             return .map(copy)
         }
@@ -60,6 +62,20 @@ extension KubernetesClient {
         if response.status == 409 { return false }
         guard response.isSuccess else { throw failure(response, subject) }
         return true
+    }
+
+    /// `metadata` with its name and namespace, and `labels` and `annotations` merged in.
+    static func leaseMetadata(_ metadata: Mapping, name: String, namespace: String, labels: [String: String],
+                              annotations: [String: String]) -> Mapping {
+        var metadata = metadata
+        metadata["name"] = .string(name)
+        metadata["namespace"] = .string(namespace)
+        for (field, entries) in [("labels", labels), ("annotations", annotations)] where !entries.isEmpty {
+            var merged = metadata[field]?.mapValue ?? Mapping()
+            for (key, value) in entries.sorted(by: { $0.key < $1.key }) { merged[key] = .string(value) }
+            metadata[field] = .map(merged)
+        }
+        return metadata
     }
 
     /// RFC 3339 with microseconds in UTC, as Kubernetes writes MicroTime.

@@ -27,7 +27,7 @@ extension KubernetesClient {
         return Self.leaseRecord(live)
     }
 
-    static func leaseRecord(_ live: Value) -> LeaseRecord {
+    public static func leaseRecord(_ live: Value) -> LeaseRecord {
         let spec = live["spec"]
         return LeaseRecord(holderIdentity: spec?["holderIdentity"]?.stringValue ?? "",
                            acquireTime: (spec?["acquireTime"]?.stringValue).flatMap(parseMicroTime),
