@@ -290,7 +290,10 @@ public actor ShardCoordinator {
                 return ShardTable.Shard(index: index, holder: configuration.holder, renewed: shards[index]?.renewTime, expires: shards[index]?.expires)
             }
             guard listed else { return previous.shards.first { $0.index == index } ?? ShardTable.Shard(index: index) }
-            guard let record = shards[index], !record.isFree(at: clock()) else { return ShardTable.Shard(index: index) }
+            // Read before this step handed it over or lost it: this replica is no longer its owner.
+            guard let record = shards[index], !record.isFree(at: clock()), record.holderIdentity != configuration.holder else {
+                return ShardTable.Shard(index: index)
+            }
             return ShardTable.Shard(index: index, holder: record.holderIdentity, renewed: record.renewTime, expires: record.expires)
         }
         published.set(ShardTable(replica: configuration.holder, shardCount: configuration.map.count, shards: rows,

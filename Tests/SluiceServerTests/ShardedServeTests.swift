@@ -139,16 +139,25 @@ struct ShardedServeTests {
 
         try await commit(mode: "two")
         #expect(await eventually(timeout: .seconds(60)) { await everywhere("two") }, "\(logs())")
-        // Each replica's status names the owner of every cluster: itself for its shard's, the holder for the others.
-        let status = await replicas[0].status()
-        let listed = (status?["clusters"]?.listValue ?? []).compactMap { $0["name"]?.stringValue }
-        #expect(Set(listed) == Set(clusters), "every cluster is in every replica's status")
-        for cluster in status?["clusters"]?.listValue ?? [] {
-            let name = cluster["name"]?.stringValue ?? ""
-            let shardHolder = await holder(ofShard: map.shard(of: name))
-            #expect(cluster["shard"]?.intValue == map.shard(of: name))
-            #expect(cluster["owner"]?.stringValue == shardHolder, "\(name)")
-        }
+        // Each replica's status names the owner of every cluster: itself for its shard's, the
+        // holder for the others (as it read the Leases at its last step, a few seconds ago at most).
+        var disagreements: [String] = []
+        #expect(await eventually(timeout: .seconds(20)) {
+            disagreements = []
+            for replica in replicas {
+                let status = await replica.status()
+                let listed = (status?["clusters"]?.listValue ?? []).compactMap { $0["name"]?.stringValue }
+                if Set(listed) != Set(clusters) { disagreements.append("\(replica.name) lists \(listed.sorted())") }
+                for cluster in status?["clusters"]?.listValue ?? [] {
+                    let name = cluster["name"]?.stringValue ?? ""
+                    let shardHolder = await holder(ofShard: map.shard(of: name))
+                    if cluster["shard"]?.intValue != map.shard(of: name) || cluster["owner"]?.stringValue != shardHolder {
+                        disagreements.append("\(replica.name): \(name) shard \(cluster["shard"]?.intValue ?? -1) owner \(cluster["owner"]?.stringValue ?? "none"), Lease holder \(shardHolder ?? "none")")
+                    }
+                }
+            }
+            return disagreements.isEmpty
+        }, "\(disagreements)")
 
         // Kill the holder of shard 0 without a word (no release): its Lease must expire first.
         let victimName = try #require(await holder(ofShard: 0))
