@@ -10,6 +10,10 @@ struct ArgumentValidationTests {
         (["serve", "--leader-election", "a/b/c"], "--leader-election a/b/c is not namespace/name"),
         (["serve", "--listen", "8080"], "--listen 8080 is not host:port"),
         (["runtime", "serve", "--listen", "localhost", "--token-file", "/nonexistent"], "--listen localhost is not host:port"),
+        (["serve", "--shards", "3"], "--shards 3 needs --leader-election <namespace>/<name>"),
+        (["serve", "--shards", "0", "--leader-election", "ns/sluice"], "--shards 0 is out of range"),
+        (["serve", "--shards", "3", "--leader-election", "ns/Sluice_Leases"], "cannot name shard Leases"),
+        (["serve", "--lease-duration", "1s"], "--lease-duration 1s is out of range"),
     ])
     func malformed(arguments: [String], message: String) async throws {
         let result = try await SluiceBinary.run(arguments + (arguments.first == "serve" ? ["--repo", "/nonexistent"] : []))
