@@ -177,8 +177,8 @@ public actor ShardCoordinator {
             try? await client.delete(ObjectReference(apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: names.namespace, name: name))
         }
 
-        // Renew what is held (a shard being handed over is released below instead).
-        for shard in heldUntil.keys.sorted() where !releasing.contains(shard) {
+        // Renew what is held, a shard being handed over too: its change under way keeps it.
+        for shard in heldUntil.keys.sorted() {
             let sent = monotonic()
             do {
                 if try await acquire(shard, now: clock()) {
@@ -190,7 +190,7 @@ public actor ShardCoordinator {
                 error = "cannot renew the shard Lease \(names.namespace)/\(names.shard(shard)): \(failure)"
             }
         }
-        for (shard, until) in heldUntil where until <= monotonic() && !releasing.contains(shard) {
+        for (shard, until) in heldUntil where until <= monotonic() {
             lose(shard, because: "it could not be renewed within \(DurationText.format(configuration.renewDeadline))")
         }
 

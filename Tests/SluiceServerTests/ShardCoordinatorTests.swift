@@ -119,7 +119,7 @@ struct ShardCoordinatorTests {
         #expect(after >= Self.duration && after <= Self.duration + Self.period * 2, "taken within a retry period of expiry: \(after)")
     }
 
-    @Test("a replica that joins later gets its share: the others hand over their excess")
+    @Test("a replica that joins later gets its share: the others hand over their excess, each shard once no change of its clusters is under way")
     func joinLater() async throws {
         let fake = try await Self.startFake()
         let clock = ManualClock()
@@ -128,14 +128,38 @@ struct ShardCoordinatorTests {
         clock.advance(Self.period)
         await first.step()
         #expect(await first.ownedShards().count == 4, "alone, it takes every shard")
+        // A change of a cluster on shard 3 is under way when the second replica joins.
+        let map = ShardMap(count: 4)
+        let busy = try #require((0..<100).map { "cluster-\($0)" }.first { map.shard(of: $0) == 3 })
+        let change = try await first.beginChange(of: busy)
         let second = try Self.replica("replica-b", shards: 4, fake: fake, clock: clock)
         await second.step()
         clock.advance(Self.period)
-        await first.step()  // sees two replicas: hands two shards over
-        #expect(await first.ownedShards().count == 2)
+        await first.step()  // sees two replicas: hands shards 2 and 3 over, 3 once its change is done
+        #expect(await first.ownedShards() == [0, 1])
+        await #expect(throws: ShardLostError.self, "no new change starts on a shard being handed over") {
+            _ = try await first.beginChange(of: busy)
+        }
         await second.step()
-        #expect(await second.ownedShards().count == 2)
-        #expect(await first.ownedShards().isDisjoint(with: await second.ownedShards()))
+        #expect(await second.ownedShards() == [2], "shard 3's Lease stays with the first while its change runs")
+        let client = try KubernetesClient(connection: try KubeConfig.load(paths: [fake.kubeconfigPath]).connection(context: "admin"),
+                                          credentialCache: ExecCredentialCache())
+        #expect(try await client.lease(namespace: "default", name: "sluice-shard-3")?.holderIdentity == "replica-a")
+        // A change longer than the lease: the Lease is renewed while it runs, never taken.
+        for _ in 0..<8 {
+            clock.advance(Self.period)
+            await first.step()
+            await second.step()
+        }
+        #expect(await second.ownedShards() == [2])
+        #expect(try await client.lease(namespace: "default", name: "sluice-shard-3")?.holderIdentity == "replica-a")
+
+        await first.endChange(change)
+        clock.advance(Self.period)
+        await first.step()
+        await second.step()
+        #expect(await first.ownedShards() == [0, 1])
+        #expect(await second.ownedShards() == [2, 3])
     }
 
     @Test("a replica with another --shards takes no shard while one with this count holds any")
