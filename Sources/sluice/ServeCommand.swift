@@ -126,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let leaderElection { _ = try Bounded.namespacedName(leaderElection, "--leader-election") }
         try Bounded.check(shards, "--shards", Self.shardsRange)
         try Bounded.check(leaseDuration, "--lease-duration", Self.leaseDurationRange)
-        try ShardOptions.check(shards: shards, leaderElection: leaderElection)
+        try ShardOptions.check(shards: shards, leaderElection: leaderElection, once: once)
     }
 
     /// The notification targets the options ask for; a missing token is an error that names it.

@@ -6,8 +6,11 @@ import SluiceSpec
 
 /// `sluice serve --shards N`: the replicas share the clusters through one Lease per shard.
 enum ShardOptions {
-    static func check(shards: Int, leaderElection: String?) throws {
+    static func check(shards: Int, leaderElection: String?, once: Bool) throws {
         guard shards > 1 else { return }
+        if once {
+            throw ValidationError("--once runs one round over every cluster and holds no shard: drop --shards (or --once)")
+        }
         guard let leaderElection else {
             throw ValidationError("--shards \(shards) needs --leader-election <namespace>/<name>: the shard Leases are <name>-shard-<i> in that namespace")
         }

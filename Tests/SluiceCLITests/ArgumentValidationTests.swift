@@ -14,6 +14,7 @@ struct ArgumentValidationTests {
         (["serve", "--shards", "0", "--leader-election", "ns/sluice"], "--shards 0 is out of range"),
         (["serve", "--shards", "3", "--leader-election", "ns/Sluice_Leases"], "cannot name shard Leases"),
         (["serve", "--lease-duration", "1s"], "--lease-duration 1s is out of range"),
+        (["serve", "--shards", "3", "--leader-election", "ns/sluice", "--once"], "--once runs one round over every cluster and holds no shard"),
     ])
     func malformed(arguments: [String], message: String) async throws {
         let result = try await SluiceBinary.run(arguments + (arguments.first == "serve" ? ["--repo", "/nonexistent"] : []))

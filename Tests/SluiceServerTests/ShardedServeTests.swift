@@ -178,6 +178,10 @@ struct ShardedServeTests {
         let doubleClaims = await sampling.value
         #expect(doubleClaims.isEmpty, "claimed by two replicas at once: \(doubleClaims)")
         for survivor in survivors { await onDedicatedThread("sluice-test-stop") { survivor.process.stop(graceSeconds: 10) } }
+        // SIGTERM released their shards: the next replica need not wait out the lease.
+        for shard in 0..<3 {
+            #expect(await holder(ofShard: shard) == "", "shard \(shard) still held after SIGTERM")
+        }
 
         // The journals: each change of a cluster (its spec hash) was applied and gated by exactly
         // one replica; a second replica syncing at the same time would have applied it too.
