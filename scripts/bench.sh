@@ -15,25 +15,65 @@ git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qm "1,00
 for i in 1 2 3; do "$bench" spec-from-git "$repo"; done
 
 echo
-echo "== YAML parsing of the same bytes: Sluice (libyaml events -> Value) vs PyYAML's C loader (goal: ratio <= 1)"
-sluice_line=$("$bench" yaml-parse "$repo" 5)
-echo "$sluice_line"
-sluice_s=$(echo "$sluice_line" | sed -E 's/.*: ([0-9.]+) s$/\1/')
-py_s=$(python3 - "$repo" <<'PY'
+echo "== YAML parsing of the same bytes: Sluice (libyaml events -> Value) vs the floor (a C program reading the same"
+echo "   files with libyaml's events and doing nothing else) and PyYAML's C loader (goal: <= 1.3x the floor, in CPU time)"
+floor_bin="$work/yaml-floor"
+cc -O2 Benchmarks/yaml-floor/yaml_floor.c $(pkg-config --cflags --libs yaml-0.1) -o "$floor_bin"
+sluice_line=$("$bench" yaml-parse "$repo" 20)
+floor_line=$("$floor_bin" "$repo" 20)
+py_line=$(python3 - "$repo" <<'PY'
 import sys, time, pathlib, yaml
 files = sorted(pathlib.Path(sys.argv[1]).rglob("*.yaml"))
 data = [f.read_bytes() for f in files]
-best = float("inf")
+best, best_cpu = float("inf"), float("inf")
 for _ in range(5):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     for b in data:
         list(yaml.load_all(b, Loader=yaml.CSafeLoader))
-    best = min(best, time.perf_counter() - t)
-print(f"{best:.4f}")
+    best, best_cpu = min(best, time.perf_counter() - t), min(best_cpu, time.thread_time() - c)
+print(f"pyyaml-c: {len(files)} files, best of 5: {best:.4f} s wall, {best_cpu:.4f} s CPU")
 PY
 )
-echo "pyyaml-c:   $(ls "$repo"/*/*.yaml | wc -l) files, best of 5: ${py_s} s"
-python3 -c "s=$sluice_s; p=$py_s; print(f'ratio sluice/pyyaml = {s/p:.2f} (Sluice is {p/s:.1f}x the speed of PyYAML CSafeLoader)')"
+echo "$sluice_line"
+echo "$floor_line"
+echo "$py_line"
+cpu() { echo "$1" | sed -E 's/.* ([0-9.]+) s CPU$/\1/'; }
+python3 -c "s=$(cpu "$sluice_line"); f=$(cpu "$floor_line"); p=$(cpu "$py_line"); print(f'CPU time: Sluice = {s/f:.2f}x the floor (goal <= 1.3); PyYAML CSafeLoader = {p/f:.1f}x the floor, {p/s:.1f}x Sluice')"
+uptime | sed 's/.*load/load/'
+
+echo
+echo "== sluice validate --revision HEAD over the same 1,000 jobs vs Python (PyYAML CSafeLoader + json.dumps of every document)"
+echo "   (goal: Sluice < 0.2 s and < 64 MiB; CPU time = user + sys, as the machine may be shared)"
+sluice_bin=$(dirname "$bench")/sluice
+if [ -x "$sluice_bin" ]; then
+  for i in 1 2 3; do
+    python3 - "$sluice_bin" "$repo" <<'PY'
+import resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run([sys.argv[1], "validate", "--repo", sys.argv[2], "--revision", "HEAD"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+wall = time.perf_counter() - t
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"sluice validate: {u.ru_utime + u.ru_stime:.3f} s CPU ({wall:.3f} s wall), peak {u.ru_maxrss / 1024:.1f} MiB, exit {r.returncode}")
+PY
+    python3 - "$repo" <<'PY'
+import sys, subprocess, time, resource
+code = """
+import sys, json, pathlib, yaml
+for f in sorted(pathlib.Path(sys.argv[1]).rglob('*.yaml')):
+    for d in yaml.load_all(f.read_bytes(), Loader=yaml.CSafeLoader):
+        json.dumps(d, sort_keys=True)
+"""
+t = time.perf_counter()
+r = subprocess.run([sys.executable, "-c", code, sys.argv[1]])
+wall = time.perf_counter() - t
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"python load + json.dumps: {u.ru_utime + u.ru_stime:.3f} s CPU ({wall:.3f} s wall), peak {u.ru_maxrss / 1024:.1f} MiB, exit {r.returncode}")
+PY
+  done
+  uptime | sed 's/.*load/load/'
+else
+  echo "build the sluice product (make release) to run this benchmark"
+fi
 
 echo
 echo "== sluice check over 1,000 jobs x 3 environments x all policies (goal: < 1 s)"

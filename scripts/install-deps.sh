@@ -17,6 +17,8 @@ done
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v git >/dev/null || need_apt+=(git)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# `make bench` builds its YAML floor, a small C program over libyaml's events, with cc.
+command -v cc >/dev/null || need_apt+=(gcc)
 # The dashboard test renders the page in headless Chromium (Debian's package).
 command -v chromium >/dev/null || need_apt+=(chromium)
 # The ssh:// transport test runs a real sshd on 127.0.0.1 with keys made for the run.

@@ -4,6 +4,7 @@ import SluiceCore
 struct JSONReader {
     private let input: UnsafeBufferPointer<UInt8>
     private let file: String
+    private let fileID: UInt32
     private let maxDepth: Int
     private var i = 0
     private var depth = 0
@@ -13,12 +14,14 @@ struct JSONReader {
     /// found without rescanning long lines: nodes are located in increasing order.
     private var checkpointOffset = 0
     private var checkpointColumn = 1
+    private let keys = KeyInterner()
     /// Scratch space for strings with escapes.
     private var scratch: [UInt8] = []
 
     init(_ input: UnsafeBufferPointer<UInt8>, file: String, maxDepth: Int) {
         self.input = input
         self.file = file
+        self.fileID = SourceFileNames.id(of: file)
         self.maxDepth = maxDepth
     }
 
@@ -35,7 +38,7 @@ struct JSONReader {
 
     // MARK: - Positions and errors
 
-    private mutating func location(at offset: Int) -> SourceLocation {
+    private mutating func location(at offset: Int) -> NodeLocation {
         if offset < checkpointOffset || checkpointOffset < lineStart {
             checkpointOffset = lineStart
             checkpointColumn = 1
@@ -48,11 +51,15 @@ struct JSONReader {
         }
         checkpointOffset = offset
         checkpointColumn = column
-        return SourceLocation(file: file, line: line, column: column)
+        return NodeLocation(fileID: fileID, line: line, column: column)
+    }
+
+    private func source(_ location: NodeLocation) -> SourceLocation {
+        SourceLocation(file: file, line: Int(location.line), column: Int(location.column))
     }
 
     private mutating func error(_ message: String, at offset: Int? = nil, hint: String? = nil) -> YAMLError {
-        YAMLError(at: location(at: min(offset ?? i, input.count)), message, hint: hint)
+        YAMLError(at: source(location(at: min(offset ?? i, input.count))), message, hint: hint)
     }
 
     private func describe(_ b: UInt8) -> String {
@@ -171,10 +178,10 @@ struct JSONReader {
                 throw error("expected a string key, found \(describe(input[i]))", hint: "object keys are double-quoted strings")
             }
             let keyLocation = location(at: i)
-            let key = try readString()
+            let key = try readString(key: true)
             if let first = firstLocation(of: key, in: entries, index: &index) {
                 throw YAMLError(
-                    at: keyLocation, "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
+                    at: source(keyLocation), "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
                     hint: "remove one of the two")
             }
             skipWhitespace()
@@ -201,15 +208,15 @@ struct JSONReader {
         return Value(.map(Mapping(entries)), at: loc)
     }
 
-    private func firstLocation(of key: String, in entries: [Mapping.Entry], index: inout [String: Int]) -> SourceLocation? {
+    private func firstLocation(of key: String, in entries: [Mapping.Entry], index: inout [String: Int]) -> NodeLocation? {
         if entries.count < 16 {
-            for e in entries where e.key == key { return e.keyLocation }
+            for e in entries where e.key == key { return e.keyNodeLocation }
             return nil
         }
         if index.count < entries.count {
             for k in index.count..<entries.count { index[entries[k].key] = k }
         }
-        return index[key].flatMap { entries[$0].keyLocation }
+        return index[key].map { entries[$0].keyNodeLocation }
     }
 
     // MARK: - Numbers
@@ -271,7 +278,8 @@ struct JSONReader {
     // MARK: - Strings
 
     /// Reads a string starting at its opening quote.
-    private mutating func readString() throws -> String {
+    /// A string; `key` reads it through the interner, as object keys repeat across objects.
+    private mutating func readString(key: Bool = false) throws -> String {
         let open = i
         i += 1
         let start = i
@@ -294,7 +302,7 @@ struct JSONReader {
             let slice = UnsafeBufferPointer(rebasing: input[start..<i])
             if hasNonASCII { try validateUTF8(slice, offset: start) }
             i += 1
-            return String(decoding: slice, as: UTF8.self)
+            return key ? keys.key(slice) : String(decoding: slice, as: UTF8.self)
         }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<i]))

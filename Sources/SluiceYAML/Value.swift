@@ -18,21 +18,33 @@ public struct Value: Sendable {
     }
 
     public var kind: Kind
-    /// Where the node was read from; `nil` for values Sluice made itself.
-    public var location: SourceLocation?
+    /// Where the node was read from, compactly; `.none` for values Sluice made itself.
+    public var nodeLocation: NodeLocation
 
     public init(_ kind: Kind, at location: SourceLocation? = nil) {
         self.kind = kind
-        self.location = location
+        self.nodeLocation = NodeLocation(location)
     }
 
-    public static let null = Value(.null)
-    public static func bool(_ b: Bool) -> Value { Value(.bool(b)) }
-    public static func int(_ i: Int) -> Value { Value(.int(i)) }
-    public static func double(_ d: Double) -> Value { Value(.double(d)) }
-    public static func string(_ s: String) -> Value { Value(.string(s)) }
-    public static func list(_ l: [Value]) -> Value { Value(.list(l)) }
-    public static func map(_ m: Mapping) -> Value { Value(.map(m)) }
+    /// A node at a location taken from another node, without looking up the file's name.
+    @inlinable public init(_ kind: Kind, at location: NodeLocation) {
+        self.kind = kind
+        self.nodeLocation = location
+    }
+
+    /// Where the node was read from; `nil` for values Sluice made itself.
+    public var location: SourceLocation? {
+        get { nodeLocation.sourceLocation }
+        set { nodeLocation = NodeLocation(newValue) }
+    }
+
+    public static let null = Value(.null, at: NodeLocation.none)
+    public static func bool(_ b: Bool) -> Value { Value(.bool(b), at: NodeLocation.none) }
+    public static func int(_ i: Int) -> Value { Value(.int(i), at: NodeLocation.none) }
+    public static func double(_ d: Double) -> Value { Value(.double(d), at: NodeLocation.none) }
+    public static func string(_ s: String) -> Value { Value(.string(s), at: NodeLocation.none) }
+    public static func list(_ l: [Value]) -> Value { Value(.list(l), at: NodeLocation.none) }
+    public static func map(_ m: Mapping) -> Value { Value(.map(m), at: NodeLocation.none) }
 }
 
 // MARK: - Accessors
@@ -88,13 +100,34 @@ extension Value {
     /// The same data with every location removed, and the locations of children too.
     public var withoutLocations: Value {
         switch kind {
-        case .list(let l): return Value(.list(l.map(\.withoutLocations)))
+        case .list(let l): return Value(.list(l.map(\.withoutLocations)), at: NodeLocation.none)
         case .map(let m):
             var out = Mapping()
             for e in m.entries { out[e.key] = e.value.withoutLocations }
-            return Value(.map(out))
-        default: return Value(kind)
+            return Value(.map(out), at: NodeLocation.none)
+        default: return Value(kind, at: NodeLocation.none)
         }
+    }
+}
+
+// MARK: - Changing nodes in place
+
+extension Value {
+    /// Runs `body` on this node's map, changed in place: the node lets go of its own reference
+    /// first, so the map is copied only when another value shares it. Returns `nil` (and does
+    /// nothing) when the node is not a map.
+    @discardableResult
+    public mutating func modifyMap<R>(_ body: (inout Mapping) throws -> R) rethrows -> R? {
+        guard case .map(var map) = kind else { return nil }
+        kind = .null
+        defer { kind = .map(map) }
+        return try body(&map)
+    }
+
+    /// Makes this node an empty map, at its own location, unless it is a map already.
+    public mutating func makeMap() {
+        if case .map = kind { return }
+        kind = .map(Mapping())
     }
 }
 
@@ -155,13 +188,28 @@ public struct Mapping: Sendable, Hashable, Sequence {
     public struct Entry: Sendable, Hashable {
         public var key: String
         public var value: Value
-        public var keyLocation: SourceLocation?
+        /// Where the key was written, compactly; `.none` for entries Sluice made itself.
+        public var keyNodeLocation: NodeLocation
 
         public init(key: String, value: Value, keyLocation: SourceLocation? = nil) {
             self.key = key
             self.value = value
-            self.keyLocation = keyLocation
+            self.keyNodeLocation = NodeLocation(keyLocation)
         }
+
+        @inlinable public init(key: String, value: Value, keyLocation: NodeLocation) {
+            self.key = key
+            self.value = value
+            self.keyNodeLocation = keyLocation
+        }
+
+        public var keyLocation: SourceLocation? {
+            get { keyNodeLocation.sourceLocation }
+            set { keyNodeLocation = NodeLocation(newValue) }
+        }
+
+        /// Where the key was written, or else its value.
+        public var keyOrValueLocation: NodeLocation { keyNodeLocation.or(value.nodeLocation) }
 
         public static func == (a: Entry, b: Entry) -> Bool { a.key == b.key && a.value == b.value }
         public func hash(into h: inout Hasher) { h.combine(key); h.combine(value) }
@@ -187,9 +235,23 @@ public struct Mapping: Sendable, Hashable, Sequence {
             if let i = index(of: key) {
                 if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
             } else if let newValue {
-                entries.append(Entry(key: key, value: newValue))
+                entries.append(Entry(key: key, value: newValue, keyLocation: NodeLocation.none))
             }
         }
+    }
+
+    /// Runs `body` on the value of `key`, changed in place; a missing key is appended first with
+    /// the value `initial`.
+    public mutating func modifyValue<R>(forKey key: String, adding initial: @autoclosure () -> Value,
+                                        _ body: (inout Value) throws -> R) rethrows -> R {
+        let i: Int
+        if let found = index(of: key) {
+            i = found
+        } else {
+            entries.append(Entry(key: key, value: initial(), keyLocation: NodeLocation.none))
+            i = entries.count - 1
+        }
+        return try body(&entries[i].value)
     }
 
     /// The entry for `key`, with its key location.

@@ -7,14 +7,16 @@ public enum YAML {
     /// Empty documents (a trailing `---`, or a document of comments only) are skipped. Each
     /// node carries its location in `file`. Throws `YAMLError` for syntax errors, duplicate
     /// keys, unknown aliases, values that do not fit their tag, and input beyond `limits`.
-    public static func parseDocuments(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) throws -> [Value] {
+    /// Reading many files through one `keys` interner stores each long map key once.
+    public static func parseDocuments(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default,
+                                      keys: KeyInterner = KeyInterner()) throws -> [Value] {
         guard bytes.count <= limits.maxBytes else {
             throw YAMLError(
                 at: SourceLocation(file: file, line: 1, column: 1),
                 "the file is \(bytes.count) bytes, more than the limit of \(limits.maxBytes)",
                 hint: "split it into smaller files")
         }
-        var builder = YAMLTreeBuilder(file: file, limits: limits)
+        var builder = YAMLTreeBuilder(file: file, limits: limits, keys: keys)
         try bytes.withUnsafeBufferPointer { try builder.run($0) }
         return builder.documents
     }

@@ -18,8 +18,8 @@ struct YAMLTreeBuilder {
 
     private enum PendingKey {
         case none
-        case key(String, SourceLocation)
-        case merge(SourceLocation)
+        case key(String, NodeLocation)
+        case merge(NodeLocation)
     }
 
     /// `<<` entries of a map: the maps to merge, and where among the explicit entries they sat.
@@ -31,13 +31,13 @@ struct YAMLTreeBuilder {
     /// A map or list that has started and not yet ended.
     private struct Frame {
         var isMap: Bool
-        var location: SourceLocation
+        var location: NodeLocation
         var anchor: String?
         var nodeCountAtStart: Int
+        /// Where the children start in `items` (a list) or `entries` (a map).
+        var start: Int
         /// The deepest nesting among the children so far.
         var childDepth = 0
-        var items: [Value] = []
-        var entries: [Mapping.Entry] = []
         var pending: PendingKey = .none
         var merges: [MergeSlot] = []
         /// Key -> entry index; filled only for large maps, where a linear duplicate check would
@@ -49,21 +49,9 @@ struct YAMLTreeBuilder {
             return false
         }
 
-        /// Where `key` was first written in this map, if it was.
-        mutating func locationOfKey(_ key: String) -> SourceLocation? {
-            if entries.count < 16 {
-                for e in entries where e.key == key { return e.keyLocation }
-                return nil
-            }
-            if keyIndex.count < entries.count {
-                for i in keyIndex.count..<entries.count { keyIndex[entries[i].key] = i }
-            }
-            return keyIndex[key].flatMap { entries[$0].keyLocation }
-        }
-
         /// The finished map: explicit entries, with merged entries at the place of their `<<`
         /// unless an explicit key or an earlier merged map already has the key.
-        func mapping() -> Mapping {
+        func mapping(_ entries: [Mapping.Entry]) -> Mapping {
             if merges.isEmpty { return Mapping(entries) }
             var taken = Set(entries.map(\.key))
             var out: [Mapping.Entry] = []
@@ -86,8 +74,12 @@ struct YAMLTreeBuilder {
     }
 
     private let file: String
+    private let fileID: UInt32
     private let limits: YAMLLimits
+    private let keys: KeyInterner
     private var frames: [Frame] = []
+    private let items = ChildStack<Value>()
+    private let entries = ChildStack<Mapping.Entry>()
     private var anchors: [String: Anchored] = [:]
     private var nodeCount = 0
     private var aliasCount = 0
@@ -95,8 +87,10 @@ struct YAMLTreeBuilder {
     private var rootIsEmpty = false
     private(set) var documents: [Value] = []
 
-    init(file: String, limits: YAMLLimits) {
+    init(file: String, limits: YAMLLimits, keys: KeyInterner = KeyInterner()) {
+        self.keys = keys
         self.file = file
+        self.fileID = SourceFileNames.id(of: file)
         self.limits = limits
     }
 
@@ -149,15 +143,20 @@ struct YAMLTreeBuilder {
 
     // MARK: - Nodes
 
-    private func location(_ mark: yaml_mark_t) -> SourceLocation {
-        SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    private func location(_ mark: yaml_mark_t) -> NodeLocation {
+        NodeLocation(fileID: fileID, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
     }
 
-    private mutating func countNodes(_ n: Int, at loc: SourceLocation) throws {
+    /// The full location of a node of this file, for an error.
+    private func source(_ location: NodeLocation) -> SourceLocation {
+        SourceLocation(file: file, line: Int(location.line), column: Int(location.column))
+    }
+
+    private mutating func countNodes(_ n: Int, at loc: NodeLocation) throws {
         nodeCount += n
         if nodeCount > limits.maxNodes {
             throw YAMLError(
-                at: loc, "the document expands to more than \(limits.maxNodes) nodes",
+                at: source(loc), "the document expands to more than \(limits.maxNodes) nodes",
                 hint: "aliases count once per use; a small file that expands this far is an alias bomb ('billion laughs'). "
                     + "Write the data out or split it into smaller documents")
         }
@@ -183,7 +182,14 @@ struct YAMLTreeBuilder {
             frames[top].pending = .merge(loc)
             return
         }
-        let kind = try resolve(text, tag: data.tag, plain: plain, at: loc)
+        let kind: Value.Kind
+        if top >= 0, frames[top].awaitingKey, data.tag == nil {
+            // A map key: repeated across maps, so read through the interner.
+            let resolved: ResolvedScalar = plain ? ScalarResolver.resolvePlain(text) : .string
+            if case .string = resolved { kind = .string(keys.key(text)) } else { kind = Self.kind(resolved, text) }
+        } else {
+            kind = try resolve(text, tag: data.tag, plain: plain, at: loc)
+        }
         let value = Value(kind, at: loc)
         if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
         try deliver(value, depth: 0)
@@ -196,12 +202,12 @@ struct YAMLTreeBuilder {
         let loc = location(mark)
         if frames.count >= limits.maxDepth {
             throw YAMLError(
-                at: loc, "maps and lists are nested more than \(limits.maxDepth) levels deep",
+                at: source(loc), "maps and lists are nested more than \(limits.maxDepth) levels deep",
                 hint: "flatten the structure; no Kubernetes object needs this depth")
         }
         if let top = frames.indices.last, frames[top].awaitingKey {
             throw YAMLError(
-                at: loc, "a map key must be a string, number or boolean, not a \(isMap ? "map" : "list")",
+                at: source(loc), "a map key must be a string, number or boolean, not a \(isMap ? "map" : "list")",
                 hint: "Kubernetes objects only have string keys")
         }
         if let tag {
@@ -209,21 +215,23 @@ struct YAMLTreeBuilder {
             let wrong = isMap ? Tag.seq : Tag.map
             if name == wrong {
                 throw YAMLError(
-                    at: loc, "a \(Tag.short(name)) tag on a \(isMap ? "map" : "list")",
+                    at: source(loc), "a \(Tag.short(name)) tag on a \(isMap ? "map" : "list")",
                     hint: "remove the tag or change the node")
             }
         }
         let start = nodeCount
         try countNodes(1, at: loc)
         frames.append(
-            Frame(isMap: isMap, location: loc, anchor: anchor.map { String(cString: $0) }, nodeCountAtStart: start))
+            Frame(isMap: isMap, location: loc, anchor: anchor.map { String(cString: $0) }, nodeCountAtStart: start,
+                  start: isMap ? entries.count : items.count))
     }
 
     private mutating func endCollection() throws {
         let frame = frames.removeLast()
         let value =
             frame.isMap
-            ? Value(.map(frame.mapping()), at: frame.location) : Value(.list(frame.items), at: frame.location)
+            ? Value(.map(frame.mapping(entries.pop(from: frame.start))), at: frame.location)
+            : Value(.list(items.pop(from: frame.start)), at: frame.location)
         let depth = frame.childDepth + 1
         if let anchor = frame.anchor {
             anchors[anchor] = Anchored(value: value, expandedCount: nodeCount - frame.nodeCountAtStart, depth: depth)
@@ -235,22 +243,22 @@ struct YAMLTreeBuilder {
         let loc = location(mark)
         guard let anchored = anchors[name] else {
             throw YAMLError(
-                at: loc, "unknown alias *\(name)",
+                at: source(loc), "unknown alias *\(name)",
                 hint: "define the anchor &\(name) before this alias, in the same document (an anchor cannot refer to itself)")
         }
         aliasCount += 1
         if let maxAliases = limits.maxAliases, aliasCount > maxAliases {
             throw YAMLError(
-                at: loc, "more than \(maxAliases) aliases", hint: "write the data out instead of repeating aliases")
+                at: source(loc), "more than \(maxAliases) aliases", hint: "write the data out instead of repeating aliases")
         }
         try countNodes(anchored.expandedCount, at: loc)
         if frames.count + anchored.depth > limits.maxDepth {
             throw YAMLError(
-                at: loc, "the alias *\(name) nests maps and lists more than \(limits.maxDepth) levels deep",
+                at: source(loc), "the alias *\(name) nests maps and lists more than \(limits.maxDepth) levels deep",
                 hint: "flatten the structure or write the data out instead of nesting aliases")
         }
         var value = anchored.value
-        value.location = loc
+        value.nodeLocation = loc
         try deliver(value, depth: anchored.depth)
     }
 
@@ -262,23 +270,23 @@ struct YAMLTreeBuilder {
         }
         if depth > frames[top].childDepth { frames[top].childDepth = depth }
         if !frames[top].isMap {
-            frames[top].items.append(value)
+            items.push(value)
             return
         }
         switch frames[top].pending {
         case .none:
             guard let key = MapKeyText.text(of: value.kind) else {
-                let loc = value.location
+                let loc = value.nodeLocation
                 if value.isNull {
-                    throw YAMLError(at: loc, "a map key cannot be null", hint: "quote the key if it is meant as text")
+                    throw YAMLError(at: source(loc), "a map key cannot be null", hint: "quote the key if it is meant as text")
                 }
                 throw YAMLError(
-                    at: loc, "a map key must be a string, number or boolean, not a \(value.typeName)",
+                    at: source(loc), "a map key must be a string, number or boolean, not a \(value.typeName)",
                     hint: "Kubernetes objects only have string keys")
             }
-            try setKey(key, at: value.location ?? frames[top].location, top: top)
+            try setKey(key, at: value.nodeLocation.isNone ? frames[top].location : value.nodeLocation, top: top)
         case .key(let key, let keyLocation):
-            frames[top].entries.append(Mapping.Entry(key: key, value: value, keyLocation: keyLocation))
+            entries.push(Mapping.Entry(key: key, value: value, keyLocation: keyLocation))
             frames[top].pending = .none
         case .merge(let mergeLocation):
             try merge(value, at: mergeLocation, top: top)
@@ -286,16 +294,31 @@ struct YAMLTreeBuilder {
         }
     }
 
-    private mutating func setKey(_ key: String, at loc: SourceLocation, top: Int) throws {
-        if let first = frames[top].locationOfKey(key) {
+    private mutating func setKey(_ key: String, at loc: NodeLocation, top: Int) throws {
+        if let first = locationOfKey(key, top: top) {
             throw YAMLError(
-                at: loc, "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
+                at: source(loc), "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
                 hint: "remove one of the two; YAML tools disagree on which one wins")
         }
         frames[top].pending = .key(key, loc)
     }
 
-    private mutating func merge(_ value: Value, at loc: SourceLocation, top: Int) throws {
+    /// Where `key` was first written in the map at `top`, if it was.
+    private mutating func locationOfKey(_ key: String, top: Int) -> NodeLocation? {
+        let start = frames[top].start
+        let count = entries.count - start
+        if count < 16 {
+            for i in start..<entries.count where entries.key(at: i) == key { return entries.keyLocation(at: i) }
+            return nil
+        }
+        let indexed = frames[top].keyIndex.count
+        if indexed < count {
+            for i in indexed..<count { frames[top].keyIndex[entries.key(at: start + i)] = i }
+        }
+        return frames[top].keyIndex[key].map { entries.keyLocation(at: start + $0) }
+    }
+
+    private mutating func merge(_ value: Value, at loc: NodeLocation, top: Int) throws {
         let hint = "the value of << must be a map or a list of maps, usually aliases such as *defaults"
         var maps: [Mapping] = []
         switch value.kind {
@@ -304,14 +327,14 @@ struct YAMLTreeBuilder {
         case .list(let items):
             for item in items {
                 guard case .map(let m) = item.kind else {
-                    throw YAMLError(at: item.location ?? loc, "cannot merge a \(item.typeName) into a map", hint: hint)
+                    throw YAMLError(at: item.location ?? source(loc), "cannot merge a \(item.typeName) into a map", hint: hint)
                 }
                 maps.append(m)
             }
         default:
-            throw YAMLError(at: value.location ?? loc, "cannot merge a \(value.typeName) into a map", hint: hint)
+            throw YAMLError(at: value.location ?? source(loc), "cannot merge a \(value.typeName) into a map", hint: hint)
         }
-        frames[top].merges.append(MergeSlot(position: frames[top].entries.count, maps: maps))
+        frames[top].merges.append(MergeSlot(position: entries.count - frames[top].start, maps: maps))
     }
 
     // MARK: - Scalars
@@ -333,7 +356,7 @@ struct YAMLTreeBuilder {
     }
 
     private func resolve(
-        _ text: UnsafeBufferPointer<UInt8>, tag: UnsafeMutablePointer<yaml_char_t>?, plain: Bool, at loc: SourceLocation
+        _ text: UnsafeBufferPointer<UInt8>, tag: UnsafeMutablePointer<yaml_char_t>?, plain: Bool, at loc: NodeLocation
     ) throws -> Value.Kind {
         guard let tag else {
             return plain ? Self.kind(ScalarResolver.resolvePlain(text), text) : .string(Self.string(text))
@@ -352,14 +375,14 @@ struct YAMLTreeBuilder {
             if case .int(let i) = resolved { return .double(Double(i)) }
         case Tag.map, Tag.seq:
             throw YAMLError(
-                at: loc, "a \(Tag.short(name)) tag on a scalar", hint: "remove the tag or write a \(name == Tag.map ? "map" : "list")")
+                at: source(loc), "a \(Tag.short(name)) tag on a scalar", hint: "remove the tag or write a \(name == Tag.map ? "map" : "list")")
         default:
             // !!str, !!binary (kept as its base64 text), !!timestamp, `!` and custom tags: the text.
             return .string(Self.string(text))
         }
         let short = Tag.short(name)
         throw YAMLError(
-            at: loc, "cannot read \"\(Self.string(text))\" as \(short)",
+            at: source(loc), "cannot read \"\(Self.string(text))\" as \(short)",
             hint: "remove the \(short) tag or write a value of that type")
     }
 

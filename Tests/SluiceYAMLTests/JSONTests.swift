@@ -102,6 +102,32 @@ import Testing
         }
     }
 
+    @Test func chunkedEncodingJoinsToTheWholeText() {
+        var generator = ValueGenerator(rng: SeededGenerator(seed: 11))
+        // Large values cross the writer's chunk size several times; small ones fit one chunk.
+        let values = (0..<200).map { _ in generator.value(depth: 6) } + [Value(.list((0..<2000).map { .int($0) }))]
+        for value in values {
+            for (pretty, sorted) in [(false, false), (false, true), (true, true)] {
+                var joined: [UInt8] = []
+                var pieces = 0
+                JSON.encode(value, pretty: pretty, sortedKeys: sorted) { chunk in
+                    joined.append(contentsOf: chunk)
+                    pieces += 1
+                }
+                #expect(joined == JSON.encodedBytes(value, pretty: pretty, sortedKeys: sorted))
+                #expect(pieces >= 1)
+            }
+        }
+    }
+
+    @Test func sortedKeysFollowUTF8ByteOrder() {
+        // Byte order, not String order: upper case before lower case, "a" before "a.b" before "ab",
+        // a decomposed é before "f" (String ordering compares it as the composed é, after "f"),
+        // and non-ASCII after everything ASCII.
+        let v: Value = ["ü": 1, "f": 9, "e\u{301}": 2, "ab": 3, "a.b": 4, "a": 5, "Z": 6, "": 7, "zz": 8]
+        #expect(JSON.encode(v, sortedKeys: true) == #"{"":7,"Z":6,"a":5,"a.b":4,"ab":3,"e\#u{301}":2,"f":9,"zz":8,"ü":1}"#)
+    }
+
     /// JSON has no NaN or infinity: replace them so the value can round-trip.
     static func finite(_ v: Value) -> Value {
         switch v.kind {

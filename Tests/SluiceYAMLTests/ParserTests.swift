@@ -29,6 +29,23 @@ import Testing
         #expect(throws: YAMLError.self) { try YAML.parseDocument("# none\n") }
     }
 
+    @Test func locationsAreCompactAndKeepTheirFile() throws {
+        // Every node stores its place in 12 bytes (file number, line, column): a node is 32 bytes,
+        // a map entry 64, where a full SourceLocation per node made them 56 and 104.
+        #expect(MemoryLayout<Value>.size <= 32)
+        #expect(MemoryLayout<Mapping.Entry>.stride <= 64)
+        let a = try YAML.parseDocument("k: [1, {x: y}]\n", file: "dir/a.yaml")
+        let b = try YAML.parseDocument("\n\nk: 2\n", file: "dir/b.yaml")
+        #expect(a[path: "k"]?[1]?["x"]?.location == SluiceCore.SourceLocation(file: "dir/a.yaml", line: 1, column: 12))
+        #expect(b.mapValue?.entry("k")?.keyLocation == SluiceCore.SourceLocation(file: "dir/b.yaml", line: 3, column: 1))
+        var moved = try #require(a["k"])
+        moved.location = SluiceCore.SourceLocation(file: "elsewhere.yaml", line: 7, column: 9)
+        #expect(moved.location == SluiceCore.SourceLocation(file: "elsewhere.yaml", line: 7, column: 9))
+        moved.location = nil
+        #expect(moved.location == nil && moved.nodeLocation.isNone)
+        #expect(Value(.int(1), at: a.nodeLocation).location == a.location)
+    }
+
     @Test func locationsOfNestedNodesAndKeys() throws {
         let text = """
             apiVersion: v1

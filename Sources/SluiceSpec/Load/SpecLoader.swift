@@ -25,12 +25,13 @@ public struct SpecLoader: Sendable {
                                           "skipped: \(entry.reason)", hint: "specs are regular files inside the repository"))
         }
         var objects: [SpecObject] = []
+        let keys = KeyInterner()
         for file in files {
             let display = file
             do {
                 // Refused before reading when too large (a stat, or the blob's header).
                 let bytes = try tree.read(file, maxBytes: yamlLimits.maxBytes)
-                let documents = try YAML.parseDocuments(bytes, file: display, limits: yamlLimits)
+                let documents = try YAML.parseDocuments(bytes, file: display, limits: yamlLimits, keys: keys)
                 for document in documents {
                     if let object = Self.object(from: document, file: display, &diagnostics) { objects.append(object) }
                 }

@@ -14,14 +14,14 @@ public enum MergePatch {
     public static func apply(_ patch: Value, to target: Value) -> Value {
         guard case .map(let patchMap) = patch.kind else { return patch }
         var result: Mapping
-        let location: SourceLocation?
+        let location: NodeLocation
         if case .map(let targetMap) = target.kind {
             result = targetMap
-            location = target.location ?? patch.location
+            location = target.nodeLocation.isNone ? patch.nodeLocation : target.nodeLocation
         } else {
             // A map patch over a non-map target starts from an empty map, as the RFC says.
             result = Mapping()
-            location = patch.location
+            location = patch.nodeLocation
         }
         for entry in patchMap {
             if entry.value.isNull {
@@ -31,7 +31,7 @@ public enum MergePatch {
                 result[entry.key] = apply(entry.value, to: existing)
             } else {
                 result.append(Mapping.Entry(
-                    key: entry.key, value: apply(entry.value, to: .null), keyLocation: entry.keyLocation))
+                    key: entry.key, value: apply(entry.value, to: .null), keyLocation: entry.keyNodeLocation))
             }
         }
         return Value(.map(result), at: location)

@@ -38,7 +38,7 @@ public enum FlinkConfiguration {
                 if case .map(let nested) = entry.value.kind {
                     walk(nested, key)
                 } else {
-                    out.append(Mapping.Entry(key: key, value: entry.value, keyLocation: entry.keyLocation))
+                    out.append(Mapping.Entry(key: key, value: entry.value, keyLocation: entry.keyNodeLocation))
                 }
             }
         }
@@ -58,7 +58,7 @@ public enum FlinkConfiguration {
               case .map(let map) = configuration.kind, map.contains(where: { $0.value.mapValue != nil }) else { return object }
         var flat = Mapping()
         for entry in flatten(map) { set(&flat, entry) }
-        return replacing(object, at: path[...], with: Value(.map(flat), at: configuration.location))
+        return replacing(object, at: path[...], with: Value(.map(flat), at: configuration.nodeLocation))
     }
 
     /// A JSON merge patch (RFC 7386) applied to `object`, with its `spec.flinkConfiguration` read as
@@ -81,7 +81,7 @@ public enum FlinkConfiguration {
                 set(&configuration, change)
             }
         }
-        return replacing(patched, at: path[...], with: Value(.map(configuration), at: existing?.location ?? patchConfiguration.location))
+        return replacing(patched, at: path[...], with: Value(.map(configuration), at: existing?.nodeLocation ?? patchConfiguration.nodeLocation))
     }
 
     /// The patch's entries in dotted form, where a nested null or scalar stands for its whole section.
@@ -93,7 +93,7 @@ public enum FlinkConfiguration {
                 if case .map(let nested) = entry.value.kind {
                     walk(nested, key)  // an empty section merges nothing
                 } else {
-                    out.append(Mapping.Entry(key: key, value: entry.value, keyLocation: entry.keyLocation))
+                    out.append(Mapping.Entry(key: key, value: entry.value, keyLocation: entry.keyNodeLocation))
                 }
             }
         }
@@ -123,7 +123,7 @@ public enum FlinkConfiguration {
         guard let first = path.first else { return replacement }
         guard var map = object.mapValue, let child = map[first] else { return object }
         map[first] = replacing(child, at: path.dropFirst(), with: replacement)
-        return Value(.map(map), at: object.location)
+        return Value(.map(map), at: object.nodeLocation)
     }
 
     /// `object` without the entry at `path` (the last key removed from its parent map).
@@ -134,6 +134,6 @@ public enum FlinkConfiguration {
         } else {
             map[first] = removing(child, at: path.dropFirst())
         }
-        return Value(.map(map), at: object.location)
+        return Value(.map(map), at: object.nodeLocation)
     }
 }

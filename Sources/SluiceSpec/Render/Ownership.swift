@@ -31,18 +31,36 @@ public enum Ownership {
         setMetadata(&object, "annotations", specHashAnnotation, .string(specHash))
     }
 
-    /// The SHA-256 of the object's canonical JSON (keys sorted), as lowercase hex.
+    /// The SHA-256 of the object's canonical JSON (keys sorted), as lowercase hex. The JSON is hashed
+    /// while it is written, a few KiB at a time, never held whole.
     public static func specHash(of object: Value) -> String {
-        SHA256.hash(data: JSON.encodedBytes(object, sortedKeys: true)).hexString
+        var hasher = SHA256()
+        JSON.encode(object, sortedKeys: true) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: digest.count * 2) { text in
+                let digits: StaticString = "0123456789abcdef"
+                for (i, byte) in digest.enumerated() {
+                    text[2 * i] = digits.utf8Start[Int(byte >> 4)]
+                    text[2 * i + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                }
+                return digest.count * 2
+            }
+        }
     }
 
+    /// Sets `metadata.<field>.<key>`, making the maps on the way (a non-map in the way becomes an empty map).
+    /// Changed in place: only maps shared with the source document are copied, once.
     static func setMetadata(_ object: inout Value, _ field: String, _ key: String, _ value: Value) {
-        guard case .map(var root) = object.kind else { return }
-        var metadata = root["metadata"]?.mapValue ?? Mapping()
-        var inner = metadata[field]?.mapValue ?? Mapping()
-        inner[key] = value
-        metadata[field] = Value(.map(inner), at: metadata[field]?.location)
-        root["metadata"] = Value(.map(metadata), at: root["metadata"]?.location)
-        object.kind = .map(root)
+        object.modifyMap { root in
+            root.modifyValue(forKey: "metadata", adding: .null) { metadata in
+                metadata.makeMap()
+                metadata.modifyMap { metadata in
+                    metadata.modifyValue(forKey: field, adding: .null) { inner in
+                        inner.makeMap()
+                        inner.modifyMap { $0[key] = value }
+                    }
+                }
+            }
+        }
     }
 }

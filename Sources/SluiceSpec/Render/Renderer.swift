@@ -24,25 +24,30 @@ public struct Renderer: Sendable {
         try checkFilters(specs)
         var perCluster: [String: [DesiredObject]] = [:]
         var environmentsOf: [String: [String]] = [:]
-        var claimed: [String: [ObjectIdentity: DesiredObject]] = [:]
+        // Where each identity already rendered on a cluster sits in `perCluster`.
+        var claimed: [String: [ObjectIdentity: Int]] = [:]
         let sources = Dictionary(specs.workloads.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
+        // Read once: selectors and patch targets ask for every workload's labels many times.
+        let labels = specs.workloads.map(\.labels)
 
         for environment in specs.environments where environments?.contains(environment.name) ?? true {
             let targets = specs.clusters.filter {
                 environment.clusterSelector.matches($0.selectorLabels) && (clusters?.contains($0.name) ?? true)
             }
-            let workloads = specs.workloads.filter { environment.jobSelector.matches($0.labels) }
+            let selected = specs.workloads.indices.filter { environment.jobSelector.matches(labels[$0]) }
             for cluster in targets {
                 environmentsOf[cluster.name, default: []].append(environment.name)
-                for workload in workloads where workload.isPlaced(on: cluster) {
-                    guard let object = place(workload, in: environment, on: cluster, revision: specs.revision, &diagnostics)
+                for w in selected where specs.workloads[w].isPlaced(on: cluster) {
+                    let workload = specs.workloads[w]
+                    guard let object = place(workload, labels: labels[w], in: environment, on: cluster, revision: specs.revision,
+                                             &diagnostics)
                     else { continue }
-                    if let other = claimed[cluster.name]?[object.identity] {
+                    if let index = claimed[cluster.name]?[object.identity], let other = perCluster[cluster.name]?[index] {
                         diagnostics.append(Self.renderedTwice(object, from: workload, in: environment, other: other,
                                                               otherWorkload: sources[other.source], specs: specs))
                         continue
                     }
-                    claimed[cluster.name, default: [:]][object.identity] = object
+                    claimed[cluster.name, default: [:]][object.identity] = perCluster[cluster.name]?.count ?? 0
                     perCluster[cluster.name, default: []].append(object)
                 }
             }
@@ -53,15 +58,21 @@ public struct Renderer: Sendable {
         let states = specs.clusters
             .filter { clusters?.contains($0.name) ?? true }
             .map { cluster in
-                let objects = (perCluster[cluster.name] ?? []).sorted { a, b in
-                    let (ra, rb) = (ApplyOrder.rank(of: a.value, kind: a.kind), ApplyOrder.rank(of: b.value, kind: b.kind))
-                    return ra != rb ? ra < rb : a.identity < b.identity
-                }
+                let objects = Self.inApplyOrder(perCluster.removeValue(forKey: cluster.name) ?? [])
                 let environmentNames = environmentsOf[cluster.name] ?? []
                 let rules = cluster.ignore + environmentNames.flatMap { specs.environment(named: $0)?.ignore ?? [] }
                 return ClusterDesiredState(cluster: cluster, environments: environmentNames, objects: objects, ignoreRules: rules)
             }
         return DesiredState(revision: specs.revision, clusters: states)
+    }
+
+    /// `objects` by apply rank, then identity: positions are sorted, each rank computed once.
+    static func inApplyOrder(_ objects: [DesiredObject]) -> [DesiredObject] {
+        let ranks = objects.map { ApplyOrder.rank(of: $0.value, kind: $0.kind) }
+        let order = objects.indices.sorted { a, b in
+            ranks[a] != ranks[b] ? ranks[a] < ranks[b] : objects[a].identity < objects[b].identity
+        }
+        return order.map { objects[$0] }
     }
 
     /// Two sources claim one identity on a cluster: name both, and say where the shared namespace comes from.
@@ -112,7 +123,7 @@ public struct Renderer: Sendable {
 
     /// One workload placed in one environment on one cluster; `nil` (with a diagnostic) when a patch fails.
     private func place(
-        _ workload: SpecObject, in environment: EnvironmentSpec, on cluster: ClusterSpec, revision: String,
+        _ workload: SpecObject, labels: [String: String], in environment: EnvironmentSpec, on cluster: ClusterSpec, revision: String,
         _ diagnostics: inout [Diagnostic]
     ) -> DesiredObject? {
         var value = FlinkConfiguration.canonical(workload.value)
@@ -126,7 +137,7 @@ public struct Renderer: Sendable {
 
         var patched = false
         for patch in environment.patches
-        where patch.target.matches(kind: workload.kind, name: workload.name, labels: workload.labels, cluster: cluster) {
+        where patch.target.matches(kind: workload.kind, name: workload.name, labels: labels, cluster: cluster) {
             switch patch.operation {
             case .merge(let merge):
                 value = FlinkConfiguration.mergePatch(merge, into: value)
@@ -177,12 +188,15 @@ public struct UnknownNameError: SluiceError {
 }
 
 extension Ownership {
-    /// Sets `metadata.<field>` to a scalar.
+    /// Sets `metadata.<field>` to a scalar, keeping the place of the value it replaces.
     static func setMetadataField(_ object: inout Value, _ field: String, _ value: Value) {
-        guard case .map(var root) = object.kind else { return }
-        var metadata = root["metadata"]?.mapValue ?? Mapping()
-        metadata[field] = Value(value.kind, at: metadata[field]?.location)
-        root["metadata"] = Value(.map(metadata), at: root["metadata"]?.location)
-        object.kind = .map(root)
+        object.modifyMap { root in
+            root.modifyValue(forKey: "metadata", adding: .null) { metadata in
+                metadata.makeMap()
+                metadata.modifyMap { metadata in
+                    metadata.modifyValue(forKey: field, adding: .null) { $0.kind = value.kind }
+                }
+            }
+        }
     }
 }

@@ -51,7 +51,7 @@ public struct OpenAPISchema: Sendable {
     /// An empty result means the value is valid.
     public func validate(_ value: Value, at path: String = "") -> [Diagnostic] {
         var validation = SchemaValidation(basePath: path)
-        validation.check(value, against: root, fallback: value.location)
+        validation.check(value, against: root, fallback: value.nodeLocation)
         return validation.diagnostics
     }
 }

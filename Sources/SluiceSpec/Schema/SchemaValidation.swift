@@ -40,15 +40,15 @@ struct SchemaValidation {
         }
     }
 
-    private mutating func report(_ location: SourceLocation?, _ message: String, at extra: PathComponent? = nil, hint: String? = nil) {
-        diagnostics.append(Diagnostic(.error, at: location, "\(pathText(adding: extra)): \(message)", hint: hint))
+    private mutating func report(_ location: NodeLocation, _ message: String, at extra: PathComponent? = nil, hint: String? = nil) {
+        diagnostics.append(Diagnostic(.error, at: location.sourceLocation, "\(pathText(adding: extra)): \(message)", hint: hint))
     }
 
     // MARK: - The walk
 
     /// Checks `value` against `node`; `fallback` is the nearest location above, for values built in code.
-    mutating func check(_ value: Value, against node: SchemaNode, fallback: SourceLocation?) {
-        let location = value.location ?? fallback
+    mutating func check(_ value: Value, against node: SchemaNode, fallback: NodeLocation) {
+        let location = value.nodeLocation.or(fallback)
         guard checkType(value, node, location) else { return }
 
         if !node.enumSet.isEmpty, !node.enumSet.contains(value), let options = node.enumValues {
@@ -73,7 +73,7 @@ struct SchemaValidation {
     }
 
     /// Whether the value's type is one the node accepts; reports the mismatch otherwise.
-    private mutating func checkType(_ value: Value, _ node: SchemaNode, _ location: SourceLocation?) -> Bool {
+    private mutating func checkType(_ value: Value, _ node: SchemaNode, _ location: NodeLocation) -> Bool {
         let accepted: Bool
         switch value.kind {
         case .null:
@@ -103,7 +103,7 @@ struct SchemaValidation {
         return accepted
     }
 
-    private mutating func checkNumber(_ d: Double, int: Int?, _ node: SchemaNode, _ location: SourceLocation?) {
+    private mutating func checkNumber(_ d: Double, int: Int?, _ node: SchemaNode, _ location: NodeLocation) {
         let shown = int.map(String.init) ?? "\(d)"
         if node.format == "int32", let i = int, i < Int(Int32.min) || i > Int(Int32.max) {
             report(location, "\(i) is out of range for a 32-bit integer (\(Int32.min) to \(Int32.max))")
@@ -130,7 +130,7 @@ struct SchemaValidation {
         }
     }
 
-    private mutating func checkString(_ s: String, _ node: SchemaNode, _ location: SourceLocation?) {
+    private mutating func checkString(_ s: String, _ node: SchemaNode, _ location: NodeLocation) {
         if node.minLength != nil || node.maxLength != nil {
             // Kubernetes counts Unicode code points (Go runes), not bytes or grapheme clusters.
             let length = s.unicodeScalars.count
@@ -146,7 +146,7 @@ struct SchemaValidation {
         }
     }
 
-    private mutating func checkList(_ list: [Value], _ node: SchemaNode, _ location: SourceLocation?) {
+    private mutating func checkList(_ list: [Value], _ node: SchemaNode, _ location: NodeLocation) {
         if let minItems = node.minItems, list.count < minItems {
             report(location, "must have at least \(minItems) item\(minItems == 1 ? "" : "s"), found \(list.count)")
         }
@@ -179,14 +179,14 @@ struct SchemaValidation {
 
     /// Reports every item whose identity (`key`) repeats an earlier item's.
     private mutating func checkUnique(
-        _ list: [Value], _ location: SourceLocation?, describe: (Value) -> String, key: (Value) -> Value
+        _ list: [Value], _ location: NodeLocation, describe: (Value) -> String, key: (Value) -> Value
     ) {
         guard list.count > 1 else { return }
         var seen: [Value: Int] = [:]
         for (index, item) in list.enumerated() {
             let identity = key(item)
             if let first = seen[identity] {
-                report(item.location ?? location, "duplicate entry \(describe(item)) (first at index \(first))",
+                report(item.nodeLocation.or(location), "duplicate entry \(describe(item)) (first at index \(first))",
                        at: .index(index))
             } else {
                 seen[identity] = index
@@ -194,7 +194,7 @@ struct SchemaValidation {
         }
     }
 
-    private mutating func checkMap(_ map: Mapping, _ node: SchemaNode, _ location: SourceLocation?) {
+    private mutating func checkMap(_ map: Mapping, _ node: SchemaNode, _ location: NodeLocation) {
         if let minProperties = node.minProperties, map.count < minProperties {
             report(location, "must have at least \(minProperties) field\(minProperties == 1 ? "" : "s"), found \(map.count)")
         }
@@ -210,7 +210,7 @@ struct SchemaValidation {
                 child = schema
             } else {
                 if rejectsUnknown {
-                    let keyLocation = entry.keyLocation ?? entry.value.location ?? location
+                    let keyLocation = entry.keyOrValueLocation.or(location)
                     let suggestion = Suggestion.closest(to: entry.key, in: node.propertyNames)
                     let message = "unknown field \"\(entry.key)\"" + (suggestion.map { " (did you mean \"\($0)\"?)" } ?? "")
                     let hint = suggestion == nil && !node.propertyNames.isEmpty && node.propertyNames.count <= 12
@@ -223,7 +223,7 @@ struct SchemaValidation {
             // (Kubernetes' structural pruning), so it counts as absent here too.
             if entry.value.isNull, !child.nullable { continue }
             path.append(.key(entry.key))
-            check(entry.value, against: child, fallback: entry.keyLocation ?? location)
+            check(entry.value, against: child, fallback: entry.keyNodeLocation.or(location))
             path.removeLast()
         }
         for name in node.required {
@@ -232,14 +232,14 @@ struct SchemaValidation {
                 continue
             }
             if member.value.isNull, !(node.properties[name]?.nullable ?? false) {
-                report(member.value.location ?? member.keyLocation ?? location, "required field must not be null", at: .key(name))
+                report(member.value.nodeLocation.or(member.keyNodeLocation).or(location), "required field must not be null", at: .key(name))
             }
         }
     }
 
     /// `allOf`, `anyOf`, `oneOf` and `not`: each branch is checked on its own, silently, and only the
     /// outcome is reported (with the branch's first problem when that helps).
-    private mutating func checkCombinators(_ value: Value, _ node: SchemaNode, _ location: SourceLocation?) {
+    private mutating func checkCombinators(_ value: Value, _ node: SchemaNode, _ location: NodeLocation) {
         for branch in node.allOf {
             check(value, against: branch, fallback: location)
         }
@@ -262,7 +262,7 @@ struct SchemaValidation {
         }
     }
 
-    private func branchProblems(_ value: Value, _ branch: SchemaNode, _ location: SourceLocation?) -> [Diagnostic] {
+    private func branchProblems(_ value: Value, _ branch: SchemaNode, _ location: NodeLocation) -> [Diagnostic] {
         var sub = SchemaValidation(basePath: basePath)
         sub.path = path
         sub.check(value, against: branch, fallback: location)

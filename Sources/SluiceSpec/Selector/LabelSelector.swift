@@ -106,13 +106,13 @@ extension LabelSelector {
                 "expected a map with matchLabels and/or matchExpressions, found \(value.typeName)")])
         }
         for entry in map where entry.key != "matchLabels" && entry.key != "matchExpressions" {
-            problem(Value(.null, at: entry.keyLocation ?? entry.value.location),
+            problem(Value(.null, at: entry.keyOrValueLocation),
                     "unknown field \"\(entry.key)\"", hint: "a label selector has matchLabels and matchExpressions")
         }
         if let labels = map["matchLabels"], !labels.isNull {
             if let labelMap = labels.mapValue {
                 for entry in labelMap {
-                    let keyNode = Value(.string(entry.key), at: entry.keyLocation ?? entry.value.location)
+                    let keyNode = Value(.string(entry.key), at: entry.keyOrValueLocation)
                     if let p = Names.labelKeyProblem(entry.key) { problem(keyNode, "matchLabels: invalid key \"\(entry.key)\": \(p)") }
                     guard let text = entry.value.stringValue else {
                         problem(entry.value, "matchLabels.\(entry.key): expected string, found \(entry.value.typeName)",
@@ -147,7 +147,7 @@ extension LabelSelector {
             return nil
         }
         for entry in map where !["key", "operator", "values"].contains(entry.key) {
-            problem(Value(.null, at: entry.keyLocation ?? entry.value.location),
+            problem(Value(.null, at: entry.keyOrValueLocation),
                     "\(path): unknown field \"\(entry.key)\"", "a match expression has key, operator and values")
         }
         var valid = true

@@ -93,7 +93,7 @@ public struct FieldReader {
     /// Records an error for every key of `map` that is not in `known`, with a suggestion.
     public mutating func rejectUnknownKeys(_ map: Mapping, _ path: String, known: [String]) {
         for entry in map where !known.contains(entry.key) {
-            let node = Value(.string(entry.key), at: entry.keyLocation ?? entry.value.location)
+            let node = Value(.string(entry.key), at: entry.keyOrValueLocation)
             let suggestion = Suggestion.closest(to: entry.key, in: known)
             error(node, "\(path.isEmpty ? "" : "\(path).")\(entry.key): unknown field \"\(entry.key)\"",
                   hint: suggestion.map { "did you mean \"\($0)\"?" } ?? "known fields: \(known.joined(separator: ", "))")

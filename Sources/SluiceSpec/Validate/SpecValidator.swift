@@ -85,7 +85,7 @@ struct SpecValidator {
         if let problem { reader.error(node, "metadata.name: \(problem)") }
         if let labels = object.value[path: "metadata", "labels"]?.mapValue {
             for entry in labels {
-                let keyNode = Value(.string(entry.key), at: entry.keyLocation ?? entry.value.location)
+                let keyNode = Value(.string(entry.key), at: entry.keyOrValueLocation)
                 if let problem = Names.labelKeyProblem(entry.key) {
                     reader.error(keyNode, "metadata.labels: invalid key \"\(entry.key)\": \(problem)")
                 }
