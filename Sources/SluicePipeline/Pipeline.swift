@@ -46,6 +46,16 @@ public struct Pipeline: Sendable {
 
     // MARK: Stages
 
+    /// What `plan` has done so far, for a service that shows a round in progress.
+    public enum PipelineStage: Sendable {
+        /// The specs loaded and rendered; `state` holds the clusters that will be planned.
+        case loaded(SpecSet, DesiredState)
+        /// Every cluster's live state read and planned (before the policies).
+        case planned(Plan)
+        /// The policies' verdicts applied: the plan that will be synced, and each cluster's violations.
+        case verdicts(Plan, [String: [Violation]])
+    }
+
     /// Load: reads and validates the specs of one revision.
     public func load(_ tree: any SourceTree, revision: String) throws -> SpecSet {
         try SpecLoader().load(from: tree, path: path, revision: revision)
@@ -68,17 +78,21 @@ public struct Pipeline: Sendable {
     /// Load, render, plan and verdicts for one revision. With `baseline` (the tree last synced),
     /// only clusters whose desired state differs from the baseline's are planned: a commit
     /// touching one environment re-plans its clusters only.
-    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil) async throws -> Planned {
+    public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil,
+                     stages: @Sendable (PipelineStage) -> Void = { _ in }) async throws -> Planned {
         let specs = try load(tree, revision: revision)
         var state = try render(specs)
         if let baseline, let previous = try? render(try load(baseline, revision: "baseline")) {
             let changed = Self.changedClusters(previous, state)
             state.clusters = state.clusters.filter { changed.contains($0.cluster.name) }
         }
+        stages(.loaded(specs, state))
         let engine = try Verdicts.engine(tree, policies: policies, specs: specs)
         let syncer = try connect(state, tree: tree)
         let plan = await syncer.plan(state, environments: specs.environments, options: options)
+        stages(.planned(plan))
         let gated = Verdicts.gate(plan, specs: specs, engine: engine)
+        stages(.verdicts(gated.plan, gated.violations))
         return Planned(specs: specs, state: state, syncer: syncer, plan: gated.plan, violations: gated.violations)
     }
 

@@ -120,6 +120,8 @@ public actor ReconcileLoop {
     private var pendingReason: RoundReason?
     private var stopping = false
     private var wakeUp: CheckedContinuation<Void, Never>?
+    /// The round in progress, step by step: its log lines and the status API's `progress`.
+    public nonisolated let tracker = RoundTracker()
 
     public init(repository: GitRepository, pipeline: Pipeline, configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
         self.repository = repository
@@ -217,6 +219,7 @@ public actor ReconcileLoop {
         let leading = await mayReconcile()
         rounds += 1
         let started = Date()
+        tracker.begin(reason)
         var reachable = true
         var fetchError: String?
         let fetchStart = ContinuousClock.now
@@ -242,6 +245,7 @@ public actor ReconcileLoop {
             round.verifiedSignatures = verifiedSignatures
             round.violations = violations
             lastRound = round
+            tracker.finish(round)
             for observer in observers { await observer(round) }
             return round
         }
@@ -254,6 +258,7 @@ public actor ReconcileLoop {
         } catch {
             return await finish(.unresolvable, lastGood, "cannot resolve \(pinned ?? configuration.revision): \(error)")
         }
+        tracker.fetched(try? repository.commitInfo(candidate), revision: candidate.hex, seconds: fetchSeconds, reachable: reachable)
         if candidate.hex == lastGood { unverified = nil }
         if let policy = configuration.signatures, candidate.hex != lastGood {
             // Nothing of a head is read (no specs, no plan) before its signatures verify. With
@@ -291,15 +296,17 @@ public actor ReconcileLoop {
             // A follower only reads: it takes no cluster lock, which the leader may hold.
             var options = configuration.options
             if !leading { options.lockHolder = nil }
+            tracker.phase(.loading)
+            let tracker = tracker
             let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: options,
-                                                  baseline: baseline)
+                                                  baseline: baseline, stages: { tracker.stage($0) })
             violations = planned.violations
             guard leading else {
                 // A follower plans (reads only) so its status API answers, and leaves syncing to the leader.
                 await planned.syncer.close()
                 return await finish(.planned, candidate.hex, plan: planned.plan, "follower: planned \(candidate.hex.prefix(12)); the leader syncs")
             }
-            let report = await pipeline.apply(planned, options: configuration.options)
+            let report = await pipeline.apply(planned, options: configuration.options) { tracker.event($0) }
             if report.succeeded { lastGood = candidate.hex }
             let summary = report.clusters.map { "\($0.cluster): \($0.status.rawValue)" }.joined(separator: ", ")
             log("revision \(candidate.hex.prefix(12)) (\(reason)\(baseline == nil ? "" : ", changed clusters only")): \(summary.isEmpty ? "no cluster changed" : summary)")

@@ -9,9 +9,13 @@ extension ReconcileLoop {
         public var pinned: String?
         public var round: Round?
         public var unverified: UnverifiedRevision?
+        /// The round in progress; `nil` between rounds.
+        public var progress: RoundProgress?
     }
 
-    public func snapshot() -> Snapshot { Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound, unverified: unverified) }
+    public func snapshot() -> Snapshot {
+        Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound, unverified: unverified, progress: tracker.progress)
+    }
 }
 
 /// `GET /api/v1/status`: per cluster and object, sync status, health with its reason, the
@@ -55,6 +59,8 @@ struct StatusDocument: Encodable {
     /// The same, field by field.
     var unverifiedDetail: Unverified?
     var clusters: [Cluster]
+    /// The round in progress (null between rounds): phase, revision and each cluster's state.
+    var progress: RoundProgress.OrNull
 
     struct Unverified: Encodable {
         var revision: String
@@ -77,6 +83,7 @@ struct StatusDocument: Encodable {
         message = round?.message
         leader = round?.leading
         unverified = snapshot.unverified?.summary
+        progress = RoundProgress.OrNull(snapshot.progress)
         unverifiedDetail = snapshot.unverified.map {
             Unverified(revision: $0.revision, object: $0.error.object, reason: $0.error.reason.rawValue, detail: $0.error.detail,
                        signer: $0.error.signer, fingerprint: $0.error.fingerprint, since: $0.since)
