@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import SluiceCore
@@ -34,22 +33,36 @@ struct LogOptions: ParsableArguments {
     }
 }
 
+/// The last SIGTERM or SIGINT received since `SecondSignal` took the signals over (0: none).
+/// Written by the signal handler, which may do nothing more than that.
+nonisolated(unsafe) private var lastSignal: Int32 = 0
+
+private func recordSignal(_ number: Int32) { lastSignal = number }
+
 /// The second SIGTERM or SIGINT of a stopping service: the round in progress stops at its next
 /// safe point (`SyncInterrupt`) instead of finishing.
-final class SecondSignal: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
+///
+/// A plain handler sets a flag that a task reads every 100 ms: the HTTP server's signal handling
+/// (dispatch sources over a signalfd) is gone by then and left both signals ignored.
+final class SecondSignal: Sendable {
+    private let watcher: Task<Void, Never>
 
-    /// Watches SIGTERM and SIGINT from now on; `onSignal` runs for each.
+    /// Takes SIGTERM and SIGINT over from now on; `onSignal` runs once, for the first that comes.
     init(onSignal: @escaping @Sendable (String) -> Void) {
-        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            // Ignored, so the signal only reaches the source (the server's own handling did the same).
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { onSignal(name) }
-            source.resume()
-            sources.append(source)
+        lastSignal = 0
+        signal(SIGTERM, recordSignal)
+        signal(SIGINT, recordSignal)
+        watcher = Task.detached {
+            while !Task.isCancelled {
+                let number = lastSignal
+                if number != 0 {
+                    onSignal(number == SIGINT ? "SIGINT" : "SIGTERM")
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 
-    func cancel() { for source in sources { source.cancel() } }
+    func cancel() { watcher.cancel() }
 }

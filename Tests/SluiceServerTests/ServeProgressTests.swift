@@ -157,8 +157,8 @@ struct ServeProgressTests {
                 "the first signal says what a second one does: \(text().suffix(2000))")
         #expect(serve.isRunning, "the first signal lets the round finish")
         kill(serve.pid, SIGTERM)
-        let exitStatus = try await onDedicatedThread("wait-for-serve") { try serve.wait(timeout: 90) }
-        #expect(exitStatus == 0, "\(text().suffix(3000))")
+        let exitStatus = try? await onDedicatedThread("wait-for-serve") { try serve.wait(timeout: 90) }
+        #expect(exitStatus == 0, "the second SIGTERM did not end serve within 90 s (health timeout 600 s): \(text().suffix(3000))")
         let final = Self.lines(text())
         #expect(final.contains { $0["message"]?.contains("SIGTERM again: stopping the round at the next safe point") == true && $0["level"] == "warning" })
         #expect(final.contains { $0["message"] == "cluster failed" && ($0["detail"] ?? "").contains("stopped at a safe point") },
