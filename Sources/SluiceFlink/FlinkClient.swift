@@ -146,7 +146,7 @@ public struct FlinkClient: Sendable {
         try await http.send(HTTPRequest(.GET, url(path))).requireSuccess().decode(type)
     }
 
-    private func getIfPresent<T: Decodable>(_ path: String, as type: T.Type) async throws -> T? {
+    func getIfPresent<T: Decodable>(_ path: String, as type: T.Type) async throws -> T? {
         let response = try await http.send(HTTPRequest(.GET, url(path)))
         if response.status == 404 { return nil }
         return try response.requireSuccess().decode(type)

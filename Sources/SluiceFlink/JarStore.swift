@@ -112,7 +112,7 @@ public struct JarStore: Sendable {
 
 
     /// A URL without user info or query, safe for messages.
-    static func redacted(_ uri: String) -> String {
+    public static func redacted(_ uri: String) -> String {
         guard var components = URLComponents(string: uri) else { return uri }
         components.user = nil
         components.password = nil

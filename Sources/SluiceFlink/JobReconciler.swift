@@ -19,7 +19,7 @@ public struct JobReconciler: Sendable {
     }
 
     public var cluster: String { lifecycle.cluster }
-    private var client: FlinkClient { lifecycle.client }
+    var client: FlinkClient { lifecycle.client }
 
     public func owner(_ identity: ObjectIdentity) -> JobOwner {
         JobOwner(cluster: cluster, object: identity.description)
@@ -212,16 +212,22 @@ public struct JobReconciler: Sendable {
         guard let job = jobs.first(where: { !$0.state.isTerminal }) ?? jobs.first else {
             return Health(.missing, "no job for it on \(cluster)")
         }
+        let appliedAt = Int64(entry.appliedAt.timeIntervalSince1970 * 1000)
         switch job.state {
         case .running: break
-        case .failed, .canceled, .finished: return Health(.degraded, "job \(job.id) is \(job.state.rawValue)")
-        case .failing, .restarting: return Health(.degraded, "job \(job.id) is \(job.state.rawValue): it failed and Flink is restarting it")
+        case .failed, .canceled, .finished:
+            if job.state == .failed, let failure = await startFailure(of: job, since: appliedAt) { return failure }
+            return Health(.degraded, "job \(job.id) is \(job.state.rawValue)")
+        case .failing, .restarting:
+            if let failure = await startFailure(of: job, since: appliedAt) { return failure }
+            return Health(.degraded, "job \(job.id) is \(job.state.rawValue): it failed and Flink is restarting it")
         default: return Health(.progressing, "job \(job.id) is \(job.state.rawValue)")
         }
         // Uncached sources first (see HealthSources.swift): the overview's subtask counts, the
         // checkpoint directory; the cached /jobs/<id> only for a Flink that reports no counts.
         if let tasks = job.tasks {
-            guard tasks.allUp else { return Health(.progressing, "job \(job.id): \(tasks.summary)") }
+            // Region failover restarts tasks while the job stays RUNNING: the history tells.
+            guard tasks.allUp else { return await startFailure(of: job, since: appliedAt) ?? Health(.progressing, "job \(job.id): \(tasks.summary)") }
         } else {
             guard let details = try await client.job(job.id) else { return Health(.progressing, "job \(job.id) is starting") }
             let running = details.vertices.filter { $0.status == "RUNNING" }.count
@@ -230,7 +236,6 @@ public struct JobReconciler: Sendable {
             }
         }
         guard spec.isStateful else { return Health(.healthy, "job \(job.id) RUNNING") }
-        let appliedAt = Int64(entry.appliedAt.timeIntervalSince1970 * 1000)
         guard let checkpoint = try await lifecycle.checkpointCompleted(of: job.id, since: appliedAt, spec: spec) else {
             return Health(.progressing, "job \(job.id) RUNNING; waiting for its first checkpoint since the change")
         }

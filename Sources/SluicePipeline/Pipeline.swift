@@ -46,6 +46,16 @@ public struct Pipeline: Sendable {
 
     // MARK: Stages
 
+    /// What `plan` has done so far, for a service that shows a round in progress.
+    public enum PipelineStage: Sendable {
+        /// The specs loaded and rendered; `state` holds the clusters that will be planned.
+        case loaded(SpecSet, DesiredState)
+        /// Every cluster's live state read and planned (before the policies).
+        case planned(Plan)
+        /// The policies' verdicts applied: the plan that will be synced, and each cluster's violations.
+        case verdicts(Plan, [String: [Violation]])
+    }
+
     /// Load: reads and validates the specs of one revision.
     public func load(_ tree: any SourceTree, revision: String) throws -> SpecSet {
         try SpecLoader().load(from: tree, path: path, revision: revision)
@@ -70,7 +80,8 @@ public struct Pipeline: Sendable {
     /// touching one environment re-plans its clusters only. With `only`, only the clusters it
     /// accepts are planned (a replica's share of them).
     public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil,
-                     only: (@Sendable (String) -> Bool)? = nil) async throws -> Planned {
+                     only: (@Sendable (String) -> Bool)? = nil,
+                     stages: @Sendable (PipelineStage) -> Void = { _ in }) async throws -> Planned {
         let specs = try load(tree, revision: revision)
         var state = try render(specs)
         if let only { state.clusters = state.clusters.filter { only($0.cluster.name) } }
@@ -78,10 +89,13 @@ public struct Pipeline: Sendable {
             let changed = Self.changedClusters(previous, state)
             state.clusters = state.clusters.filter { changed.contains($0.cluster.name) }
         }
+        stages(.loaded(specs, state))
         let engine = try Verdicts.engine(tree, policies: policies, specs: specs)
         let syncer = try connect(state, tree: tree)
         let plan = await syncer.plan(state, environments: specs.environments, options: options)
+        stages(.planned(plan))
         let gated = Verdicts.gate(plan, specs: specs, engine: engine)
+        stages(.verdicts(gated.plan, gated.violations))
         return Planned(specs: specs, state: state, syncer: syncer, plan: gated.plan, violations: gated.violations)
     }
 

@@ -23,7 +23,7 @@ public actor FlinkRuntime {
     /// The cross-process lock of this runtime (see `ClusterLock`), in its state directory.
     public nonisolated let lockFile: URL
     private let http: HTTPClient
-    private let jars: JarStore
+    let jarStore: JarStore
     private let startupTimeout: Duration
     private let operationTimeout: Duration
     /// The runtime's own state directory: savepoints and checkpoints may always go there.
@@ -40,7 +40,7 @@ public actor FlinkRuntime {
         store = try AppliedStore(directory: configuration.stateDirectory.appendingPathComponent("applied"), cluster: cluster)
         lockFile = configuration.stateDirectory.appendingPathComponent("sluice.lock")
         http = HTTPClient()
-        jars = JarStore(directory: configuration.stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
+        jarStore = JarStore(directory: configuration.stateDirectory.appendingPathComponent("jars"), http: http, repository: repository)
         self.startupTimeout = startupTimeout
         self.operationTimeout = operationTimeout
         stateDirectory = configuration.stateDirectory.path
@@ -85,7 +85,7 @@ public actor FlinkRuntime {
 
     private func reconciler(_ endpoint: URL) -> JobReconciler {
         var lifecycle = JobLifecycle(cluster: cluster, client: FlinkClient(baseURL: endpoint, http: http), journal: journal,
-                                     jars: jars, operationTimeout: operationTimeout)
+                                     jars: jarStore, operationTimeout: operationTimeout)
         lifecycle.trustedRoots = [stateDirectory]
         return JobReconciler(lifecycle: lifecycle, store: store)
     }
@@ -195,6 +195,7 @@ public actor FlinkRuntime {
                                      hint: "set spec.template.spec.job.state: suspended and sync (a savepoint is taken), then make the change with state: running and sync again")
                 }
                 // Refuse before stopping anything: a plan that does not fit must leave the running job alone.
+                try await checkJar(desired, name: name)
                 var plan = try FlinkProcessPlan.from(deployment: desired)
                 plan.name = name
                 try await supervisor.checkBudget(plan)
@@ -211,6 +212,7 @@ public actor FlinkRuntime {
                 transition.message = "processes replaced; \(stopped.message); \(transition.message)"
                 return transition
             }
+            try await checkJar(desired, name: name)
             let url = try await ensureRunning(desired, name: name)
             let transition = try await reconciler(url).apply(change)
             if let job = transition.jobID { await supervisor.recordJob(name: name, jobID: job) }

@@ -125,6 +125,8 @@ public actor ReconcileLoop {
     private var pendingReason: RoundReason?
     private var stopping = false
     private var wakeUp: CheckedContinuation<Void, Never>?
+    /// The round in progress, step by step: its log lines and the status API's `progress`.
+    public nonisolated let tracker = RoundTracker()
 
     public init(repository: GitRepository, pipeline: Pipeline, configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
         self.repository = repository
@@ -225,6 +227,7 @@ public actor ReconcileLoop {
         let owned = await ownership?()
         rounds += 1
         let started = Date()
+        tracker.begin(reason)
         var reachable = true
         var fetchError: String?
         let fetchStart = ContinuousClock.now
@@ -252,6 +255,7 @@ public actor ReconcileLoop {
             round.violations = violations
             round.allClusters = allClusters
             lastRound = round
+            tracker.finish(round)
             for observer in observers { await observer(round) }
             return round
         }
@@ -264,6 +268,7 @@ public actor ReconcileLoop {
         } catch {
             return await finish(.unresolvable, lastGood, "cannot resolve \(pinned ?? configuration.revision): \(error)")
         }
+        tracker.fetched(try? repository.commitInfo(candidate), revision: candidate.hex, seconds: fetchSeconds, reachable: reachable)
         if candidate.hex == lastGood { unverified = nil }
         if let policy = configuration.signatures, candidate.hex != lastGood {
             // Nothing of a head is read (no specs, no plan) before its signatures verify. With
@@ -301,8 +306,10 @@ public actor ReconcileLoop {
             // A follower only reads: it takes no cluster lock, which the leader may hold.
             var options = configuration.options
             if !leading { options.lockHolder = nil }
+            tracker.phase(.loading)
+            let tracker = tracker
             var planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: options,
-                                                  baseline: baseline, only: owned?.owns)
+                                                  baseline: baseline, only: owned?.owns, stages: { tracker.stage($0) })
             violations = planned.violations
             if let owned {
                 allClusters = planned.specs.clusters.filter { pipeline.clusters?.contains($0.name) ?? true }
@@ -313,7 +320,7 @@ public actor ReconcileLoop {
                 await planned.syncer.close()
                 return await finish(.planned, candidate.hex, plan: planned.plan, "follower: planned \(candidate.hex.prefix(12)); the leader syncs")
             }
-            let report = await pipeline.apply(planned, options: configuration.options)
+            let report = await pipeline.apply(planned, options: configuration.options) { tracker.event($0) }
             if report.succeeded { lastGood = candidate.hex }
             let summary = report.clusters.map { "\($0.cluster): \($0.status.rawValue)" }.joined(separator: ", ")
             log("revision \(candidate.hex.prefix(12)) (\(reason)\(baseline == nil ? "" : ", changed clusters only")): \(summary.isEmpty ? "no cluster changed" : summary)")

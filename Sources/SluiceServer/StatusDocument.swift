@@ -11,10 +11,13 @@ extension ReconcileLoop {
         public var unverified: UnverifiedRevision?
         /// With `--shards`: who holds each shard, as last read.
         public var shards: ShardTable?
+        /// The round in progress; `nil` between rounds.
+        public var progress: RoundProgress?
     }
 
     public func snapshot() -> Snapshot {
-        Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound, unverified: unverified, shards: shardTable?())
+        Snapshot(lastGood: lastGood, pinned: pinned, round: lastRound, unverified: unverified, shards: shardTable?(),
+                 progress: tracker.progress)
     }
 }
 
@@ -65,6 +68,8 @@ struct StatusDocument: Encodable {
     /// With `--shards`: this replica, and every shard's holder as this replica last read the Leases.
     var replica: String?
     var sharding: ShardStatus?
+    /// The round in progress (null between rounds): phase, revision and each cluster's state.
+    var progress: RoundProgress.OrNull
 
     struct Unverified: Encodable {
         var revision: String
@@ -87,6 +92,7 @@ struct StatusDocument: Encodable {
         message = round?.message
         leader = round?.leading
         unverified = snapshot.unverified?.summary
+        progress = RoundProgress.OrNull(snapshot.progress)
         unverifiedDetail = snapshot.unverified.map {
             Unverified(revision: $0.revision, object: $0.error.object, reason: $0.error.reason.rawValue, detail: $0.error.detail,
                        signer: $0.error.signer, fingerprint: $0.error.fingerprint, since: $0.since)

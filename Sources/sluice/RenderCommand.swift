@@ -38,11 +38,16 @@ struct RenderCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case yaml, json, table }
 
     func run() throws {
+        // A large render shows that it is working (only on a terminal, and only after a second).
+        let progress = TerminalProgress()
+        progress.show("loading and rendering \(source.path.isEmpty ? "the repository" : source.path)")
+        defer { progress.clear() }
         do {
             let specs = try source.load()
             let renderer = Renderer(clusters: cluster.isEmpty ? nil : Set(cluster),
                                     environments: environment.isEmpty ? nil : Set(environment))
             let state = try renderer.render(specs)
+            progress.clear()
             Console.printDiagnostics(specs.warnings)
             switch output {
             case .yaml: Console.out(RenderOutput.yaml(state))
@@ -50,6 +55,7 @@ struct RenderCommand: ParsableCommand {
             case .table: Console.out(RenderOutput.table(state))
             }
         } catch {
+            progress.clear()
             throw Console.fail(error)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceCore
 import SluiceGit
 import SluiceKubernetes
@@ -59,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
     var headerTimeout: Duration = .seconds(10)
 
     @OptionGroup var apply: ApplyOptions
+    @OptionGroup var logging: LogOptions
 
     @Flag(name: .long, help: "Run one round and exit (0 when in sync).")
     var once = false
@@ -165,11 +167,16 @@ struct ServeCommand: AsyncParsableCommand {
         do { signatures = try source.signatures.policy() } catch { throw Console.fail(error) }
         let metrics = SluiceMetrics()
         let journal = try? Journal(directory: clusters.stateDirectory)
+        let secrets = serviceSecrets()
+        let logger = logging.logger(secrets: secrets)
+        let interrupt = SyncInterrupt()
+        options.interrupt = interrupt
         let loop = ReconcileLoop(repository: repository, pipeline: pipeline,
                                  configuration: .init(revision: source.revision ?? "HEAD", interval: interval,
                                                       resyncEvery: resyncEvery, options: options, signatures: signatures)) { line in
-            Console.err("\(Self.timestamp()) \(line)\n")
+            logger.warning("\(line)")
         }
+        loop.tracker.use(logger, secrets: secrets)
         if once {
             let round = await loop.round(reason: .once)
             for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
@@ -184,10 +191,10 @@ struct ServeCommand: AsyncParsableCommand {
             await loop.observe { round in
                 do {
                     for delivery in try await notifier.notify(round) where !(200..<300).contains(delivery.status) {
-                        Console.err("\(Self.timestamp()) notification to \(delivery.target) answered HTTP \(delivery.status)\n")
+                        logger.warning("notification to \(delivery.target) answered HTTP \(delivery.status)")
                     }
                 } catch {
-                    Console.err("\(Self.timestamp()) notification failed: \(error)\n")
+                    logger.error("notification failed: \(error)")
                 }
             }
         }
@@ -209,11 +216,11 @@ struct ServeCommand: AsyncParsableCommand {
         let address = try Bounded.listenAddress(listen, "--listen")
         let secret = SecretReference.environment(webhookSecretEnv).read()
         let tokens = ServiceServer.Tokens(read: SecretReference.environment(apiReadTokenEnv).read(), operate: SecretReference.environment(apiTokenEnv).read())
-        if secret == nil { Console.err("\(Self.timestamp()) webhooks are off: \(webhookSecretEnv) is not set\n") }
-        if tokens.read == nil && tokens.operate == nil { Console.err("\(Self.timestamp()) the API refuses every request: neither \(apiTokenEnv) nor \(apiReadTokenEnv) is set\n") }
+        if secret == nil { logger.notice("webhooks are off: \(webhookSecretEnv) is not set") }
+        if tokens.read == nil && tokens.operate == nil { logger.warning("the API refuses every request: neither \(apiTokenEnv) nor \(apiReadTokenEnv) is set") }
         let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens,
                                    limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout))
-        Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
+        logger.notice("serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)")
         let reconciling = Task { await loop.run() }
         let sharing = coordinator
         let background = Task {
@@ -221,14 +228,24 @@ struct ServeCommand: AsyncParsableCommand {
                 if let elector { group.addTask { await elector.run() } }
                 if let sharing { group.addTask { await sharing.run() } }
                 group.addTask {
-                    await LostJobRecovery.run({ runtimes.all }) { line in Console.err("\(Self.timestamp()) \(line)\n") }
+                    await LostJobRecovery.run({ runtimes.all }) { line in logger.warning("\(line)") }
                 }
             }
         }
         // The HTTP server returns on SIGTERM/SIGINT (graceful shutdown). The round in progress
         // finishes its step; then the loop returns and the background work stops.
         try await server.run(host: address.host, port: address.port)
-        Console.err("\(Self.timestamp()) stopping: letting the round in progress finish\n")
+        let secondSignal = SecondSignal { name in
+            guard interrupt.requested == nil else { return }
+            interrupt.request("\(name) while stopping")
+            logger.warning("\(name) again: stopping the round at the next safe point (before the next action, or now if a health gate waits); an action already started finishes, and the journal lets the next start resume")
+        }
+        defer { secondSignal.cancel() }
+        if loop.tracker.progress != nil {
+            logger.notice("stopping: letting the round in progress finish; a second SIGTERM or SIGINT stops it at the next safe point")
+        } else {
+            logger.notice("stopping: no round in progress")
+        }
         await loop.stop()
         await reconciling.value
         background.cancel()
@@ -237,4 +254,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    /// Every secret this service reads from its environment, for the log to blank: API tokens,
+    /// webhook secrets and notification tokens (cluster credentials are added as specs name them).
+    func serviceSecrets() -> SecretList {
+        let variables = [webhookSecretEnv, apiTokenEnv, apiReadTokenEnv, githubTokenEnv, gitlabTokenEnv, notifyWebhookSecretEnv]
+            + (source.gitTokenEnv.map { [$0] } ?? [])
+        return SecretList(variables.map { SecretReference.environment($0).read() })
+    }
 }

@@ -48,6 +48,12 @@ struct Sluice: AsyncParsableCommand {
             }
         } catch {
             let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success, message.contains("USAGE:") {
+                // A help request: every command's help ends with an example that runs as written.
+                FileHandle.standardOutput.write(Data(HelpExamples.appended(to: message, arguments: Array(CommandLine.arguments.dropFirst())).utf8))
+                Foundation.exit(0)
+            }
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 // `plan` keeps 2 for "changes planned", so its usage errors are plain errors.

@@ -40,7 +40,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Show what would be done; change nothing.")
     var dryRun = false
 
-    @Option(name: .shortAndLong, help: "Output format of the final report: text or json. Progress goes to standard error.")
+    @Option(name: .shortAndLong, help: "Output format of the final report: text or json. Progress goes to standard error when it is a terminal.")
     var output: ReportFormat = .text
 
     @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
@@ -56,10 +56,15 @@ struct SyncCommand: AsyncParsableCommand {
             throw Console.fail(error)
         }
         if !quiet { Console.err(PlanReport.text(planned.plan)) }
-        let quiet = self.quiet
+        // Progress (with the time elapsed) only for a person at a terminal; a pipe or a log gets the report alone.
+        let progress = TerminalProgress(enabled: !quiet && TerminalProgress.isTerminal)
         let report = await pipeline.apply(planned, options: options) { event in
-            if !quiet { Console.err(Self.progressLine(event)) }
+            switch event {
+            case .healthWaiting(let cluster, let identity, let health): progress.show("\(cluster): waiting for \(identity): \(health)")
+            default: progress.line(Self.progressLine(event).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
         }
+        progress.clear()
         Console.out(output == .json ? PlanReport.json(report) : PlanReport.text(report))
         if !report.succeeded { throw ExitCode(ExitStatus.clusterFailed.rawValue) }
     }

@@ -27,6 +27,8 @@ public struct SyncOptions: Sendable {
     /// A cluster's remaining actions stop after this many transport failures in a row (the API
     /// server stopped answering); the next sync resumes.
     public var transportFailureLimit = 3
+    /// When set and requested, the sync stops at its next safe point (`sluice serve`'s second signal).
+    public var interrupt: SyncInterrupt?
 
     public init(prune: Bool? = nil, allowMassPrune: Bool = false, selfHeal: Bool? = nil, autoRollback: Bool? = nil,
                 healthTimeout: Duration = .seconds(300), healthPollInterval: Duration = .seconds(1), dryRun: Bool = false) {

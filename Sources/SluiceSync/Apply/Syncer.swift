@@ -105,10 +105,12 @@ public struct Syncer: Sendable {
         var failedEarlier: [String] = []
         for wave in waves.keys.sorted() {
             let clusters = waves[wave]!
-            if !failedEarlier.isEmpty {
+            let interrupted = options.interrupt?.requested
+            if !failedEarlier.isEmpty || interrupted != nil {
                 for cluster in clusters {
+                    let why = interrupted.map { "not started: \($0)" } ?? "an earlier wave failed on \(failedEarlier.joined(separator: ", "))"
                     let held = ClusterSyncResult(cluster: cluster.cluster.name, wave: wave, status: .held,
-                                                 message: "held: an earlier wave failed on \(failedEarlier.joined(separator: ", "))", actions: [])
+                                                 message: "held: \(why)", actions: [])
                     progress(.clusterFinished(held))
                     results.append(held)
                 }
@@ -159,6 +161,11 @@ public struct Syncer: Sendable {
         // Objects of one apply rank do not depend on each other, so the driver may take them in parallel.
         for group in Self.rankGroups(changes) {
             let applied = (try? await group.concurrentMap(limit: driver.maxConcurrentActions) { action -> ActionResult in
+                if let interrupted = options.interrupt?.requested {
+                    // Not started: the sync was asked to stop, and before an action is a safe point.
+                    return ActionResult(action: action, succeeded: false, message: "not attempted: stopped at a safe point (\(interrupted))",
+                                        savepointPath: nil, health: nil, rolledBack: false, durationSeconds: 0)
+                }
                 if let reason = breaker.skip() {
                     var skipped = ActionResult(action: action, succeeded: false, message: "not attempted: \(reason)", savepointPath: nil,
                                                health: nil, rolledBack: false, durationSeconds: 0)
@@ -176,6 +183,11 @@ public struct Syncer: Sendable {
                 let untouched = changes.count - results.count
                 return ClusterSyncResult(cluster: name, wave: wave, status: .failed,
                                          message: "stopped: \(reason); \(breaker.skipped + untouched) remaining action(s) not attempted; the next sync resumes from the cluster's live state",
+                                         actions: results)
+            }
+            if let interrupted = options.interrupt?.requested {
+                return ClusterSyncResult(cluster: name, wave: wave, status: .failed,
+                                         message: "stopped at a safe point (\(interrupted)): the actions already started finished, the rest were not started; the next round plans again from the cluster's live state",
                                          actions: results)
             }
             if let failed = applied.first(where: { !$0.succeeded }) {
@@ -201,10 +213,12 @@ public struct Syncer: Sendable {
             results[index].health = health
             guard health.status != .healthy && health.status != .suspended else { continue }
             results[index].succeeded = false
-            var message = "\(action.identity) did not become healthy within \(options.healthTimeout): \(health)"
+            var message = health.settled ? "\(action.identity) cannot start: \(health)"
+                : options.interrupt?.requested.map { "\(action.identity) not healthy yet when the sync stopped at a safe point (\($0)): \(health)" }
+                ?? "\(action.identity) did not become healthy within \(options.healthTimeout): \(health)"
             let environment = action.desired?.environment
             let autoRollback = options.autoRollback ?? environments.first { $0.name == environment }?.syncPolicy.autoRollback ?? false
-            if autoRollback, let rolledBack = await rollback(results[index], with: driver) {
+            if autoRollback, options.interrupt?.requested == nil, let rolledBack = await rollback(results[index], with: driver) {
                 results[index].rolledBack = true
                 message += "; \(rolledBack)"
             }
@@ -259,7 +273,7 @@ public struct Syncer: Sendable {
         var reported: Health?
         while true {
             do { last = try await driver.health(of: action.identity) } catch { last = Health(.unknown, "\(error)") }
-            if last.status == .missing { break }
+            if last.status == .missing || options.interrupt?.requested != nil { break }
             if last != reported {
                 progress(.healthWaiting(cluster: action.cluster, identity: action.identity, health: last))
                 reported = last
@@ -278,7 +292,8 @@ public struct Syncer: Sendable {
         var reported: Health?
         while true {
             do { last = try await driver.health(of: action.identity) } catch { last = Health(.unknown, "\(error)") }
-            if last.status == .healthy || last.status == .suspended { break }
+            if last.status == .healthy || last.status == .suspended || last.settled { break }
+            if options.interrupt?.requested != nil { break }
             if last != reported {
                 progress(.healthWaiting(cluster: action.cluster, identity: action.identity, health: last))
                 reported = last
