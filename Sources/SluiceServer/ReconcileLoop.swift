@@ -116,6 +116,9 @@ public actor ReconcileLoop {
     public private(set) var unverified: UnverifiedRevision?
     /// Commits whose signatures verified, so a refused head's range is not verified again every round.
     private let verifiedCommits = VerifiedCommits()
+    /// The specs, desired state and policies of the commits last planned: a resync of the same
+    /// commit reuses them instead of parsing and rendering the repository again.
+    public nonisolated let loaded = LoadedRevisions()
     private var rounds = 0
     private var pendingReason: RoundReason?
     private var stopping = false
@@ -292,7 +295,7 @@ public actor ReconcileLoop {
             var options = configuration.options
             if !leading { options.lockHolder = nil }
             let planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: options,
-                                                  baseline: baseline)
+                                                  baseline: baseline, cache: loaded, baselineRevision: lastGood)
             violations = planned.violations
             guard leading else {
                 // A follower plans (reads only) so its status API answers, and leaves syncing to the leader.
