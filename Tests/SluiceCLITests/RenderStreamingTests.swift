@@ -39,7 +39,7 @@ struct RenderStreamingTests {
     func wellFormedJSON() async throws {
         let repo = try TemporaryDirectory(prefix: "sluice-render-stream")
         try Self.writeSpecs(to: repo.url, jobs: 120, failingPatch: false)
-        let result = try await SluiceBinary.run(["render", "--path", repo.path, "--output", "json"])
+        let result = try await SluiceBinary.run(["render", "--repo", repo.path, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         let document = try JSON.decode(result.stdout)
         // Byte for byte what the whole-document printer writes for the same value.
@@ -49,7 +49,7 @@ struct RenderStreamingTests {
         #expect(clusters.map { $0["objects"]?.listValue?.count } == [120, 120, 0])
         #expect(clusters[2]["environments"]?.listValue?.isEmpty == true)
 
-        let yaml = try await SluiceBinary.run(["render", "--path", repo.path, "--output", "yaml"])
+        let yaml = try await SluiceBinary.run(["render", "--repo", repo.path, "--output", "yaml"])
         #expect(yaml.status == 0)
         #expect(try YAML.parse(yaml.stdout, file: "render").count == 240)
     }
@@ -59,7 +59,7 @@ struct RenderStreamingTests {
         let repo = try TemporaryDirectory(prefix: "sluice-render-stream")
         try Self.writeSpecs(to: repo.url, jobs: 3, failingPatch: true)
         for format in ["json", "yaml"] {
-            let result = try await SluiceBinary.run(["render", "--path", repo.path, "--output", format])
+            let result = try await SluiceBinary.run(["render", "--repo", repo.path, "--output", format])
             #expect(result.status == 1, "\(result)")
             // The patch fails on b-edge only; a-flink (rendered first) was already written.
             #expect(result.stdout.contains("a-flink"))
@@ -73,7 +73,7 @@ struct RenderStreamingTests {
             }
         }
         // When the first cluster fails, nothing at all is written.
-        let onlyEdge = try await SluiceBinary.run(["render", "--path", repo.path, "--output", "json", "--cluster", "b-edge"])
+        let onlyEdge = try await SluiceBinary.run(["render", "--repo", repo.path, "--output", "json", "--cluster", "b-edge"])
         #expect(onlyEdge.status == 1)
         #expect(onlyEdge.stdout.isEmpty, "\(onlyEdge.stdout)")
     }
