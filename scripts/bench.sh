@@ -102,6 +102,35 @@ else
   echo "build the sluice product (make release) to run this benchmark"
 fi
 
+# measure <label> <command...>: CPU time (user+sys), wall time, peak memory and the load average
+# of one run, its standard output discarded.
+measure() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+label, command = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+load = " ".join(open("/proc/loadavg").read().split()[:3])
+print(f"{label}: {usage.ru_utime + usage.ru_stime:.2f} s CPU (user+sys), {wall:.2f} s wall, peak {usage.ru_maxrss / 1024:.1f} MiB, exit {run.returncode} (load average {load})")
+if run.returncode not in (0,): sys.stderr.write(run.stderr.decode(errors="replace")[-2000:])
+PY
+}
+
+echo
+echo "== sluice render --output json, streamed, vs a Python load + render (goal: < 100 MiB peak at any size up to 10,000 jobs)"
+if [ -x "$sluice_bin" ]; then
+  for jobs in 1000 2000 4000 10000; do
+    corpus="$work/render-$jobs"
+    "$bench" generate-specs "$corpus" "$jobs" 10 3
+    measure "sluice render --output json, $jobs jobs x 3 environments x 10 clusters" "$sluice_bin" render --path "$corpus" --output json
+    measure "python load + render (PyYAML C loader, json), $jobs jobs" python3 scripts/render-peer.py "$corpus"
+  done
+else
+  echo "build the sluice product (make release) to run this benchmark"
+fi
+
 echo
 echo "== signature verification per commit: SSH natively, OpenPGP through gpgv (goal: < 5 ms per commit)"
 sig="$PWD/$work/signatures"
@@ -185,6 +214,26 @@ trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.1; done
 "$bench" plan-live 1000 "$served" "http://127.0.0.1:$port"
 kill $server 2>/dev/null || true
+
+echo
+echo "== sluice plan against 100 flink clusters, all in sync (goal: < 2 s; clusters read --parallelism at a time, default 8)"
+if [ -x "$sluice_bin" ]; then
+  for jobs in 1000 10000; do
+    fleet="$PWD/$work/plan-fleet-$jobs"
+    fleet_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$bench" prepare-fleet "$fleet" "$jobs" 100 "http://127.0.0.1:$fleet_port"
+    python3 -m http.server "$fleet_port" --bind 127.0.0.1 --directory "$fleet/served" >/dev/null 2>&1 &
+    fleet_server=$!
+    for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $fleet_port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+    for parallelism in 8 1; do
+      measure "sluice plan, $jobs jobs on 100 clusters, --parallelism $parallelism (exit 0: in sync)" \
+        "$sluice_bin" plan --repo "$fleet/specs" --state-dir "$fleet/state" --parallelism "$parallelism"
+    done
+    kill "$fleet_server" 2>/dev/null || true
+  done
+else
+  echo "build the sluice product (make release) to run this benchmark"
+fi
 
 echo
 echo "== apply 1,000 FlinkDeployments to the fake Kubernetes API server (goal: < 10 s, requests in parallel)"
@@ -293,34 +342,6 @@ echo "== sluice serve: commit to running through a signed webhook, Sluice's shar
 "$bench" serve-latency "$sluice_bin" 3
 
 echo
-echo "== sluice serve managing 1,000 jobs on 10 clusters, a full resync every round (goal: < 150 MiB)"
-fleet="$PWD/$work/fleet"
-fleet_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bench" prepare-fleet "$fleet" 1000 10 "http://127.0.0.1:$fleet_port"
-git -C "$fleet/specs" init -q -b main && git -C "$fleet/specs" add -A && git -C "$fleet/specs" -c user.name=b -c user.email=b@l commit -qm fleet
-python3 -m http.server "$fleet_port" --bind 127.0.0.1 --directory "$fleet/served" >/dev/null 2>&1 &
-fleet_server=$!
-SLUICE_API_READ_TOKEN=bench "$sluice_bin" serve --repo "$fleet/specs" --revision main --interval 2 --resync-every 1 \
-  --listen "127.0.0.1:$api_port" --state-dir "$fleet/state" 2>"$fleet/serve.log" &
-serve_pid=$!
-python3 - "$serve_pid" "$api_port" <<'PY'
-import sys, time, json, urllib.request
-pid, port = sys.argv[1], sys.argv[2]
-def status():
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/status", headers={"Authorization": "Bearer bench"})
-    return json.load(urllib.request.urlopen(req, timeout=5))
-deadline = time.time() + 120
-while time.time() < deadline:
-    try:
-        if status().get("clusters"): break
-    except Exception: pass
-    time.sleep(0.5)
-time.sleep(20)  # about ten more full rounds
-doc = status()
-objects = sum(len(c["objects"]) for c in doc["clusters"])
-states = sorted({c["status"] for c in doc["clusters"]})
-mem = {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith(("VmRSS", "VmHWM"))}
-print(f"serve with {objects} jobs on {len(doc['clusters'])} clusters (cluster status {states}): {mem['VmRSS']:.1f} MiB resident, peak {mem['VmHWM']:.1f} MiB")
-PY
-kill "$serve_pid" "$fleet_server" 2>/dev/null || true
+echo "== sluice serve: an in-sync fleet, a full resync every round (goals: 1,000 jobs on 10 clusters < 150 MiB; 10,000 jobs on 100 clusters < 250 MiB and < 5 s of CPU per resync)"
+"$bench" serve-resync "$sluice_bin" 1000 10 20
+"$bench" serve-resync "$sluice_bin" 10000 100 60

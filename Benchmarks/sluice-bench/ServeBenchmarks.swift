@@ -128,3 +128,87 @@ extension ServeBenchmarks {
         }
     }
 }
+
+extension ServeBenchmarks {
+    /// `sluice serve` over an in-sync fleet of `jobs` FlinkDeployments on `clusters` flink
+    /// clusters (one static server answers every cluster's `/jobs/overview`), a full resync every
+    /// round: resident memory, and CPU time per resync from the process's own counters (which the
+    /// load of a shared machine barely changes), over whole rounds for at least `seconds` once the
+    /// fleet is synced.
+    static func resync(sluice: String, jobs: Int, clusters: Int, seconds: Int) async throws {
+        let work = try TemporaryDirectory(prefix: "sluice-bench-resync")
+        let filePort = try freePort(), apiPort = try freePort()
+        try prepareFleet(at: work.url, jobs: jobs, clusters: clusters, base: "http://127.0.0.1:\(filePort)")
+        let specs = work.url.appendingPathComponent("specs")
+        _ = try git(["init", "-q", "-b", "main"], in: specs)
+        _ = try git(["add", "-A"], in: specs)
+        _ = try git(["-c", "user.name=b", "-c", "user.email=b@l", "commit", "-qm", "fleet"], in: specs)
+        let files = try SpawnedProcess("/usr/bin/python3", ["-m", "http.server", "\(filePort)", "--bind", "127.0.0.1",
+                                                            "--directory", work.url.appendingPathComponent("served").path])
+        defer { files.stop() }
+        let log = work.url.appendingPathComponent("serve.log").path
+        let serve = try SpawnedProcess(sluice, ["serve", "--repo", specs.path, "--revision", "main", "--interval", "1", "--resync-every", "1",
+                                                "--listen", "127.0.0.1:\(apiPort)", "--state-dir", work.url.appendingPathComponent("state").path],
+                                       env: ["SLUICE_API_READ_TOKEN": "bench"], stderrPath: log)
+        defer { serve.stop(graceSeconds: 10) }
+        let http = HTTPClient(configuration: .init(bearerToken: "bench", retry: .none))
+        let base = URL(string: "http://127.0.0.1:\(apiPort)")!
+        func synced() async -> Int {
+            guard let response = try? await http.send(HTTPRequest(.GET, base.appendingPathComponent("api/v1/status"))),
+                  let document = try? JSON.decode(Array(response.body)) else { return 0 }
+            return document["clusters"]?.listValue?.filter { ["synced", "unchanged"].contains($0["status"]?.stringValue) }.count ?? 0
+        }
+        /// Rounds so far: one fetch per round.
+        func rounds() async -> Int? {
+            guard let response = try? await http.send(HTTPRequest(.GET, base.appendingPathComponent("metrics"))) else { return nil }
+            let text = String(decoding: response.body, as: UTF8.self)
+            return text.split(separator: "\n").first { $0.hasPrefix("sluice_git_fetch_duration_seconds_count") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }.map { Int($0) }
+        }
+        let deadline = ContinuousClock.now + .seconds(600)
+        while ContinuousClock.now < deadline, await synced() < clusters {
+            guard serve.isRunning else { throw BenchError("sluice serve ended; see \(log)") }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        guard await synced() == clusters else { throw BenchError("the fleet did not report synced within 600 s; see \(log)") }
+        // CPU is read at round boundaries (the fetch counter moving on), so whole rounds are
+        // measured; the first boundary comes after a round that already reused the loaded commit.
+        func nextBoundary(after count: Int) async throws -> Int {
+            while true {
+                if let now = await rounds(), now > count { return now }
+                guard serve.isRunning else { throw BenchError("sluice serve ended; see \(log)") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let startRounds = try await nextBoundary(after: try await nextBoundary(after: await rounds() ?? 0))
+        let startCPU = try cpuSeconds(of: serve.pid), start = ContinuousClock.now
+        var endRounds = startRounds
+        repeat { endRounds = try await nextBoundary(after: endRounds) } while (ContinuousClock.now - start) < .seconds(seconds)
+        let endCPU = try cpuSeconds(of: serve.pid), wall = (ContinuousClock.now - start).seconds
+        let memory = try residentMemory(of: serve.pid)
+        let done = endRounds - startRounds
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        print(String(format: "serve-resync: %d jobs on %d clusters, all synced; %d full resyncs in %.0f s: %.2f s of CPU each (user+sys), %.1f s wall each; %.1f MiB resident, peak %.1f MiB",
+                     jobs, clusters, done, wall, (endCPU - startCPU) / Double(done), wall / Double(done), memory.rss, memory.peak) + " (load average \(load))")
+    }
+
+    /// User + system CPU seconds a process has used.
+    static func cpuSeconds(of pid: pid_t) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (Double(fields[11])! + Double(fields[12])!) / ticks
+    }
+
+    /// Resident and peak resident memory of a process, in MiB.
+    static func residentMemory(of pid: pid_t) throws -> (rss: Double, peak: Double) {
+        var values: [String: Double] = [:]
+        for line in try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: ":")
+            if parts.count == 2, ["VmRSS", "VmHWM"].contains(parts[0]) {
+                values[String(parts[0])] = Double(parts[1].split(separator: " ").first ?? "0").map { $0 / 1024 }
+            }
+        }
+        return (values["VmRSS"] ?? 0, values["VmHWM"] ?? 0)
+    }
+}

@@ -14,6 +14,7 @@ import SluiceYAML
 //   sluice-bench flink-upgrade [rounds]         savepoint upgrades on a real Flink cluster, Sluice's share separated
 //   sluice-bench prepare-fleet <dir> <jobs> <clusters> <base-url>  an in-sync fleet for the serve memory benchmark
 //   sluice-bench serve-latency <sluice> [rounds] commit-to-running through the webhook path on a real Flink cluster
+//   sluice-bench serve-resync <sluice> <jobs> <clusters> [seconds]  memory and CPU per full resync of an in-sync fleet
 //   sluice-bench kube-apply [jobs]              apply FlinkDeployments to the fake Kubernetes API server; time and requests/s
 //   sluice-bench verify-signatures <repo> <allowed_signers|-> [keyring|-] [rounds]  signature verification per commit
 //   sluice-bench journal-plan [changes] [records] what a long journal adds to planning
@@ -110,6 +111,10 @@ do {
     case "serve-latency":
         guard let sluice = rest.first else { fail("serve-latency <path to sluice> [rounds]") }
         try await ServeBenchmarks.webhookLatency(sluice: sluice, rounds: rest.count > 1 ? Int(rest[1]) ?? 3 : 3)
+
+    case "serve-resync":
+        guard rest.count >= 3, let jobs = Int(rest[1]), let clusters = Int(rest[2]) else { fail("serve-resync <path to sluice> <jobs> <clusters> [seconds]") }
+        try await ServeBenchmarks.resync(sluice: rest[0], jobs: jobs, clusters: clusters, seconds: rest.count > 3 ? Int(rest[3]) ?? 30 : 30)
 
     case "kube-apply":
         try await KubernetesBenchmark.run(jobs: rest.first.flatMap { Int($0) } ?? 1000)

@@ -33,7 +33,13 @@ public struct JobOwner: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether `jobID` was submitted by Sluice for this owner.
-    public func owns(_ jobID: String) -> Bool { jobID.hasPrefix(Self.mark + key) }
+    public func owns(_ jobID: String) -> Bool { jobID.hasPrefix(jobIDPrefix) }
+
+    /// What every job id of this owner starts with: the mark and the owner part.
+    public var jobIDPrefix: String { Self.mark + key }
+
+    /// The mark and owner part of a Sluice job id (what `jobIDPrefix` is for its owner).
+    public static func ownerPrefix(ofJobID jobID: String) -> String { String(jobID.prefix(mark.count + 12)) }
 
     /// Whether `jobID` was submitted by Sluice for any owner.
     public static func isSluiceJob(_ jobID: String) -> Bool { jobID.count == 32 && jobID.hasPrefix(mark) }

@@ -32,11 +32,14 @@ public struct JobReconciler: Sendable {
     /// `only` limits the store entries considered (the runtime keeps several JobManagers in one store).
     public func liveState(desired: [ObjectIdentity], only: Set<ObjectIdentity>? = nil) async throws -> [LiveObject] {
         let jobs = try await client.jobs().sorted { $0.startTime > $1.startTime }
+        // Each object's jobs by their owner part, found once: scanning every job for every
+        // object costs objects × jobs, a million checks for a thousand jobs.
+        let jobsByOwner = Dictionary(grouping: jobs.filter { $0.id.hasPrefix(JobOwner.mark) }) { JobOwner.ownerPrefix(ofJobID: $0.id) }
+        func ownedJobs(_ owner: JobOwner) -> [JobSummary] { jobsByOwner[owner.jobIDPrefix] ?? [] }
         var live: [LiveObject] = []
         var claimed = Set<String>()
         for entry in store.all where only?.contains(entry.identity) ?? true {
-            let owner = owner(entry.identity)
-            let own = jobs.filter { owner.owns($0.id) }
+            let own = ownedJobs(owner(entry.identity))
             claimed.formUnion(own.map(\.id))
             guard let value = entry.value else { continue }
             if Self.isLost(entry, own) {
@@ -48,8 +51,7 @@ public struct JobReconciler: Sendable {
             live.append(LiveObject(identity: entry.identity, value: value, health: Self.quickHealth(value, own)))
         }
         for identity in desired where store[identity] == nil {
-            let owner = owner(identity)
-            let own = jobs.filter { owner.owns($0.id) }
+            let own = ownedJobs(owner(identity))
             guard let active = own.first(where: { !$0.state.isTerminal }) else { continue }
             claimed.formUnion(own.map(\.id))
             live.append(LiveObject(identity: identity, value: Self.unknownSpec(identity, jobID: active.id), health: Self.quickHealth(nil, own)))

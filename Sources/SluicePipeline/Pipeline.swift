@@ -79,24 +79,42 @@ public struct Pipeline: Sendable {
     /// only clusters whose desired state differs from the baseline's are planned: a commit
     /// touching one environment re-plans its clusters only. With `only`, only the clusters it
     /// accepts are planned (a replica's share of them).
+    ///
+    /// With `cache` (a service planning commits again and again), `revision` must name a commit:
+    /// its specs, desired state and policies come from the cache when it holds them, and so does
+    /// the baseline's desired state when `baselineRevision` names a commit it holds.
     public func plan(_ tree: any SourceTree, revision: String, options: SyncOptions, baseline: (any SourceTree)? = nil,
+                     cache: LoadedRevisions? = nil, baselineRevision: String? = nil,
                      only: (@Sendable (String) -> Bool)? = nil,
                      stages: @Sendable (PipelineStage) -> Void = { _ in }) async throws -> Planned {
-        let specs = try load(tree, revision: revision)
-        var state = try render(specs)
+        let loaded = try prepare(tree, revision: revision, cache: cache)
+        let specs = loaded.specs
+        var state = loaded.state
         if let only { state.clusters = state.clusters.filter { only($0.cluster.name) } }
-        if let baseline, let previous = try? render(try load(baseline, revision: "baseline")) {
+        if let baseline,
+           let previous = baselineRevision.flatMap({ cache?.lookup($0)?.state }) ?? (try? render(try load(baseline, revision: "baseline"))) {
             let changed = Self.changedClusters(previous, state)
             state.clusters = state.clusters.filter { changed.contains($0.cluster.name) }
         }
         stages(.loaded(specs, state))
-        let engine = try Verdicts.engine(tree, policies: policies, specs: specs)
+        let engine = loaded.engine
         let syncer = try connect(state, tree: tree)
         let plan = await syncer.plan(state, environments: specs.environments, options: options)
         stages(.planned(plan))
         let gated = Verdicts.gate(plan, specs: specs, engine: engine)
         stages(.verdicts(gated.plan, gated.violations))
         return Planned(specs: specs, state: state, syncer: syncer, plan: gated.plan, violations: gated.violations)
+    }
+
+    /// Load, render and compile the policies of one revision, or take them from `cache`.
+    public func prepare(_ tree: any SourceTree, revision: String, cache: LoadedRevisions? = nil) throws -> LoadedRevisions.Loaded {
+        func make() throws -> LoadedRevisions.Loaded {
+            let specs = try load(tree, revision: revision)
+            let state = try render(specs)
+            return LoadedRevisions.Loaded(specs: specs, state: state, engine: try Verdicts.engine(tree, policies: policies, specs: specs))
+        }
+        guard let cache else { return try make() }
+        return try cache.loaded(revision, make)
     }
 
     /// Apply: syncs the plan wave by wave and lets go of the clusters; `progress` sees every step.

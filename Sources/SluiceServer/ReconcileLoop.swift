@@ -121,6 +121,9 @@ public actor ReconcileLoop {
     public private(set) var unverified: UnverifiedRevision?
     /// Commits whose signatures verified, so a refused head's range is not verified again every round.
     private let verifiedCommits = VerifiedCommits()
+    /// The specs, desired state and policies of the commits last planned: a resync of the same
+    /// commit reuses them instead of parsing and rendering the repository again.
+    public nonisolated let loaded = LoadedRevisions()
     private var rounds = 0
     private var pendingReason: RoundReason?
     private var stopping = false
@@ -309,7 +312,8 @@ public actor ReconcileLoop {
             tracker.phase(.loading)
             let tracker = tracker
             var planned = try await pipeline.plan(try repository.tree(at: candidate), revision: candidate.hex, options: options,
-                                                  baseline: baseline, only: owned?.owns, stages: { tracker.stage($0) })
+                                                  baseline: baseline, cache: loaded, baselineRevision: lastGood,
+                                                  only: owned?.owns, stages: { tracker.stage($0) })
             violations = planned.violations
             if let owned {
                 allClusters = planned.specs.clusters.filter { pipeline.clusters?.contains($0.name) ?? true }

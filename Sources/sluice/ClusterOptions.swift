@@ -35,6 +35,17 @@ struct ClusterOptions: ParsableArguments {
         valueName: "dir"))
     var allowedPathRoot: [String] = []
 
+    static let parallelismRange = 1...256
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How many clusters are read (planned) at once; each cluster's failure stays its own. \(parallelismRange.lowerBound) to \(parallelismRange.upperBound), default \(SyncOptions.defaultParallelism).",
+        valueName: "n"))
+    var parallelism: Int = SyncOptions.defaultParallelism
+
+    func validate() throws {
+        try Bounded.check(parallelism, "--parallelism", Self.parallelismRange)
+    }
+
     var stateDirectory: URL { Self.stateDirectory(stateDir) }
 
     /// Adds the operator's roots (and the state directory) to the process's host path policy.
@@ -74,6 +85,7 @@ struct ApplyOptions: ParsableArguments {
         var options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal, autoRollback: autoRollback,
                                   healthTimeout: healthTimeout, dryRun: dryRun)
         options.allowStateLoss = allowStateLoss
+        options.parallelism = clusters.parallelism
         return options
     }
 }

@@ -9,7 +9,7 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show what a sync would change on each cluster, and why.",
         discussion: """
-            Renders the specs, reads the live state of every selected cluster (in parallel), \
+            Renders the specs, reads the live state of every selected cluster (--parallelism at a time), \
             and compares them: per object, create, update, rescale, upgrade, redeploy, savepoint, \
             suspend, resume, delete (with --prune), or nothing, with the changed fields and, \
             for Flink jobs, the operator's change class (ignore < scale < upgrade < \
@@ -38,7 +38,8 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let plan: Plan
         do {
-            let options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal)
+            var options = SyncOptions(prune: clusters.prune, allowMassPrune: clusters.allowMassPrune, selfHeal: clusters.selfHeal)
+            options.parallelism = clusters.parallelism
             let planned = try await clusters.plan(source, options: options).planned
             await planned.syncer.close()
             plan = planned.plan

@@ -147,6 +147,7 @@ struct HardeningCLITests {
         ["serve", "--interval", "0"], ["serve", "--interval", "-5"], ["serve", "--interval", "5x"], ["serve", "--resync-every", "0"],
         ["serve", "--max-connections", "0"], ["sync", "--health-timeout", "0s"], ["validate", "--git-timeout", "0"],
         ["validate", "--git-stall-timeout", "2h"], ["serve", "--listen", "127.0.0.1:99999"],
+        ["sync", "--parallelism", "0"], ["serve", "--parallelism", "257"],
     ])
     func badFlags(arguments: [String]) async throws {
         let result = try await SluiceBinary.run(arguments + ["--repo", "/nonexistent"])

@@ -20,50 +20,60 @@ public struct Renderer: Sendable {
     /// - Throws: `DiagnosticError` when a patch fails, a patched Flink object breaks its schema, or
     ///   two sources render to one identity; `UnknownNameError` when a filter names nothing.
     public func render(_ specs: SpecSet) throws -> DesiredState {
+        var states: [ClusterDesiredState] = []
+        try renderEach(specs) { states.append($0) }
+        return DesiredState(revision: specs.revision, clusters: states)
+    }
+
+    /// Renders one cluster at a time, in cluster order, and hands each to `body` as soon as it is
+    /// rendered, so a caller that writes them out need not hold them all (`sluice render`).
+    ///
+    /// Every check of `render` is a check within one cluster, so each cluster is complete and
+    /// checked when `body` sees it. After the first cluster with an error `body` sees no more
+    /// clusters, but the rest are still rendered so that the error names every problem.
+    ///
+    /// - Throws: what `render` throws, after `body` has seen the clusters before the first error.
+    public func renderEach(_ specs: SpecSet, _ body: (ClusterDesiredState) throws -> Void) throws {
         var diagnostics: [Diagnostic] = []
         try checkFilters(specs)
-        var perCluster: [String: [DesiredObject]] = [:]
-        var environmentsOf: [String: [String]] = [:]
-        // Where each identity already rendered on a cluster sits in `perCluster`.
-        var claimed: [String: [ObjectIdentity: Int]] = [:]
+        let selected = specs.environments.filter { environments?.contains($0.name) ?? true }
         let sources = Dictionary(specs.workloads.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
         // Read once: selectors and patch targets ask for every workload's labels many times.
         let labels = specs.workloads.map(\.labels)
-
-        for environment in specs.environments where environments?.contains(environment.name) ?? true {
-            let targets = specs.clusters.filter {
-                environment.clusterSelector.matches($0.selectorLabels) && (clusters?.contains($0.name) ?? true)
-            }
-            let selected = specs.workloads.indices.filter { environment.jobSelector.matches(labels[$0]) }
-            for cluster in targets {
-                environmentsOf[cluster.name, default: []].append(environment.name)
-                for w in selected where specs.workloads[w].isPlaced(on: cluster) {
+        // Each environment's workloads, selected once rather than once per cluster.
+        let workloadsOf = selected.map { environment in specs.workloads.indices.filter { environment.jobSelector.matches(labels[$0]) } }
+        for cluster in specs.clusters where clusters?.contains(cluster.name) ?? true {
+            var objects: [DesiredObject] = []
+            var environmentNames: [String] = []
+            // Where each identity already rendered on this cluster sits in `objects`.
+            var claimed: [ObjectIdentity: Int] = [:]
+            for (environment, workloads) in zip(selected, workloadsOf)
+            where environment.clusterSelector.matches(cluster.selectorLabels) {
+                environmentNames.append(environment.name)
+                for w in workloads where specs.workloads[w].isPlaced(on: cluster) {
                     let workload = specs.workloads[w]
                     guard let object = place(workload, labels: labels[w], in: environment, on: cluster, revision: specs.revision,
                                              &diagnostics)
                     else { continue }
-                    if let index = claimed[cluster.name]?[object.identity], let other = perCluster[cluster.name]?[index] {
+                    if let index = claimed[object.identity] {
+                        let other = objects[index]
+                        let otherWorkload = sources[other.source]
                         diagnostics.append(Self.renderedTwice(object, from: workload, in: environment, other: other,
-                                                              otherWorkload: sources[other.source], specs: specs))
+                                                              otherWorkload: otherWorkload, specs: specs))
                         continue
                     }
-                    claimed[cluster.name, default: [:]][object.identity] = perCluster[cluster.name]?.count ?? 0
-                    perCluster[cluster.name, default: []].append(object)
+                    claimed[object.identity] = objects.count
+                    objects.append(object)
                 }
             }
-        }
-        for objects in perCluster.values { checkSessionJobs(objects, &diagnostics) }
-        if diagnostics.contains(where: { $0.severity == .error }) { throw DiagnosticError(diagnostics) }
+            checkSessionJobs(objects, &diagnostics)
+            if diagnostics.contains(where: { $0.severity == .error }) { continue }
 
-        let states = specs.clusters
-            .filter { clusters?.contains($0.name) ?? true }
-            .map { cluster in
-                let objects = Self.inApplyOrder(perCluster.removeValue(forKey: cluster.name) ?? [])
-                let environmentNames = environmentsOf[cluster.name] ?? []
-                let rules = cluster.ignore + environmentNames.flatMap { specs.environment(named: $0)?.ignore ?? [] }
-                return ClusterDesiredState(cluster: cluster, environments: environmentNames, objects: objects, ignoreRules: rules)
-            }
-        return DesiredState(revision: specs.revision, clusters: states)
+            objects = Self.inApplyOrder(objects)
+            let rules = cluster.ignore + environmentNames.flatMap { specs.environment(named: $0)?.ignore ?? [] }
+            try body(ClusterDesiredState(cluster: cluster, environments: environmentNames, objects: objects, ignoreRules: rules))
+        }
+        if diagnostics.contains(where: { $0.severity == .error }) { throw DiagnosticError(diagnostics) }
     }
 
     /// `objects` by apply rank, then identity: positions are sorted, each rank computed once.

@@ -29,6 +29,10 @@ public struct SyncOptions: Sendable {
     public var transportFailureLimit = 3
     /// When set and requested, the sync stops at its next safe point (`sluice serve`'s second signal).
     public var interrupt: SyncInterrupt?
+    /// How many clusters are planned (their live state read) at once. Each cluster is read on
+    /// its own, so one slow or failing cluster holds one slot and nothing else.
+    public var parallelism = SyncOptions.defaultParallelism
+    public static let defaultParallelism = 8
 
     public init(prune: Bool? = nil, allowMassPrune: Bool = false, selfHeal: Bool? = nil, autoRollback: Bool? = nil,
                 healthTimeout: Duration = .seconds(300), healthPollInterval: Duration = .seconds(1), dryRun: Bool = false) {

@@ -29,12 +29,21 @@ public struct Syncer: Sendable {
 
     /// The plan of every cluster in `state`, in cluster name order.
     public func plan(_ state: DesiredState, environments: [EnvironmentSpec], options: SyncOptions = .init()) async -> Plan {
+        // A bounded pool: at most `options.parallelism` clusters in flight, the next one started
+        // as soon as one finishes (a hundred clusters need not mean a hundred connections at once).
         let clusters = await withTaskGroup(of: ClusterPlan.self) { group in
-            for desired in state.clusters {
-                group.addTask { await plan(desired, environments: environments, options: options) }
+            var pending = state.clusters.makeIterator()
+            for _ in 0..<max(options.parallelism, 1) {
+                guard let desired = pending.next() else { break }
+                group.addTask { await self.plan(desired, environments: environments, options: options) }
             }
             var plans: [ClusterPlan] = []
-            for await plan in group { plans.append(plan) }
+            for await plan in group {
+                plans.append(plan)
+                if let desired = pending.next() {
+                    group.addTask { await self.plan(desired, environments: environments, options: options) }
+                }
+            }
             return plans.sorted { $0.cluster.name < $1.cluster.name }
         }
         return Plan(revision: state.revision, clusters: clusters)
