@@ -69,7 +69,7 @@ struct PolicySharingTests {
         var out: [PolicyEngine.Subject] = []
         for cluster in try Renderer().render(specs).clusters {
             for object in cluster.objects {
-                for old in [nil, object.value] {
+                for old in [Value?.none, .some(object.value)] {  // Value? explicitly: a bare nil would be Value.null, an UPDATE
                     out.append(.init(object: object.value, oldObject: old, identity: object.identity, source: object.source,
                                      cluster: cluster.cluster, environment: specs.environment(named: object.environment),
                                      environmentName: object.environment))
