@@ -128,6 +128,17 @@ public struct CELMap: Sendable {
         return storage.position(of: k).map { storage.values[$0] }
     }
 
+    /// `self[.string(key)]` without building the key: field selection, the evaluator's most
+    /// frequent lookup.
+    func value(forStringKey key: String) -> CELValue? {
+        let storage = self.storage
+        if let index = storage.index { return index[.string(key)].map { storage.values[$0] } }
+        for i in storage.normalized.indices {
+            if case .string(let k) = storage.normalized[i], k == key { return storage.values[i] }
+        }
+        return nil
+    }
+
     public mutating func set(_ key: CELValue, _ value: CELValue) {
         guard let k = MapKey(key) else { return }
         if let i = storage.position(of: k) {

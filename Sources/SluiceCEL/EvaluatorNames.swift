@@ -21,14 +21,14 @@ extension Evaluator {
             if case .optional = target { return try Optionals.select(target, field) }
             throw CELError("type '\(target.typeName)' does not support field selection")
         }
-        guard let v = m[.string(field)] else { throw CELError("no such key: \(field)") }
+        guard let v = m.value(forStringKey: field) else { throw CELError("no such key: \(field)") }
         return v
     }
 
     /// `has(target.field)`; an empty optional has no fields.
     static func isPresent(_ target: CELValue, _ field: String) throws -> Bool {
         switch target {
-        case .map(let m): return m[.string(field)] != nil
+        case .map(let m): return m.value(forStringKey: field) != nil
         case .optional(let wrapped?): return try isPresent(wrapped, field)
         case .optional(nil): return false
         default: throw CELError("invalid type for field selection: \(target.typeName)")

@@ -24,14 +24,19 @@ enum Functions {
             default: break
             }
         }
-        for v in (receiver.map { [$0] } ?? []) + args {
-            switch v {
-            case .string(let s): c += s.utf8.count / 64
-            case .list(let l): c += l.count / 8
-            default: break
-            }
-        }
+        if let receiver { c += operandCost(receiver) }
+        for v in args { c += operandCost(v) }
         return c
+    }
+
+    /// The part of a call's cost one operand adds: its size, for strings and lists.
+    @inline(__always)
+    static func operandCost(_ v: CELValue) -> Int {
+        switch v {
+        case .string(let s): s.utf8.count / 64
+        case .list(let l): l.count / 8
+        default: 0
+        }
     }
 
     static func call(_ name: String, receiver: CELValue?, _ args: [CELValue]) throws -> CELValue {
@@ -81,8 +86,12 @@ enum Functions {
     }
 
     static func order(_ args: [CELValue], _ test: (ComparisonResult) -> Bool) throws -> CELValue {
+        try order(args[0], args[1], test)
+    }
+
+    static func order(_ a: CELValue, _ b: CELValue, _ test: (ComparisonResult) -> Bool) throws -> CELValue {
         do {
-            return .bool(test(try args[0].celCompare(args[1])))
+            return .bool(test(try a.celCompare(b)))
         } catch is CELValue.NaNComparison {
             return .bool(false)
         }

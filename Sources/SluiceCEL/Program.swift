@@ -13,6 +13,8 @@ public enum CEL {
 public struct CELProgram: Sendable {
     public let source: String
     let root: Expr
+    /// `root` compiled into closures (see `StepCompiler`), which is what `evaluate` runs.
+    let step: CompiledStep
     /// The prefixes a name is tried with before itself, most specific first: for the container
     /// `com.example`, `com.example.` and `com.`.
     let containerPrefixes: [String]
@@ -20,6 +22,7 @@ public struct CELProgram: Sendable {
     init(source: String, root: Expr, container: String) {
         self.source = source
         self.root = root
+        step = StepCompiler.compile(root)
         let parts = container.split(separator: ".")
         containerPrefixes = parts.indices.reversed().map { parts[...$0].joined(separator: ".") + "." }
     }
@@ -29,7 +32,7 @@ public struct CELProgram: Sendable {
     /// expression ends in an error instead of a hang.
     public func evaluate(_ activation: [String: CELValue], costLimit: Int = 1_000_000) throws -> CELValue {
         var evaluator = Evaluator(activation: activation, containerPrefixes: containerPrefixes, budget: costLimit)
-        return try evaluator.eval(root)
+        return try step(&evaluator)
     }
 }
 
@@ -58,6 +61,21 @@ struct Evaluator {
         budget -= cost
         if budget < 0 { throw CELError("evaluation exceeded its cost limit") }
     }
+
+    /// Entering a node: what `eval` does before it looks at the node, for compiled steps.
+    @inline(__always)
+    mutating func enter() throws {
+        try spend()
+        nesting += 1
+        if nesting > 32, nesting > Self.maxNesting || stack.exhausted {
+            let error = CELError("evaluation nested too deeply (more than \(nesting > Self.maxNesting ? Self.maxNesting : nesting - 1) levels)")
+            nesting -= 1
+            throw error
+        }
+    }
+
+    @inline(__always)
+    mutating func leave() { nesting -= 1 }
 
     mutating func eval(_ e: Expr) throws -> CELValue {
         try spend()

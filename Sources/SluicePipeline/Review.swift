@@ -17,10 +17,14 @@ public struct Review: Sendable {
     }
 
     public func run(base: any SourceTree, revision baseRevision: String, head: any SourceTree, revision headRevision: String) throws -> CheckReport {
-        let baseSpecs = try SpecLoader().load(from: base, path: path, revision: baseRevision)
-        let headSpecs = try SpecLoader().load(from: head, path: path, revision: headRevision)
-        // Rendering is pure, so the two revisions render at once.
-        let states = try [baseSpecs, headSpecs].concurrentMap { try Renderer().render($0) }
+        // Loading and rendering are pure, so the two revisions are loaded at once, then rendered
+        // at once; an error is the base's before the head's, and a load's before a render's.
+        let path = self.path
+        let sets = try [(base, baseRevision), (head, headRevision)].concurrentMap { tree, revision in
+            try SpecLoader().load(from: tree, path: path, revision: revision)
+        }
+        let baseSpecs = sets[0], headSpecs = sets[1]
+        let states = try sets.concurrentMap { try Renderer().render($0) }
         let baseState = states[0], headState = states[1]
         let engine = try Verdicts.engine(head, policies: policies, specs: headSpecs)
         var subjects: [PolicyEngine.Subject] = []

@@ -14,10 +14,17 @@ public struct PolicyEngine: Sendable {
         var conditions: [(name: String, expression: CELExpressionEngine.Compiled)]
         var variables: [(name: String, expression: CELExpressionEngine.Compiled)]
         var validations: [(validation: AdmissionPolicy.Validation, expression: CELExpressionEngine.Compiled, message: CELExpressionEngine.Compiled?)]
+        /// What its expressions can read of a subject: subjects that agree on it get the same results.
+        var reads: InputReads {
+            InputReads(conditions.map(\.expression.program.referencedVariables) + variables.map(\.expression.program.referencedVariables)
+                + validations.flatMap { [$0.expression.program.referencedVariables] + ($0.message.map { [$0.program.referencedVariables] } ?? []) })
+        }
     }
 
     let set: PolicySet
     let compiled: [String: Compiled]
+    /// Each policy's `Compiled.reads`, found once.
+    let reads: [String: InputReads]
     /// The parameter objects of each binding, by binding name, found once.
     let parameters: [String: [Value]]
 
@@ -56,6 +63,7 @@ public struct PolicyEngine: Sendable {
         if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
         self.set = set
         self.compiled = compiled
+        reads = compiled.mapValues(\.reads)
         var parameters: [String: [Value]] = [:]
         for binding in set.bindings {
             guard let policy = compiled[binding.policyName]?.policy else { continue }
@@ -89,12 +97,127 @@ public struct PolicyEngine: Sendable {
         var operation: Operation { object == nil ? .DELETE : oldObject == nil ? .CREATE : .UPDATE }
     }
 
-    /// The violations of every binding for every subject, in subject order. Subjects are
-    /// independent, so they are evaluated on all cores in contiguous chunks.
+    /// The violations of every binding for every subject, in subject order.
+    ///
+    /// A policy is evaluated once for all the subjects that agree on everything it can read (the
+    /// same job rendered identically on several clusters, for a policy that does not read the
+    /// cluster), and its violations are given to each of them. The evaluations are independent,
+    /// so they run on all cores in contiguous chunks.
     public func evaluate(_ subjects: [Subject]) -> [Violation] {
         let chunkCount = Swift.min(subjects.count, ProcessInfo.processInfo.activeProcessorCount * 4)
-        let chunks = (0..<chunkCount).map { subjects.count * $0 / chunkCount ..< subjects.count * ($0 + 1) / chunkCount }
-        return chunks.concurrentMap { subjects[$0].flatMap(evaluate) }.flatMap { $0 }
+        func chunks(_ count: Int) -> [Range<Int>] {
+            let n = Swift.min(count, chunkCount)
+            return (0..<n).map { count * $0 / n ..< count * ($0 + 1) / n }
+        }
+        // What each subject needs, in the order its violations are reported.
+        let allNeeds = chunks(subjects.count).concurrentMap { range in range.map { needs(of: subjects[$0]) } }.flatMap { $0 }
+
+        // Each distinct evaluation once, by the first subject that needs it.
+        var taskIndex: [EvaluationTask: Int] = [:]
+        var tasks: [(subject: Int, task: EvaluationTask)] = []
+        var steps: [[Step]] = []
+        steps.reserveCapacity(subjects.count)
+        for (s, subjectNeeds) in allNeeds.enumerated() {
+            steps.append(subjectNeeds.map { need in
+                switch need {
+                case .violation(let v): return .violation(v)
+                case .evaluation(let task):
+                    if let known = taskIndex[task] { return .task(known) }
+                    tasks.append((s, task))
+                    taskIndex[task] = tasks.count - 1
+                    return .task(tasks.count - 1)
+                }
+            })
+        }
+
+        // The tasks of one subject are contiguous, and share its converted inputs.
+        var grouped: [Range<Int>] = []
+        var start = 0
+        for i in tasks.indices where i + 1 == tasks.count || tasks[i + 1].subject != tasks[i].subject {
+            grouped.append(start ..< i + 1)
+            start = i + 1
+        }
+        let groups = grouped, planned = tasks
+        let results = chunks(groups.count).concurrentMap { range in
+            groups[range].flatMap { group -> [[Violation]] in
+                let subject = subjects[planned[group.lowerBound].subject]
+                let inputs = ExpressionInputs(Self.inputs(for: subject))
+                return planned[group].map { entry in
+                    let binding = set.bindings[entry.task.binding]
+                    guard let policy = compiled[binding.policyName] else { return [] }
+                    inputs["params"] = (parameters[binding.name] ?? [.null])[entry.task.parameter]
+                    return evaluate(policy, binding: binding, subject: subject, inputs: inputs)
+                }
+            }
+        }.flatMap { $0 }
+
+        var out: [Violation] = []
+        for (s, subjectSteps) in steps.enumerated() {
+            let subject = subjects[s]
+            for step in subjectSteps {
+                switch step {
+                case .violation(let v): out.append(v)
+                case .task(let t) where tasks[t].subject == s: out += results[t]
+                case .task(let t):
+                    out += results[t].map { found in
+                        var v = found
+                        v.cluster = subject.cluster.name
+                        v.environment = subject.environmentName
+                        v.object = subject.identity
+                        v.objectSource = subject.source
+                        return v
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// One evaluation of one binding's policy with one of its parameter objects, on inputs that
+    /// agree on every slot the policy reads.
+    struct EvaluationTask: Hashable, Sendable {
+        var binding: Int
+        var parameter: Int
+        var slots: [InputReads.SlotValue]
+    }
+
+    enum Need: Sendable {
+        case violation(Violation)
+        case evaluation(EvaluationTask)
+    }
+
+    enum Step {
+        case violation(Violation)
+        case task(Int)
+    }
+
+    /// What the bindings that select `subject` need, in binding and parameter order.
+    func needs(of subject: Subject) -> [Need] {
+        var out: [Need] = []
+        let namespaceLabels = subject.identity.namespace.map { ["kubernetes.io/metadata.name": $0] } ?? [:]
+        let target = MatchResources.Target(subject.object ?? subject.oldObject ?? .null, namespaceLabels: namespaceLabels,
+                                           operation: subject.operation)
+        var inputs: [String: Value]?
+        var slotCache: [InputReads.Slot: InputReads.SlotValue] = [:]
+        for (index, binding) in set.bindings.enumerated() {
+            guard let policy = compiled[binding.policyName],
+                  policy.policy.matchConstraints.matches(target),
+                  binding.matchResources?.matches(target) ?? true
+            else { continue }
+            let paramSets = parameters[binding.name] ?? [.null]
+            if paramSets.isEmpty {
+                if binding.paramRef?.denyWhenNotFound == true {
+                    out.append(.violation(violation(policy.policy, binding, subject, "no parameter object found for binding \(binding.name)", reason: "Invalid", at: binding.location)))
+                }
+                continue
+            }
+            if inputs == nil { inputs = Self.inputs(for: subject) }
+            let slots = reads[binding.policyName]?.key(inputs!, cache: &slotCache) ?? []
+            for parameter in paramSets.indices {
+                out.append(.evaluation(EvaluationTask(binding: index, parameter: parameter, slots: slots)))
+            }
+        }
+        return out
     }
 
     /// The violations of every binding for one subject.

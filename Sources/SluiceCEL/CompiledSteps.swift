@@ -1,0 +1,280 @@
+/// The form a program is evaluated in: each node of the tree compiled once into a closure that
+/// holds its children's closures, its operator resolved and its constants prepared. Walking the
+/// `Expr` enum instead re-decides on every evaluation what each node is, looks operators up by
+/// name and boxes their operands in arrays; policies evaluate the same few expressions on
+/// thousands of objects, so that work is done once here.
+///
+/// Every step keeps the tree walker's accounting exactly (one unit of cost per node plus each
+/// call's own cost, the nesting count and the stack bound), so limits and errors are the same
+/// in both forms. Nodes that are rare in policies (macros over optionals, `cel.block`,
+/// namespaced functions, names that may be qualified type names) are handed to the tree walker
+/// (`Evaluator.eval`) as a whole, on the same evaluator.
+typealias CompiledStep = @Sendable (inout Evaluator) throws -> CELValue
+
+enum StepCompiler {
+    static func compile(_ e: Expr) -> CompiledStep {
+        switch e {
+        case .literal(let v):
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                return v
+            }
+        case .ident(let name):
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                if let v = ev.variable(name) { return v }
+                if Functions.typeNames.contains(name) || Libraries.typeNames.contains(name) { return .type(name) }
+                throw CELError("undeclared reference to '\(name)'")
+            }
+        case .rootIdent(let name):
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                guard let v = ev.activation[name] else { throw CELError("undeclared reference to '\(name)'") }
+                return v
+            }
+        case .select(.ident(let root), let field) where Libraries.typeNames.contains("\(root).\(field)"):
+            return walked(e)  // a qualified type name unless `root` is bound: decided per evaluation
+        case .select(let operand, let field):
+            let target = compile(operand)
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                return try Evaluator.select(try target(&ev), field)
+            }
+        case .presence(let operand, let field):
+            let target = compile(operand)
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                return .bool(try Evaluator.isPresent(try target(&ev), field))
+            }
+        case .index(let operand, let indexExpr):
+            let target = compile(operand), index = compile(indexExpr)
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                let container = try target(&ev)
+                return try Functions.index(container, try index(&ev))
+            }
+        case .list(let items):
+            let steps = items.map(compile)
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                var out: [CELValue] = []
+                out.reserveCapacity(steps.count)
+                for step in steps { out.append(try step(&ev)) }
+                return .list(out)
+            }
+        case .map(let entries):
+            let steps = entries.map { (compile($0.0), compile($0.1)) }
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                var pairs: [(CELValue, CELValue)] = []
+                pairs.reserveCapacity(steps.count)
+                for (k, v) in steps { pairs.append((try k(&ev), try v(&ev))) }
+                return .map(try CELMap(pairs))
+            }
+        case .and(let a, let b):
+            let first = compile(a), second = compile(b)
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                // Commutative: false wins over an error on either side.
+                let left = Result { try first(&ev) }
+                if case .success(.bool(false)) = left { return .bool(false) }
+                let right = Result { try second(&ev) }
+                if case .success(.bool(false)) = right { return .bool(false) }
+                let l = try left.get(), r = try right.get()
+                guard case .bool(let x) = l, case .bool(let y) = r else { throw CELError("no such overload: \(l.typeName) && \(r.typeName)") }
+                return .bool(x && y)
+            }
+        case .or(let a, let b):
+            let first = compile(a), second = compile(b)
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                let left = Result { try first(&ev) }
+                if case .success(.bool(true)) = left { return .bool(true) }
+                let right = Result { try second(&ev) }
+                if case .success(.bool(true)) = right { return .bool(true) }
+                let l = try left.get(), r = try right.get()
+                guard case .bool(let x) = l, case .bool(let y) = r else { throw CELError("no such overload: \(l.typeName) || \(r.typeName)") }
+                return .bool(x || y)
+            }
+        case .conditional(let c, let yes, let no):
+            let condition = compile(c), whenTrue = compile(yes), whenFalse = compile(no)
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                let value = try condition(&ev)
+                guard case .bool(let b) = value else { throw CELError("no such overload: \(value.typeName) ? _ : _") }
+                return try b ? whenTrue(&ev) : whenFalse(&ev)
+            }
+        case .call(.ident(let namespace)?, _, _) where Functions.namespaces.contains(namespace) || Libraries.namespaces.contains(namespace):
+            return walked(e)  // a namespaced function unless `namespace` is bound: decided per evaluation
+        case .call(let target, let name, let args):
+            return call(target.map(compile), name, args.map(compile))
+        case .comprehension(let c):
+            return comprehension(c)
+        case .qualified(let names, _, let rooted) where !rooted:
+            let fields = Array(names.dropFirst())
+            return { ev in
+                // The common case, a chain over a variable (object.spec.replicas); anything else
+                // (a dotted variable name, a container) is the tree walker's.
+                guard let root = ev.variable(names[0]) else { return try ev.eval(e) }
+                try ev.enter(); defer { ev.leave() }
+                try ev.spend(fields.count)
+                var value = root
+                for field in fields { value = try Evaluator.select(value, field) }
+                return value
+            }
+        case .qualified, .bind, .block, .blockIndex, .optionalSelect, .optionalIndex, .optionalEntryList,
+             .optionalEntryMap, .optionalMap:
+            return walked(e)
+        }
+    }
+
+    /// A node evaluated by the tree walker, children included.
+    static func walked(_ e: Expr) -> CompiledStep {
+        { ev in try ev.eval(e) }
+    }
+
+    /// A call: operators with their implementation chosen now, everything else through
+    /// `Functions.call` by name. The cost is charged after the operands are evaluated and before
+    /// the call, as the tree walker does.
+    static func call(_ target: CompiledStep?, _ name: String, _ args: [CompiledStep]) -> CompiledStep {
+        if target == nil, args.count == 2, let op = binaryOperator(name) {
+            let left = args[0], right = args[1]
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                let x = try left(&ev), y = try right(&ev)
+                try ev.spend(Functions.operandCost(x) + Functions.operandCost(y))
+                return try op(x, y)
+            }
+        }
+        if let target, args.count == 1, name == "startsWith" || name == "endsWith" {
+            let argument = args[0], prefix = name == "startsWith"
+            return { ev in
+                try ev.enter(); defer { ev.leave() }
+                let receiver = try target(&ev), value = try argument(&ev)
+                try ev.spend(Functions.operandCost(receiver) + Functions.operandCost(value))
+                if case .string(let s) = receiver, case .string(let affix) = value {
+                    return .bool(prefix ? s.hasPrefix(affix) : s.hasSuffix(affix))
+                }
+                return try Functions.call(name, receiver: receiver, [value])
+            }
+        }
+        let regex = Regex.functions.contains(name)
+        return { ev in
+            try ev.enter(); defer { ev.leave() }
+            let receiver = try target.map { try $0(&ev) }
+            var values: [CELValue] = []
+            values.reserveCapacity(args.count)
+            for arg in args { values.append(try arg(&ev)) }
+            if regex {
+                try ev.spend(Functions.cost(name, receiver, values))
+            } else {
+                var cost = receiver.map(Functions.operandCost) ?? 0
+                for value in values { cost += Functions.operandCost(value) }
+                try ev.spend(cost)
+            }
+            return try Functions.call(name, receiver: receiver, values)
+        }
+    }
+
+    /// The implementation `Functions.call` would choose for a two-operand operator.
+    static func binaryOperator(_ name: String) -> (@Sendable (CELValue, CELValue) throws -> CELValue)? {
+        switch name {
+        case "_==_": return { .bool($0.celEquals($1)) }
+        case "_!=_": return { .bool(!$0.celEquals($1)) }
+        case "_<_": return { try Functions.order($0, $1, { $0 == .orderedAscending }) }
+        case "_<=_": return { try Functions.order($0, $1, { $0 != .orderedDescending }) }
+        case "_>_": return { try Functions.order($0, $1, { $0 == .orderedDescending }) }
+        case "_>=_": return { try Functions.order($0, $1, { $0 != .orderedAscending }) }
+        case "@in": return { try Functions.contains($1, $0) }
+        case "_+_": return { try Arithmetic.add($0, $1) }
+        case "_-_": return { try Arithmetic.subtract($0, $1) }
+        case "_*_": return { try Arithmetic.multiply($0, $1) }
+        case "_/_": return { try Arithmetic.divide($0, $1) }
+        case "_%_": return { try Arithmetic.modulo($0, $1) }
+        default: return nil
+        }
+    }
+
+    /// The list and map macros, as `Evaluator.comprehension` evaluates them, over compiled steps.
+    static func comprehension(_ c: Comprehension) -> CompiledStep {
+        let range = compile(c.range), body = compile(c.body), filter = c.filter.map(compile)
+        let kind = c.kind, variable = c.variable, variable2 = c.variable2
+        return { ev in
+            try ev.enter(); defer { ev.leave() }
+            let rangeValue = try range(&ev)
+            let items: [(CELValue, CELValue)]
+            switch rangeValue {
+            case .list(let l): items = variable2 == nil ? l.map { ($0, .null) } : l.enumerated().map { (.int(Int64($0.offset)), $0.element) }
+            case .map(let m): items = variable2 == nil ? m.keys.map { ($0, .null) } : m.entries
+            default: throw CELError("expression of type '\(rangeValue.typeName)' cannot be the range of a comprehension")
+            }
+            if kind == .transformMap || kind == .transformMapEntry {
+                var out = CELMap()
+                for (first, second) in items {
+                    try ev.spend()
+                    ev.locals.append((variable, first))
+                    ev.locals.append((variable2!, second))
+                    defer { ev.locals.removeLast(2) }
+                    if let filter {
+                        let keep = try filter(&ev)
+                        guard case .bool(let b) = keep else { throw CELError("no such overload: filter returned \(keep.typeName)") }
+                        if !b { continue }
+                    }
+                    let value = try body(&ev)
+                    if kind == .transformMap {
+                        out.set(first, value)
+                    } else {
+                        guard case .map(let entry) = value else { throw CELError("transformMapEntry needs a map result, got \(value.typeName)") }
+                        for (k, v) in entry.entries {
+                            if out[k] != nil { throw CELError("insert failed: key \(Conversions.text(k)) already exists") }
+                            out.set(k, v)
+                        }
+                    }
+                }
+                return .map(out)
+            }
+            var sawError: (any Error)?
+            var count = 0
+            var out: [CELValue] = []
+            for (item, second) in items {
+                try ev.spend()
+                ev.locals.append((variable, item))
+                if let variable2 { ev.locals.append((variable2, second)) }
+                defer { ev.locals.removeLast(variable2 == nil ? 1 : 2) }
+                switch kind {
+                case .all, .exists:
+                    let wanted = kind == .exists
+                    do {
+                        let v = try body(&ev)
+                        guard case .bool(let b) = v else { throw CELError("no such overload: \(kind) predicate returned \(v.typeName)") }
+                        if b == wanted { return .bool(wanted) }
+                    } catch let error as CELError where error.message != "evaluation exceeded its cost limit" {
+                        sawError = sawError ?? error
+                    }
+                case .existsOne:
+                    let v = try body(&ev)
+                    guard case .bool(let b) = v else { throw CELError("no such overload: exists_one predicate returned \(v.typeName)") }
+                    if b { count += 1 }
+                case .filter:
+                    let v = try body(&ev)
+                    guard case .bool(let b) = v else { throw CELError("no such overload: filter predicate returned \(v.typeName)") }
+                    if b { out.append(variable2 == nil ? item : second) }
+                case .map, .transformList, .transformMap, .transformMapEntry:
+                    if let filter {
+                        let keep = try filter(&ev)
+                        guard case .bool(let b) = keep else { throw CELError("no such overload: map filter returned \(keep.typeName)") }
+                        if !b { continue }
+                    }
+                    out.append(try body(&ev))
+                }
+            }
+            switch kind {
+            case .all, .exists:
+                if let sawError { throw sawError }
+                return .bool(kind == .all)
+            case .existsOne: return .bool(count == 1)
+            case .filter, .map, .transformList, .transformMap, .transformMapEntry: return .list(out)
+            }
+        }
+    }
+}

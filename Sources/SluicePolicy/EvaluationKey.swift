@@ -1,0 +1,133 @@
+import SluiceYAML
+
+/// A value compared as CEL sees it once converted: kinds exact (an int is not a double), map
+/// entries in order (comprehensions iterate in that order), strings by their UTF-8 bytes (CEL
+/// compares code points, not canonical equivalence), doubles by bit pattern, locations ignored.
+/// `Value`'s own equality is looser (key order and Unicode equivalence do not count), so it
+/// cannot decide when two evaluations would see the same input.
+struct ExactValue: Hashable, Sendable {
+    let value: Value
+    private let digest: Int
+
+    init(_ value: Value) {
+        self.value = value
+        var hasher = Hasher()
+        Self.feed(value, &hasher)
+        digest = hasher.finalize()
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+
+    static func == (a: ExactValue, b: ExactValue) -> Bool {
+        a.digest == b.digest && same(a.value, b.value)
+    }
+
+    private static func feed(_ value: Value, _ h: inout Hasher) {
+        switch value.kind {
+        case .null: h.combine(0 as UInt8)
+        case .bool(let b): h.combine(1 as UInt8); h.combine(b)
+        case .int(let i): h.combine(2 as UInt8); h.combine(i)
+        case .double(let d): h.combine(3 as UInt8); h.combine(d.bitPattern)
+        case .string(let s): h.combine(4 as UInt8); feed(s, &h)
+        case .list(let items):
+            h.combine(5 as UInt8)
+            h.combine(items.count)
+            for item in items { feed(item, &h) }
+        case .map(let map):
+            h.combine(6 as UInt8)
+            h.combine(map.count)
+            for entry in map {
+                feed(entry.key, &h)
+                feed(entry.value, &h)
+            }
+        }
+    }
+
+    private static func feed(_ s: String, _ h: inout Hasher) {
+        h.combine(s.utf8.count)
+        var s = s
+        s.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func same(_ a: Value, _ b: Value) -> Bool {
+        switch (a.kind, b.kind) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.int(x), .int(y)): return x == y
+        case let (.double(x), .double(y)): return x.bitPattern == y.bitPattern
+        case let (.string(x), .string(y)): return x.utf8.elementsEqual(y.utf8)
+        case let (.list(x), .list(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case let (.map(x), .map(y)):
+            guard x.count == y.count else { return false }
+            return zip(x.entries, y.entries).allSatisfy { $0.key.utf8.elementsEqual($1.key.utf8) && same($0.value, $1.value) }
+        default: return false
+        }
+    }
+}
+
+/// Which parts of the evaluation inputs a policy's expressions can read (see
+/// `CELProgram.referencedVariables`): `object` whole, `cluster.tier`, ... Two subjects that agree
+/// on all of them get the same results from the policy, so it is evaluated once for both.
+struct InputReads: Sendable, Hashable {
+    /// The inputs a subject brings; `params` and `variables` are the policy's own.
+    static let subjectInputs: Set<String> = ["object", "oldObject", "request", "cluster", "environment"]
+
+    /// (input, field) pairs, sorted; a `nil` field reads the input whole.
+    var slots: [Slot]
+
+    struct Slot: Sendable, Hashable, Comparable {
+        var input: String
+        var field: String?
+
+        static func < (a: Slot, b: Slot) -> Bool { (a.input, a.field ?? "") < (b.input, b.field ?? "") }
+    }
+
+    init(_ references: [[String: Set<String>?]]) {
+        var merged: [String: Set<String>?] = [:]
+        for found in references {
+            for (name, fields) in found where Self.subjectInputs.contains(name) {
+                switch (merged[name], fields) {
+                case (.some(.none), _): break
+                case (_, .none): merged[name] = .some(nil)
+                case (.none, .some(let f)): merged[name] = .some(f)
+                case (.some(.some(let known)), .some(let f)): merged[name] = .some(known.union(f))
+                }
+            }
+        }
+        slots = merged.flatMap { name, fields -> [Slot] in
+            guard let fields else { return [Slot(input: name, field: nil)] }
+            return fields.map { Slot(input: name, field: $0) }
+        }.sorted()
+    }
+
+    /// What a subject holds in one slot.
+    enum SlotValue: Sendable, Hashable {
+        /// The input or field is missing.
+        case absent
+        case value(ExactValue)
+        /// A field of an input that is not a map: selecting any field fails the same way only
+        /// for the same value, so the value itself is the key.
+        case notAMap(ExactValue)
+    }
+
+    /// The values of the slots in `inputs`; `cache` keeps each slot's value across policies.
+    func key(_ inputs: [String: Value], cache: inout [Slot: SlotValue]) -> [SlotValue] {
+        slots.map { slot in
+            if let known = cache[slot] { return known }
+            let found: SlotValue
+            switch (inputs[slot.input], slot.field) {
+            case (nil, _): found = .absent
+            case (let whole?, nil): found = .value(ExactValue(whole))
+            case (let whole?, let field?):
+                if let map = whole.mapValue {
+                    found = map[field].map { .value(ExactValue($0)) } ?? .absent
+                } else {
+                    found = .notAMap(ExactValue(whole))
+                }
+            }
+            cache[slot] = found
+            return found
+        }
+    }
+}
