@@ -22,10 +22,15 @@ enum JVMStart {
                             archives: [ClassDataArchives.Kind: URL]?,
                             training: [ClassDataArchives.Kind: URL]? = nil) -> [String: String] {
         var environment = base
+        // JAVA_TOOL_OPTIONS and Flink's FLINK_ENV_JAVA_OPTS_* are split at whitespace: a path with a
+        // space would break the JVM's command line, so such paths are left out (the start goes on without).
+        let usable = { (path: String) in !path.contains(where: \.isWhitespace) }
+        let archives = archives.flatMap { $0.values.allSatisfy { usable($0.path) } ? $0 : nil }
+        let training = training.flatMap { $0.values.allSatisfy { usable($0.path) } ? $0 : nil }
         var tool = ["-XX:TieredStopAtLevel=1"]
         if let helpers = archives?[.helpers] { tool += sharing(helpers) }
         // A JVM that crashes writes hs_err_pid<pid>.log into its working directory, the runtime's: keep it with the logs.
-        if let logs = base["FLINK_LOG_DIR"] { tool.append("-XX:ErrorFile=\(logs)/hs_err_pid%p.log") }
+        if let logs = base["FLINK_LOG_DIR"], usable(logs) { tool.append("-XX:ErrorFile=\(logs)/hs_err_pid%p.log") }
         if let existing = base["JAVA_TOOL_OPTIONS"], !existing.isEmpty { tool.append(existing) }
         environment["JAVA_TOOL_OPTIONS"] = tool.joined(separator: " ")
 

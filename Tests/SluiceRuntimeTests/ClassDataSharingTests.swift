@@ -35,6 +35,13 @@ struct ClassDataArchiveFileTests {
         let training = JVMStart.environment(role: .jobManager, plan: plan, base: [:], archives: nil,
                                             training: [.jobManager: URL(fileURLWithPath: "/w/jobmanager.jsa")])
         #expect(training["FLINK_ENV_JAVA_OPTS_JM"] == "-XX:ArchiveClassesAtExit=/w/jobmanager.jsa -Downer=shop")
+        // The scripts split these variables at whitespace: paths with spaces are left out, the start goes on.
+        let spaced = JVMStart.environment(role: .jobManager, plan: plan, base: ["FLINK_LOG_DIR": "/var/lib/my runtime/log"],
+                                          archives: archives.mapValues { URL(fileURLWithPath: "/my cache/" + $0.lastPathComponent) })
+        #expect(spaced["JAVA_TOOL_OPTIONS"] == "-XX:TieredStopAtLevel=1")
+        #expect(spaced["FLINK_ENV_JAVA_OPTS_JM"] == "-Downer=shop")
+        let logs = JVMStart.environment(role: .jobManager, plan: plan, base: ["FLINK_LOG_DIR": "/var/log/x"], archives: nil)
+        #expect(logs["JAVA_TOOL_OPTIONS"] == "-XX:TieredStopAtLevel=1 -XX:ErrorFile=/var/log/x/hs_err_pid%p.log")
     }
 
     @Test("archives are used only as a complete set whose sizes match what was published; discard removes them")
