@@ -122,8 +122,7 @@ struct ClassDataSharingTests {
         let jobManager = try #require(RuntimeTests.pid(started, .jobManager))
         let taskManager = try #require(RuntimeTests.pid(started, .taskManager))
         #expect(Self.maps(taskManager, archives.archive(.taskManager)))
-        // Seen on Flink 2.3 / Java 17: the JobManager started by the supervisor did not map its archive,
-        // while a JobManager started by hand with an archive from the same kind of run did (docs/runtime.md).
+        // Seen on Flink 2.3 / Java 17: the JobManager mapped its archive in one of two runs (docs/runtime.md).
         withKnownIssue("the JobManager does not map its class-data archive yet", isIntermittent: true) {
             #expect(Self.maps(jobManager, archives.archive(.jobManager)))
         }
