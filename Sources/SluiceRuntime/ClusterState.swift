@@ -26,6 +26,8 @@ struct ProcessRecord: Codable, Sendable, Equatable {
     /// A TaskManager's `taskmanager.resource-id`, unique per start, so readiness can tell the new
     /// TaskManager from a killed one the JobManager still lists until its heartbeat times out.
     var resourceID: String?
+    /// Whether the process was started with the class-data archives (`ClassDataArchives`).
+    var classDataSharing: Bool?
 }
 
 /// One exit of a supervised process.

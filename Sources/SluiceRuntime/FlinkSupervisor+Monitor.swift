@@ -13,12 +13,21 @@ extension FlinkSupervisor {
     func startMonitor(_ name: String) {
         guard let cluster = clusters[name], cluster.monitor == nil else { return }
         let interval = configuration.monitorInterval
+        // While the cluster starts, readiness is probed every 100 ms: a start should not wait up to a
+        // whole monitor interval after the last TaskManager registered.
+        let probeInterval = min(interval, .milliseconds(100))
         cluster.monitor = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self, await self.tick(name) else { return }
-                try? await Task.sleep(for: interval)
+                let starting = await self.isStarting(name)
+                try? await Task.sleep(for: starting ? probeInterval : interval)
             }
         }
+    }
+
+    func isStarting(_ name: String) -> Bool {
+        guard let phase = clusters[name]?.phase else { return false }
+        return phase == .starting || phase == .restarting
     }
 
     /// One look at the deployment; false when its monitor should end.
@@ -28,6 +37,9 @@ extension FlinkSupervisor {
         for record in cluster.state.processes {
             guard let exit = exitStatus(of: record) else { continue }
             handleExit(record, exit, in: cluster)
+            if discardArchivesIfSuspect(record), let reason = cluster.reason {
+                cluster.reason = reason + "; the class-data archives were put aside, the restart runs without them"
+            }
             changed = true
         }
         let now = ContinuousClock.now

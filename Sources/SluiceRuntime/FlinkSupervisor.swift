@@ -15,6 +15,8 @@ public actor FlinkSupervisor {
     /// Set by `shutdown`: the supervisor no longer knows its deployments, so it must not start any
     /// (it could start a second JobManager beside processes left running for the next runtime).
     var isShutDown = false
+    /// The background run that builds the class-data archives, while one runs.
+    var training: Task<Void, Never>?
 
     /// Loads the durable state of every deployment under `stateDirectory`. Processes of an earlier
     /// runtime that still run (same pid, same start time, and their environment names the deployment
@@ -81,7 +83,9 @@ public actor FlinkSupervisor {
         if let existing = clusters[plan.name], existing.state.desiredRunning {
             if existing.state.plan == plan {
                 startMonitor(plan.name)
-                return try await waitUntilReady(plan.name, timeout: startupTimeout)
+                let endpoint = try await waitUntilReady(plan.name, timeout: startupTimeout)
+                trainClassDataArchivesIfNeeded()
+                return endpoint
             }
             await stop(plan.name)
         }
@@ -110,7 +114,10 @@ public actor FlinkSupervisor {
             throw error
         }
         startMonitor(plan.name)
-        return try await waitUntilReady(plan.name, timeout: startupTimeout)
+        let endpoint = try await waitUntilReady(plan.name, timeout: startupTimeout)
+        // After the start, so the training's JVMs do not compete with this one's.
+        trainClassDataArchivesIfNeeded()
+        return endpoint
     }
 
     /// Stops a deployment: SIGTERM to each process group, SIGKILL after the grace period. The
@@ -164,6 +171,8 @@ public actor FlinkSupervisor {
     /// a new runtime on the same state directory adopts them; `false` stops every deployment.
     public func shutdown(leaveRunning: Bool) async {
         isShutDown = true
+        training?.cancel()
+        await training?.value
         for cluster in clusters.values {
             cluster.monitor?.cancel()
             cluster.monitor = nil
@@ -202,10 +211,19 @@ public actor FlinkSupervisor {
                 + "stop another deployment, or raise the runtime's memory budget")
     }
 
-    /// Starts one process of `cluster` and returns its record.
+    /// Starts one process of `cluster` and returns its record. With a complete set of class-data
+    /// archives the JVMs map them (`JVMStart`); the record says so, for `discardArchivesIfSuspect`.
     func spawn(_ key: ProcessKey, in cluster: ManagedCluster) throws -> ProcessRecord {
-        let directory = cluster.directory
-        let script = configuration.flinkHome.appendingPathComponent("bin/\(key.role == .jobManager ? "jobmanager.sh" : "taskmanager.sh")")
+        let archives = classDataArchives()?.usable()
+        let environment = JVMStart.environment(role: key.role, plan: cluster.state.plan,
+                                               base: processEnvironment(key, directory: cluster.directory), archives: archives)
+        var record = try startFlinkProcess(key, directory: cluster.directory, environment: environment)
+        record.classDataSharing = archives != nil
+        return record
+    }
+
+    /// The environment Flink's scripts need for one process of the deployment in `directory`.
+    func processEnvironment(_ key: ProcessKey, directory: ClusterDirectory) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment.merge([
             "FLINK_HOME": configuration.flinkHome.path,
@@ -215,6 +233,14 @@ public actor FlinkSupervisor {
             "FLINK_IDENT_STRING": "sluice-\(key.fileStem)",
             "MAX_LOG_FILE_NUMBER": String(configuration.logFiles),
         ]) { $1 }
+        return environment
+    }
+
+    /// Runs `jobmanager.sh`/`taskmanager.sh start-foreground` for `key` (under `nice` when
+    /// `niceness` is set) with its output appended to the process's log file.
+    func startFlinkProcess(_ key: ProcessKey, directory: ClusterDirectory, environment: [String: String],
+                           niceness: Int? = nil) throws -> ProcessRecord {
+        let script = configuration.flinkHome.appendingPathComponent("bin/\(key.role == .jobManager ? "jobmanager.sh" : "taskmanager.sh")")
         let output = directory.outputLog(key)
         let banner = "--- \(ISO8601DateFormatter().string(from: Date())) sluice runtime: starting \(key) ---\n"
         if let handle = FileHandle(forWritingAtPath: output.path) {
@@ -226,7 +252,11 @@ public actor FlinkSupervisor {
         }
         let resourceID = key.role == .taskManager ? "sluice-\(key.fileStem)-\(UUID().uuidString.prefix(8).lowercased())" : nil
         let arguments = [script.path, "start-foreground"] + (resourceID.map { ["-Dtaskmanager.resource-id=\($0)"] } ?? [])
-        let pid = try ProcessSpawner.spawn("/bin/bash", arguments, environment: environment, outputPath: output.path)
+        let pid = if let niceness {
+            try ProcessSpawner.spawn(Self.niceExecutable, ["-n", String(niceness), "/bin/bash"] + arguments, environment: environment, outputPath: output.path)
+        } else {
+            try ProcessSpawner.spawn("/bin/bash", arguments, environment: environment, outputPath: output.path)
+        }
         let startTime = ProcessTable.stat(pid)?.startTime ?? 0
         return ProcessRecord(key: key, pid: pid, startTime: startTime, startedAt: Date(), resourceID: resourceID)
     }
@@ -253,7 +283,7 @@ public actor FlinkSupervisor {
             case .degraded:
                 throw RuntimeError(.degraded, "\(name) is degraded: \(cluster.reason ?? "processes exited too often")",
                                    hint: "fix the cause (see the log), then stop the deployment or change its spec to start it again")
-            default: try await Task.sleep(for: .milliseconds(200))
+            default: try await Task.sleep(for: .milliseconds(50))
             }
         }
         let cluster = clusters[name]

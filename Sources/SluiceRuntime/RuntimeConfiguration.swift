@@ -26,11 +26,18 @@ public struct RuntimeConfiguration: Sendable {
     public var monitorInterval: Duration = .milliseconds(500)
     /// How often the latest completed checkpoint of the recorded job is read from the JobManager.
     public var checkpointPollInterval: Duration = .seconds(3)
+    /// Where the class-data archives of the Flink distribution are built and kept (one folder per
+    /// distribution); nil turns class-data sharing off. Default `<stateDirectory>/cache/jvm`.
+    public var classDataArchiveDirectory: URL?
+    /// Whether this runtime builds missing archives (in the background, after a deployment
+    /// started). Only a runtime that keeps running should: the training JVMs are its children.
+    public var buildsClassDataArchives = false
 
     /// A configuration with the defaults above.
     public init(flinkHome: URL, stateDirectory: URL) {
         self.flinkHome = flinkHome
         self.stateDirectory = stateDirectory
+        classDataArchiveDirectory = stateDirectory.appendingPathComponent("cache/jvm", isDirectory: true)
     }
 
     /// 80% of the host's MemTotal from /proc/meminfo (4 GiB when it cannot be read).

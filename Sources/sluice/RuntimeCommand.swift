@@ -42,11 +42,13 @@ struct RuntimeCommand: AsyncParsableCommand {
             ClusterOptions.stateDirectory(stateDir)
         }
 
-        func runtime() throws -> FlinkRuntime {
+        /// `buildsClassDataArchives`: only a runtime that keeps running builds them (docs/runtime.md, "JVM start").
+        func runtime(buildsClassDataArchives: Bool = false) throws -> FlinkRuntime {
             let journal = try Journal(directory: stateDirectory)
             let directory = runtimeDir.map { URL(fileURLWithPath: $0) } ?? RuntimeLocation.resolve(stateDirectory: stateDirectory, cluster: cluster)
-            return try FlinkRuntime(cluster: cluster, configuration: RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory),
-                                    journal: journal)
+            var configuration = RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory)
+            configuration.buildsClassDataArchives = buildsClassDataArchives
+            return try FlinkRuntime(cluster: cluster, configuration: configuration, journal: journal)
         }
     }
 
@@ -68,7 +70,7 @@ struct RuntimeCommand: AsyncParsableCommand {
                 throw Console.fail(RuntimeCLIError(message: "the token file \(tokenFile) is missing or empty", hint: "write a long random token there, e.g. `openssl rand -hex 32 > \(tokenFile)`"))
             }
             let address = try Bounded.listenAddress(listen, "--listen")
-            let runtime = try options.runtime()
+            let runtime = try options.runtime(buildsClassDataArchives: true)
             Console.err("sluice runtime: adopting or restarting what the runtime ran before\n")
             for line in await runtime.recoverLostJobs() { Console.err("  \(line)\n") }
             try await RuntimeServer(runtime: runtime, token: token).run(host: address.host, port: address.port) { bound in

@@ -18,6 +18,9 @@ enum RuntimeTests {
         configuration.stopGracePeriod = .seconds(5)
         configuration.monitorInterval = .milliseconds(250)
         configuration.checkpointPollInterval = .seconds(1)
+        // Building class-data archives runs a JobManager and a TaskManager in the background: only
+        // the tests of that feature (ClassDataSharingTests) turn it on.
+        configuration.classDataArchiveDirectory = nil
         return configuration
     }
 
