@@ -213,14 +213,12 @@ public struct SavepointRequest: Codable, Sendable {
 public struct SavepointAnswer: Codable, Sendable {
     public var cluster: String
     public var object: String
-    public var jobID: String?
     public var savepointPath: String?
     public var message: String
 
-    public init(cluster: String, object: String, jobID: String?, savepointPath: String?, message: String) {
+    public init(cluster: String, object: String, savepointPath: String?, message: String) {
         self.cluster = cluster
         self.object = object
-        self.jobID = jobID
         self.savepointPath = savepointPath
         self.message = message
     }
