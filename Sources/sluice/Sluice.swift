@@ -22,7 +22,7 @@ struct Sluice: AsyncParsableCommand {
               sluice check --base main --head HEAD --path specs-example --output markdown
               sluice plan --path specs-example --revision HEAD --cluster dc-frankfurt-flink
               sluice sync --path specs-example --revision HEAD --cluster dc-frankfurt-flink
-              sluice status --server http://127.0.0.1:8080   # a running sluice serve
+              sluice status   # what a running sluice serve does
 
             Exit codes (all commands):
               0  success
