@@ -44,6 +44,10 @@ public struct ServiceServer: Sendable {
         self.limits = limits
     }
 
+    /// Starts recording rounds for the status API (the timeline, events, job readings). Call it
+    /// before the loop runs, or the rounds before `run` are missed; `run` calls it too.
+    public func follow() async { await feed.follow() }
+
     /// Event streams (`GET /api/v1/events`) open now.
     public var eventStreams: Int { feed.events.subscriberCount }
 

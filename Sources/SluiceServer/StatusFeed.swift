@@ -65,6 +65,7 @@ final class StatusFeed: Sendable {
     /// Registers what the feed learns from each round: its history entry, a new job reading, a
     /// `round` event and the new status.
     func follow() async {
+        guard await producer.follow() else { return }
         await loop.observe { [self] round in
             let entry = await rounds.record(round)
             events.publish(.init(name: "round", data: Self.line(entry)))
@@ -107,6 +108,13 @@ final class StatusFeed: Sendable {
     actor ProducerState {
         private var running = false
         private var last: String?
+        private var following = false
+
+        /// True the first time: the loop is observed once however often `follow` is called.
+        func follow() -> Bool {
+            defer { following = true }
+            return !following
+        }
 
         func start() -> Bool {
             guard !running else { return false }

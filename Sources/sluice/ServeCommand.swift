@@ -201,6 +201,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens,
                                    limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout), forgeURL: forgeURL)
         Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
+        await server.follow()
         let reconciling = Task { await loop.run() }
         let background = Task {
             await withTaskGroup(of: Void.self) { group in

@@ -45,6 +45,7 @@ struct StatusCommandTests {
         let port = Int(try freePort())
         let server = ServiceServer(loop: loop, journal: try Journal(directory: state), metrics: SluiceMetrics(), webhooks: nil,
                                    tokens: .init(read: Self.readToken, operate: Self.operatorToken), forgeURL: Self.forge)
+        await server.follow()
         let serving = Task { try? await server.run(host: "127.0.0.1", port: port) }
         let looping = Task { await loop.run() }
         defer {

@@ -154,6 +154,7 @@ struct StatusFeedTests {
         let port = Int(try freePort())
         let server = ServiceServer(loop: loop, journal: nil, metrics: SluiceMetrics(), webhooks: nil, tokens: .init(read: "ro", operate: "op"),
                                    maxEventStreams: 2, heartbeatInterval: .seconds(1))
+        await server.follow()
         let serving = Task { try? await server.run(host: "127.0.0.1", port: port) }
         let looping = Task { await loop.run() }
         defer {
