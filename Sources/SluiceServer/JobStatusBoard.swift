@@ -73,7 +73,8 @@ actor JobStatusBoard {
         var budget = maxObjects
         var work: [(ClusterSpec, [ObjectIdentity])] = []
         for cluster in plan.clusters where cluster.failure == nil {
-            let identities = cluster.actions.filter { $0.live != nil && Self.runsJob($0) }.map(\.identity).prefix(max(budget, 0))
+            // Objects the plan found missing included: the round may have created them since.
+            let identities = cluster.actions.filter(Self.runsJob).map(\.identity).prefix(max(budget, 0))
             budget -= identities.count
             if !identities.isEmpty { work.append((cluster.cluster, Array(identities))) }
         }

@@ -14,7 +14,9 @@ extension StatusDocument {
             for objectIndex in clusters[index].objects.indices {
                 let object = clusters[index].objects[objectIndex].object
                 guard let action = actions[object] else { continue }
-                clusters[index].objects[objectIndex].liveRevision = action.live?.revision
+                // The plan read the cluster before the round applied: a change applied since runs the desired revision.
+                let applied = action.isChange && clusters[index].objects[objectIndex].lastOperationSucceeded == true
+                clusters[index].objects[objectIndex].liveRevision = applied ? action.desired?.revision : action.live?.revision
                 if action.isChange { clusters[index].objects[objectIndex].changeClass = action.changeClass?.description }
                 clusters[index].objects[objectIndex].job = Self.job(action, key: .init(cluster: name, object: object), reading: reading, now: now)
             }
