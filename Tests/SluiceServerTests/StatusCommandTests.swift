@@ -89,7 +89,8 @@ struct StatusCommandTests {
         let jobStatus = try #require(object["job"])
         #expect(jobStatus["state"]?.stringValue == "RUNNING")
         #expect(jobStatus["upgradeMode"]?.stringValue == "savepoint" && jobStatus["parallelism"]?.intValue == 1)
-        #expect(jobStatus["restarts"]?.intValue == 0, "Flink's numRestarts of a job that never failed")
+        // Flink's metric fetcher reports numRestarts only after its first update (10 s by default): unknown until then, never invented.
+        #expect(jobStatus["restarts"]?.isNull ?? true || jobStatus["restarts"]?.intValue == 0, "a job that never failed has not restarted")
         #expect((jobStatus[path: "lastCheckpoint", "ageSeconds"]?.doubleValue ?? -1) >= 0)
         #expect(jobStatus["lastSavepoint"]?.isNull ?? true, "no savepoint was taken yet: none is claimed")
 
