@@ -35,6 +35,10 @@ struct StatusDocument: Encodable {
         var lastOperation: String?
         var lastOperationSucceeded: Bool?
         var changes: [String]
+        /// The revision the live object was applied from; the pending change's Flink class; the job (see StatusAPI.swift).
+        var liveRevision: String? = nil
+        var changeClass: String? = nil
+        var job: JobStatus? = nil
     }
 
     struct Cluster: Encodable {
@@ -49,6 +53,8 @@ struct StatusDocument: Encodable {
         /// With `--shards`: the cluster's shard and the replica that holds it (`nil`: nobody now).
         var shard: Int?
         var owner: String?
+        /// The worst health of its objects (degraded, missing, progressing, unknown, healthy); null with no object.
+        var health: String? = nil
     }
 
     var revision: String?
@@ -70,6 +76,8 @@ struct StatusDocument: Encodable {
     var sharding: ShardStatus?
     /// The round in progress (null between rounds): phase, revision and each cluster's state.
     var progress: RoundProgress.OrNull
+    /// `--forge-url`, for commit links (`<forgeURL>/commit/<sha>`).
+    var forgeURL: String? = nil
 
     struct Unverified: Encodable {
         var revision: String

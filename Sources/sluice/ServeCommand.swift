@@ -94,6 +94,8 @@ struct ServeCommand: AsyncParsableCommand {
         "How long a leader or shard Lease lasts unless renewed; another replica takes over after it; \(Bounded.describe(leaseDurationRange)), default 15s.",
         valueName: "duration"), transform: Bounded.duration)
     var leaseDuration: Duration = .seconds(15)
+    @Option(name: .long, help: ArgumentHelp("The spec repository's web page (https://github.com/org/specs): the status API and dashboard link each revision to <url>/commit/<sha>.", valueName: "url"))
+    var forgeURL: String?
 
     @Option(name: .long, help: ArgumentHelp("Post a commit status for each synced commit to this GitHub repository (token from --github-token-env).", valueName: "owner/name"))
     var notifyGithub: String?
@@ -129,6 +131,12 @@ struct ServeCommand: AsyncParsableCommand {
         try Bounded.check(shards, "--shards", Self.shardsRange)
         try Bounded.check(leaseDuration, "--lease-duration", Self.leaseDurationRange)
         try ShardOptions.check(shards: shards, leaderElection: leaderElection, once: once)
+        if let forgeURL {
+            guard forgeURL.count <= 2048, let url = URL(string: forgeURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+                  url.query == nil, url.fragment == nil else {
+                throw ValidationError("--forge-url must be the repository's http(s) page, e.g. https://github.com/org/specs")
+            }
+        }
     }
 
     /// The notification targets the options ask for; a missing token is an error that names it.
@@ -219,8 +227,9 @@ struct ServeCommand: AsyncParsableCommand {
         if secret == nil { logger.notice("webhooks are off: \(webhookSecretEnv) is not set") }
         if tokens.read == nil && tokens.operate == nil { logger.warning("the API refuses every request: neither \(apiTokenEnv) nor \(apiReadTokenEnv) is set") }
         let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens,
-                                   limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout))
+                                   limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout), forgeURL: forgeURL)
         logger.notice("serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)")
+        await server.follow()
         let reconciling = Task { await loop.run() }
         let sharing = coordinator
         let background = Task {
