@@ -283,4 +283,7 @@ states = sorted({c["status"] for c in doc["clusters"]})
 mem = {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith(("VmRSS", "VmHWM"))}
 print(f"serve with {objects} jobs on {len(doc['clusters'])} clusters (cluster status {states}): {mem['VmRSS']:.1f} MiB resident, peak {mem['VmHWM']:.1f} MiB")
 PY
+echo
+echo "== the dashboard of that serve (1,000 jobs on 10 clusters): first render in headless Chromium (goal: < 1 s)"
+"$bench" dashboard-render "http://127.0.0.1:$api_port" bench 3
 kill "$serve_pid" "$fleet_server" 2>/dev/null || true

@@ -18,6 +18,7 @@ import SluiceYAML
 //   sluice-bench verify-signatures <repo> <allowed_signers|-> [keyring|-] [rounds]  signature verification per commit
 //   sluice-bench journal-plan [changes] [records] what a long journal adds to planning
 //   sluice-bench kube-noop-plan <jobs> <sluice>  memory and requests of a no-op `sluice plan` against the fake API server
+//   sluice-bench dashboard-render <base-url> <read-token> [rounds]  the dashboard's first render in headless Chromium
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -99,6 +100,10 @@ do {
     case "serve-latency":
         guard let sluice = rest.first else { fail("serve-latency <path to sluice> [rounds]") }
         try await ServeBenchmarks.webhookLatency(sluice: sluice, rounds: rest.count > 1 ? Int(rest[1]) ?? 3 : 3)
+
+    case "dashboard-render":
+        guard rest.count >= 2 else { fail("dashboard-render <base-url> <read-token> [rounds]") }
+        try await DashboardBenchmark.run(base: rest[0], token: rest[1], rounds: rest.count > 2 ? Int(rest[2]) ?? 3 : 3)
 
     case "kube-apply":
         try await KubernetesBenchmark.run(jobs: rest.first.flatMap { Int($0) } ?? 1000)
