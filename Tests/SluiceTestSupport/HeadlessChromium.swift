@@ -195,11 +195,11 @@ public final class HeadlessChromium: @unchecked Sendable {
         }
 
         /// Polls `condition` (a JavaScript expression) every 100 ms until it is true; false when
-        /// `timeout` passes first.
+        /// `timeout` passes first. An exception counts as false: the document may still be loading.
         public func wait(until condition: String, timeout: Duration) async throws -> Bool {
             let deadline = ContinuousClock.now + timeout
             repeat {
-                if try await evaluate("Boolean(\(condition))", timeout: .seconds(10)) == "true" { return true }
+                if (try? await evaluate("String(Boolean(\(condition)))", timeout: .seconds(10))) == "true" { return true }
                 try await Task.sleep(for: .milliseconds(100))
             } while ContinuousClock.now < deadline
             return false
