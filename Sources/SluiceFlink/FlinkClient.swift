@@ -76,6 +76,14 @@ public struct FlinkClient: Sendable {
         try await getIfPresent("jobs/\(id)/checkpoints", as: CheckpointStatistics.self)
     }
 
+    /// One job-level metric (`GET /jobs/<id>/metrics?get=<name>`) as Flink reports it; `nil` when
+    /// the job or the metric is unknown (a metric is registered only once the job runs).
+    public func jobMetric(_ id: String, _ name: String) async throws -> String? {
+        struct Metric: Decodable { var id: String; var value: String? }
+        let metrics = try await getIfPresent("jobs/\(id)/metrics", query: "get=\(name)", as: [Metric].self)
+        return metrics?.first { $0.id == name }?.value
+    }
+
     /// Cancels a job (`PATCH /jobs/<id>?mode=cancel`); cancelling a finished job is not an error.
     public func cancel(_ id: String) async throws {
         var request = HTTPRequest(.PATCH, url("jobs/\(id)", query: "mode=cancel"))
@@ -146,8 +154,8 @@ public struct FlinkClient: Sendable {
         try await http.send(HTTPRequest(.GET, url(path))).requireSuccess().decode(type)
     }
 
-    private func getIfPresent<T: Decodable>(_ path: String, as type: T.Type) async throws -> T? {
-        let response = try await http.send(HTTPRequest(.GET, url(path)))
+    private func getIfPresent<T: Decodable>(_ path: String, query: String? = nil, as type: T.Type) async throws -> T? {
+        let response = try await http.send(HTTPRequest(.GET, url(path, query: query)))
         if response.status == 404 { return nil }
         return try response.requireSuccess().decode(type)
     }

@@ -33,7 +33,7 @@ enum CurlTransfer {
     /// Performs `request` once; `file` receives the body instead of memory when given.
     static func perform(
         _ request: HTTPRequest, configuration: HTTPClientConfiguration, pool: EasyHandlePool,
-        limit: Int, file: URL?, cancellation: CancellationFlag
+        limit: Int, file: URL?, cancellation: CancellationFlag, stream: (@Sendable (Data) -> Bool)? = nil
     ) -> Result<AttemptResult, AttemptFailure> {
         guard let handle = pool.take() else {
             return .failure(AttemptFailure(cause: .curl(CURLE_FAILED_INIT), message: "libcurl could not create a handle", mayHaveReachedServer: false))
@@ -50,7 +50,8 @@ enum CurlTransfer {
         }
         defer { if descriptor >= 0 { close(descriptor) } }
 
-        let state = TransferState(limit: limit, sink: descriptor >= 0 ? .file(descriptor) : .memory, cancellation: cancellation)
+        let sink: TransferState.Sink = descriptor >= 0 ? .file(descriptor) : stream.map { .stream($0) } ?? .memory
+        let state = TransferState(limit: limit, sink: sink, cancellation: cancellation)
         var resources = CurlResources()
         defer { resources.free() }
         do {
@@ -66,7 +67,7 @@ enum CurlTransfer {
         _ = sluice_curl_getinfo_off_t(handle.raw, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
         let reached = pretransfer > 0 || status > 0
 
-        guard code == CURLE_OK else {
+        guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && state.stoppedByReceiver) else {
             let message = state.errorMessage.isEmpty ? String(cString: curl_easy_strerror(code)) : state.errorMessage
             let cause: AttemptFailure.Cause
             if cancellation.isCancelled, code == CURLE_ABORTED_BY_CALLBACK {

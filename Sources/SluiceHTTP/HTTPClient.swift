@@ -54,6 +54,34 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Streams a response body (server-sent events, a log) to `receive`, chunk by chunk as it
+    /// arrives, on the transfer's own thread, until the server ends it, `receive` returns false,
+    /// `maxBytes` have arrived, `request.timeout` (or the client's) runs out, or the task is
+    /// cancelled. One attempt, never retried. Returns the status and headers; the body of a
+    /// non-2xx answer is not streamed but returned in `body`.
+    public func stream(_ request: HTTPRequest, maxBytes: Int, receive: @escaping @Sendable (Data) -> Bool) async throws -> HTTPResponse {
+        try validate(request)
+        let cancellation = CancellationFlag()
+        let configuration = configuration, pool = pool
+        let outcome = await withTaskCancellationHandler {
+            await onDedicatedThread("sluice-http-stream") {
+                CurlTransfer.perform(request, configuration: configuration, pool: pool, limit: maxBytes, file: nil,
+                                     cancellation: cancellation, stream: receive)
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+        switch outcome {
+        case .success(let result):
+            var response = HTTPResponse(status: result.status, headers: result.headers, body: result.body, url: request.url, method: request.method)
+            response.secrets = Redaction.secrets(of: request.url, bearerToken: configuration.bearerToken)
+            return response
+        case .failure(let failure):
+            if case .cancelled = failure.cause { throw CancellationError() }
+            throw makeError(failure, request: request, limit: maxBytes, attempts: 1)
+        }
+    }
+
     /// The attempt loop: retries while the policy allows and a retry is safe.
     private func perform(_ request: HTTPRequest, limit: Int, file: URL?) async throws -> AttemptResult {
         try validate(request)

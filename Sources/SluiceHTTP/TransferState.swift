@@ -20,6 +20,9 @@ final class TransferState {
         case memory
         /// An open file descriptor; bytes are hashed as they are written.
         case file(Int32)
+        /// Each chunk of a 2xx body, as it arrives (a stream); `false` from the receiver ends the
+        /// transfer. Any other status's body is kept in memory, for the error.
+        case stream(@Sendable (Data) -> Bool)
     }
 
     let limit: Int
@@ -30,6 +33,10 @@ final class TransferState {
     private(set) var exceededLimit = false
     private(set) var fileError: String?
     private(set) var headers = HTTPHeaders()
+    /// The status of the last status line received (a stream delivers only 2xx bodies).
+    private(set) var status = 0
+    /// The stream's receiver asked to stop: the transfer ends without an error.
+    private(set) var stoppedByReceiver = false
     private var hasher = SHA256()
     /// libcurl writes its detailed error message here (CURLOPT_ERRORBUFFER).
     let errorBuffer: UnsafeMutablePointer<CChar>
@@ -60,6 +67,15 @@ final class TransferState {
         switch sink {
         case .memory:
             body.append(contentsOf: bytes)
+        case .stream(let deliver):
+            guard (200..<300).contains(status) else {
+                body.append(contentsOf: bytes)
+                return true
+            }
+            if !deliver(Data(bytes)) {
+                stoppedByReceiver = true
+                return false
+            }
         case .file(let descriptor):
             hasher.update(bufferPointer: bytes)
             var offset = 0
@@ -81,6 +97,7 @@ final class TransferState {
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if text.hasPrefix("HTTP/") {
             headers = HTTPHeaders()
+            status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         } else if let colon = text.firstIndex(of: ":") {
             let name = text[..<colon].trimmingCharacters(in: .whitespaces)
             let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)

@@ -83,7 +83,7 @@ public actor FlinkRuntime {
         "\(identity.namespace ?? "default").\(identity.name)" + (identity.kind == JobLifecycle.blueGreenKind ? "_bluegreen" : "")
     }
 
-    private func reconciler(_ endpoint: URL) -> JobReconciler {
+    func reconciler(_ endpoint: URL) -> JobReconciler {
         var lifecycle = JobLifecycle(cluster: cluster, client: FlinkClient(baseURL: endpoint, http: http), journal: journal,
                                      jars: jars, operationTimeout: operationTimeout)
         lifecycle.trustedRoots = [stateDirectory]
@@ -92,7 +92,7 @@ public actor FlinkRuntime {
 
     /// The deployment whose JobManager runs the job of `identity`: itself, or for a session job
     /// the session deployment it names.
-    private func host(of identity: ObjectIdentity, value: Value?) -> ObjectIdentity {
+    func host(of identity: ObjectIdentity, value: Value?) -> ObjectIdentity {
         guard identity.kind == "FlinkSessionJob", let deployment = value?[path: "spec", "deploymentName"]?.stringValue else { return identity }
         return ObjectIdentity(group: identity.group, kind: "FlinkDeployment", namespace: identity.namespace, name: deployment)
     }

@@ -13,6 +13,8 @@ public struct ConnectionLimits: Sendable {
     public var bodyTimeout: Duration
     /// An open connection with no request in progress.
     public var idleTimeout: Duration
+    /// A response whose writes cannot go out (the client reads nothing, e.g. a stalled event stream).
+    public var writeStallTimeout: Duration = .seconds(30)
 
     public static let defaultMaxConnections = 256
 
@@ -58,6 +60,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let shared: Shared
     private var counted = false
     private var timer: Scheduled<Void>?
+    private var stallTimer: Scheduled<Void>?
     private var reading = false
 
     init(shared: Shared) { self.shared = shared }
@@ -81,6 +84,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func finish() {
         timer?.cancel()
         timer = nil
+        stallTimer?.cancel()
+        stallTimer = nil
         if counted {
             counted = false
             shared.release()
@@ -106,6 +111,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         context.fireChannelRead(data)
+    }
+
+    /// A client that stops reading leaves its connection unwritable: closed after `writeStallTimeout`,
+    /// so a stalled response (an event stream above all) holds no buffer and no connection for long.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        stallTimer?.cancel()
+        stallTimer = nil
+        if !context.channel.isWritable {
+            let channel = context.channel
+            stallTimer = context.eventLoop.scheduleTask(in: .nanoseconds(shared.limits.writeStallTimeout.wholeNanoseconds)) { channel.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

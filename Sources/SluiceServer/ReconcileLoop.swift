@@ -101,7 +101,9 @@ public actor ReconcileLoop {
     public typealias Observer = @Sendable (Round) async -> Void
 
     private let repository: GitRepository
-    private let pipeline: Pipeline
+    let pipeline: Pipeline
+    /// Keeps operator actions (a savepoint on request) out of rounds.
+    let operations = OperationGate()
     private let configuration: Configuration
     private let log: @Sendable (String) -> Void
     private var observers: [Observer] = []
@@ -165,7 +167,8 @@ public actor ReconcileLoop {
     public func run() async {
         var reason = RoundReason.start
         while !Task.isCancelled && !stopping {
-            _ = await round(reason: reason)
+            let current = reason
+            _ = await operations.round { await self.round(reason: current) }
             if stopping { return }
             if let pending = pendingReason {
                 pendingReason = nil

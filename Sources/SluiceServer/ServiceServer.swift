@@ -27,9 +27,14 @@ public struct ServiceServer: Sendable {
     let tokens: Tokens
     let deliveries: DeliveryLog
     let limits: ConnectionLimits
+    /// The job readings, round history and event streams of the status API.
+    let feed: StatusFeed
 
+    /// `forgeURL` (`https://github.com/org/specs`) makes commit links; `maxEventStreams` bounds `GET /api/v1/events`.
     public init(loop: ReconcileLoop, journal: Journal?, metrics: SluiceMetrics, webhooks: WebhookVerifier?, tokens: Tokens,
-                deliveries: DeliveryLog = DeliveryLog(), limits: ConnectionLimits = ConnectionLimits()) {
+                deliveries: DeliveryLog = DeliveryLog(), limits: ConnectionLimits = ConnectionLimits(), forgeURL: String? = nil,
+                maxEventStreams: Int = 64, heartbeatInterval: Duration = .seconds(15)) {
+        feed = StatusFeed(loop: loop, journal: journal, forgeURL: forgeURL, maxSubscribers: maxEventStreams, heartbeatInterval: heartbeatInterval)
         self.loop = loop
         self.journal = journal
         self.metrics = metrics
@@ -39,6 +44,9 @@ public struct ServiceServer: Sendable {
         self.limits = limits
     }
 
+    /// Event streams (`GET /api/v1/events`) open now.
+    public var eventStreams: Int { feed.events.subscriberCount }
+
     /// The routes, as collections: probes, metrics and the dashboard are open; status and actions
     /// are under `/api/v1` behind the tokens; webhooks under `/webhooks`, verified by signature.
     public func router() -> Router<BasicRequestContext> {
@@ -47,8 +55,11 @@ public struct ServiceServer: Sendable {
         router.addRoutes(MetricsRoutes(metrics: metrics).routes)
         router.addRoutes(DashboardRoutes().routes)
         let api = router.group("api/v1").add(middleware: BearerTokenMiddleware(full: tokens.operate, read: tokens.read, refusals: Self.refusals))
-        api.addRoutes(StatusRoutes(loop: loop, journal: journal).routes)
+        api.addRoutes(StatusRoutes(loop: loop, journal: journal, feed: feed).routes)
         api.addRoutes(ActionRoutes(loop: loop).routes)
+        api.addRoutes(InsightRoutes(feed: feed).routes)
+        api.addRoutes(EventRoutes(feed: feed).routes)
+        api.addRoutes(SavepointRoutes(feed: feed).routes)
         router.addRoutes(WebhookRoutes(loop: loop, webhooks: webhooks, deliveries: deliveries, metrics: metrics).routes, atPath: "webhooks")
         return router
     }
@@ -60,6 +71,8 @@ public struct ServiceServer: Sendable {
 
     /// Serves until the task is cancelled.
     public func run(host: String, port: Int) async throws {
+        await feed.follow()
+        defer { feed.events.finishAll() }
         let limits = self.limits
         let guardState = ConnectionGuard.Shared(limits: limits)
         let app = Application(router: router(),

@@ -28,6 +28,10 @@ struct StatusDocument: Encodable {
         var lastOperation: String?
         var lastOperationSucceeded: Bool?
         var changes: [String]
+        /// The revision the live object was applied from; the pending change's Flink class; the job (see StatusAPI.swift).
+        var liveRevision: String? = nil
+        var changeClass: String? = nil
+        var job: JobStatus? = nil
     }
 
     struct Cluster: Encodable {
@@ -39,6 +43,8 @@ struct StatusDocument: Encodable {
         var wave: Int?
         var revision: String?
         var objects: [Object]
+        /// The worst health of its objects (degraded, missing, progressing, unknown, healthy); null with no object.
+        var health: String? = nil
     }
 
     var revision: String?
@@ -55,6 +61,8 @@ struct StatusDocument: Encodable {
     /// The same, field by field.
     var unverifiedDetail: Unverified?
     var clusters: [Cluster]
+    /// `--forge-url`, for commit links (`<forgeURL>/commit/<sha>`).
+    var forgeURL: String? = nil
 
     struct Unverified: Encodable {
         var revision: String

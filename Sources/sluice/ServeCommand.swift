@@ -80,6 +80,9 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "namespace/name"))
     var leaderElection: String?
 
+    @Option(name: .long, help: ArgumentHelp("The spec repository's web page (https://github.com/org/specs): the status API and dashboard link each revision to <url>/commit/<sha>.", valueName: "url"))
+    var forgeURL: String?
+
     @Option(name: .long, help: ArgumentHelp("Post a commit status for each synced commit to this GitHub repository (token from --github-token-env).", valueName: "owner/name"))
     var notifyGithub: String?
 
@@ -111,6 +114,12 @@ struct ServeCommand: AsyncParsableCommand {
         try Bounded.check(headerTimeout, "--header-timeout", Self.headerTimeoutRange)
         try Bounded.checkListen(listen, "--listen")
         if let leaderElection { _ = try Bounded.namespacedName(leaderElection, "--leader-election") }
+        if let forgeURL {
+            guard forgeURL.count <= 2048, let url = URL(string: forgeURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+                  url.query == nil, url.fragment == nil else {
+                throw ValidationError("--forge-url must be the repository's http(s) page, e.g. https://github.com/org/specs")
+            }
+        }
     }
 
     /// The notification targets the options ask for; a missing token is an error that names it.
@@ -190,7 +199,7 @@ struct ServeCommand: AsyncParsableCommand {
         if secret == nil { Console.err("\(Self.timestamp()) webhooks are off: \(webhookSecretEnv) is not set\n") }
         if tokens.read == nil && tokens.operate == nil { Console.err("\(Self.timestamp()) the API refuses every request: neither \(apiTokenEnv) nor \(apiReadTokenEnv) is set\n") }
         let server = ServiceServer(loop: loop, journal: journal, metrics: metrics, webhooks: secret.map(WebhookVerifier.init(secret:)), tokens: tokens,
-                                   limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout))
+                                   limits: ConnectionLimits(maxConnections: maxConnections, headerTimeout: headerTimeout), forgeURL: forgeURL)
         Console.err("\(Self.timestamp()) serving on \(listen): /api/v1, /webhooks/<forge>, /metrics, / (dashboard)\n")
         let reconciling = Task { await loop.run() }
         let background = Task {

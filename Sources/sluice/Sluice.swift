@@ -22,6 +22,7 @@ struct Sluice: AsyncParsableCommand {
               sluice check --base main --head HEAD --path specs-example --output markdown
               sluice plan --path specs-example --revision HEAD --cluster dc-frankfurt-flink
               sluice sync --path specs-example --revision HEAD --cluster dc-frankfurt-flink
+              sluice status   # what a running sluice serve does
 
             Exit codes (all commands):
               0  success
@@ -34,7 +35,7 @@ struct Sluice: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [ValidateCommand.self, RenderCommand.self, CheckCommand.self, PlanCommand.self, SyncCommand.self,
-                      ServeCommand.self, RuntimeCommand.self]
+                      ServeCommand.self, StatusCommand.self, RuntimeCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as documented above.

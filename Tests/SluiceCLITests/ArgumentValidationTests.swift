@@ -18,7 +18,7 @@ struct ArgumentValidationTests {
         #expect(!result.stderr.contains("/nonexistent"), "refused before the repository or token file is read: \(result)")
     }
 
-    static let commands: [[String]] = [[], ["validate"], ["render"], ["check"], ["plan"], ["sync"], ["serve"], ["runtime"]]
+    static let commands: [[String]] = [[], ["validate"], ["render"], ["check"], ["plan"], ["sync"], ["serve"], ["status"], ["runtime"]]
 
     /// The overview of `--help` (abstract and discussion), before USAGE.
     static func overview(_ command: [String], columns: Int) async throws -> [Substring] {

@@ -7,6 +7,7 @@ import SluiceReport
 struct StatusRoutes {
     let loop: ReconcileLoop
     let journal: Journal?
+    let feed: StatusFeed
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
@@ -17,7 +18,7 @@ struct StatusRoutes {
     }
 
     @Sendable func status(_ request: Request, context: BasicRequestContext) async -> JSONAnswer<StatusDocument> {
-        JSONAnswer(StatusDocument(await loop.snapshot()), style: .pretty)
+        JSONAnswer(await feed.document(), style: .pretty)
     }
 
     @Sendable func plan(_ request: Request, context: BasicRequestContext) async throws -> TextAnswer {
@@ -25,10 +26,22 @@ struct StatusRoutes {
         return TextAnswer(PlanReport.json(plan), contentType: "application/json")
     }
 
-    @Sendable func history(_ request: Request, context: BasicRequestContext) -> JSONAnswer<[JournalRecord]> {
-        let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 200
-        let cluster = request.uri.queryParameters.get("cluster")
-        let records = ((try? journal?.records()) ?? []).filter { cluster == nil || $0.cluster == cluster }.suffix(max(1, min(limit, 5000)))
-        return JSONAnswer(Array(records), style: .pretty)
+    /// Journal records, oldest first: the newest `limit` that match the filters, `offset` newer
+    /// matches skipped (the page before); `X-Total-Count` says how many matched.
+    @Sendable func history(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let limit = max(1, min(query.get("limit", as: Int.self) ?? 200, 5000))
+        let offset = max(0, query.get("offset", as: Int.self) ?? 0)
+        let filter = try HistoryFilter(cluster: query.get("cluster"), job: query.get("job"), revision: query.get("revision"),
+                                       since: query.get("since"), until: query.get("until"))
+        let journal = self.journal
+        let (page, total) = await onDedicatedThread("sluice-history") {
+            let matching = ((try? journal?.records()) ?? []).filter(filter.matches)
+            let end = max(0, matching.count - offset)
+            return (Array(matching[max(0, end - limit)..<end]), matching.count)
+        }
+        var response = try JSONAnswer(page, style: .pretty).response(from: request, context: context)
+        response.headers[.init("X-Total-Count")!] = "\(total)"
+        return response
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceSpec
 
@@ -37,6 +38,8 @@ public struct ClusterSyncResult: Sendable {
     public var actions: [ActionResult]
     /// Wall time of the cluster's sync: actions and health gate.
     public var durationSeconds: Double = 0
+    /// When its sync started (nil for a cluster held or not synced); it ended `durationSeconds` later.
+    public var started: Date?
 
     public init(cluster: String, wave: Int, status: Status, message: String, actions: [ActionResult], durationSeconds: Double = 0) {
         self.cluster = cluster

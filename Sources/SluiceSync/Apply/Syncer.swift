@@ -118,9 +118,10 @@ public struct Syncer: Sendable {
             let waveResults = await withTaskGroup(of: ClusterSyncResult.self) { group in
                 for cluster in clusters {
                     group.addTask {
-                        let started = ContinuousClock.now
+                        let started = ContinuousClock.now, startedAt = Date()
                         var result = await sync(cluster, wave: wave, environments: environments, options: options, progress: progress)
                         result.durationSeconds = Self.seconds(since: started)
+                        result.started = startedAt
                         progress(.clusterFinished(result))
                         return result
                     }

@@ -1,0 +1,83 @@
+import Foundation
+import SluiceCore
+import SluiceSpec
+
+/// What a cluster says about the job of one object at one moment, for the status API: more than
+/// health (its restarts, its newest checkpoint and savepoint). Every field is what Flink
+/// reported; one Flink did not report is nil.
+public struct JobObservation: Sendable, Equatable {
+    public var jobID: String?
+    /// Flink's job state name (`RUNNING`, `RESTARTING`, ...).
+    public var state: String?
+    /// The running job's `numRestarts` metric.
+    public var restarts: Int?
+    public var lastCheckpoint: Checkpoint?
+    /// The newest savepoint in the job's checkpoint statistics.
+    public var lastSavepoint: Savepoint?
+    public var observedAt: Date
+
+    public struct Checkpoint: Sendable, Equatable {
+        public var id: Int64
+        public var completedAt: Date
+
+        public init(id: Int64, completedAt: Date) {
+            self.id = id
+            self.completedAt = completedAt
+        }
+    }
+
+    public struct Savepoint: Sendable, Equatable {
+        public var path: String
+        public var completedAt: Date?
+
+        public init(path: String, completedAt: Date?) {
+            self.path = path
+            self.completedAt = completedAt
+        }
+    }
+
+    public init(jobID: String? = nil, state: String? = nil, restarts: Int? = nil, lastCheckpoint: Checkpoint? = nil,
+                lastSavepoint: Savepoint? = nil, observedAt: Date = Date()) {
+        self.jobID = jobID
+        self.state = state
+        self.restarts = restarts
+        self.lastCheckpoint = lastCheckpoint
+        self.lastSavepoint = lastSavepoint
+        self.observedAt = observedAt
+    }
+}
+
+extension JobReconciler {
+    /// The jobs of `identities` as this JobManager reports them: one job list for all, and for
+    /// each running job its checkpoint statistics and restart count. An object with no job on the
+    /// cluster gets an observation with only the time (its job is known not to run).
+    public func observe(_ identities: [ObjectIdentity]) async throws -> [ObjectIdentity: JobObservation] {
+        let client = lifecycle.client
+        let jobs = try await client.jobs().sorted { $0.startTime > $1.startTime }
+        var observed: [ObjectIdentity: JobObservation] = [:]
+        for identity in identities {
+            let owner = owner(identity)
+            let own = jobs.filter { owner.owns($0.id) }
+            guard let job = own.first(where: { !$0.state.isTerminal }) ?? own.first else {
+                observed[identity] = JobObservation(jobID: store[identity]?.jobID)
+                continue
+            }
+            var observation = JobObservation(jobID: job.id, state: job.state.rawValue)
+            if !job.state.isTerminal {
+                // One failing call leaves its fields unknown; it does not hide the job's state.
+                let statistics = try? await client.checkpoints(job.id)
+                if let completed = statistics?.latestCompleted, let acknowledged = completed.latestAckTimestamp {
+                    observation.lastCheckpoint = .init(id: completed.id, completedAt: Self.date(milliseconds: acknowledged))
+                }
+                if let savepoint = statistics?.latestSavepoint, let path = savepoint.externalPath, StateLocator.isUsable(path) {
+                    observation.lastSavepoint = .init(path: path, completedAt: savepoint.latestAckTimestamp.map(Self.date(milliseconds:)))
+                }
+                observation.restarts = (try? await client.jobMetric(job.id, "numRestarts")).flatMap { Int($0) }
+            }
+            observed[identity] = observation
+        }
+        return observed
+    }
+
+    static func date(milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}
