@@ -15,6 +15,7 @@ import Testing
 struct DashboardTests {
     static let readToken = "ro-\(UUID().uuidString)"
     static let operatorToken = "op-\(UUID().uuidString)"
+    static let forge = "https://git.example.com/platform/flink-specs"
 
     /// One FlinkDeployment on a fake cluster, and the status its operator reports.
     struct Deployment: Sendable {
@@ -88,7 +89,7 @@ struct DashboardTests {
         let base = "http://127.0.0.1:\(port)"
         let serve = try SpawnedProcess(SluiceBinary.url.path, [
             "serve", "--repo", specs.path, "--revision", "main", "--interval", "3600", "--listen", "127.0.0.1:\(port)",
-            "--state-dir", work.url.appendingPathComponent("state").path, "--health-timeout", "8",
+            "--state-dir", work.url.appendingPathComponent("state").path, "--health-timeout", "8", "--forge-url", Self.forge,
         ], env: ["SLUICE_API_READ_TOKEN": Self.readToken, "SLUICE_API_TOKEN": Self.operatorToken,
                  "SLUICE_ALLOWED_ROOTS": [east, west].map { URL(fileURLWithPath: $0.kubeconfigPath).deletingLastPathComponent().path }.joined(separator: ":")],
            stderrPath: work.url.appendingPathComponent("serve.log").path)
@@ -152,6 +153,10 @@ struct DashboardTests {
         #expect(jobRow("prod/payments")?["clusters"]?.listValue?.compactMap(\.stringValue) == ["prod-eu synced healthy", "prod-us synced degraded"], "\(jobs)")
         #expect(jobRow("staging/orders")?["clusters"]?.listValue?.compactMap(\.stringValue) == ["stage synced healthy"], "\(jobs)")
         #expect(jobRow("prod/orders")?["revision"]?.stringValue?.isEmpty == false)
+        #expect(jobRow("prod/orders")?["upgradeMode"]?.stringValue == "savepoint", "\(jobs)")
+        #expect(jobRow("prod/orders")?["parallelism"]?.stringValue == "4", "\(jobs)")
+        // The page follows the server-sent events of /api/v1/events.
+        #expect(try await laptop.wait(until: "document.getElementById('live').textContent.includes('server-sent events')", timeout: .seconds(10)))
 
         // Timeline: SVG bars per cluster in wave lanes; prod-us's failure is marked.
         let bars = try Self.json(await laptop.evaluate(Self.timelineBars))
@@ -178,6 +183,13 @@ struct DashboardTests {
         #expect(diff["object"]?.stringValue?.hasSuffix("/orders") == true)
         #expect(fields.contains { $0["field"]?.stringValue == "spec.job.parallelism" && $0["live"]?.stringValue == "2" && $0["desired"]?.stringValue == "4" }, "\(diff)")
         #expect(fields.contains { $0["field"]?.stringValue == "spec.image" && $0["desired"]?.stringValue?.contains("orders:1.1.0") == true }, "\(diff)")
+        // The Flink change class of each field, as the operator classifies it (a native-mode
+        // FlinkDeployment: an image change is an upgrade; see OperatorChangeClassTests).
+        #expect(fields.contains { $0["field"]?.stringValue == "spec.image" && $0["changeClass"]?.stringValue == "upgrade" }, "\(diff)")
+
+        // History links revisions to the forge.
+        let link = try await laptop.evaluate("document.querySelector('#history-table a')?.getAttribute('href') ?? ''")
+        #expect(link?.hasPrefix(Self.forge + "/commit/") == true, "\(link ?? "")")
 
         try await laptop.screenshot(to: Self.artifacts.appendingPathComponent("dashboard-1366.png").path)
 
@@ -239,6 +251,7 @@ struct DashboardTests {
         JSON.stringify([...document.querySelectorAll('#jobs tbody tr')].map(row => ({
           job: row.querySelector('th').firstChild.textContent,
           clusters: [...row.querySelectorAll('td.clusters li')].map(li => li.dataset.cluster + ' ' + li.dataset.sync + ' ' + li.dataset.health),
+          upgradeMode: row.cells[2].textContent.trim(), parallelism: row.cells[3].textContent.trim(),
           revision: row.cells[7].textContent.trim() === '–' ? '' : row.cells[7].textContent.trim()
         })))
         """
