@@ -291,3 +291,30 @@ echo
 echo "== sluice serve: an in-sync fleet, a full resync every round (goals: 1,000 jobs on 10 clusters < 150 MiB; 10,000 jobs on 100 clusters < 250 MiB and < 5 s of CPU per resync)"
 "$bench" serve-resync "$sluice_bin" 1000 10 20
 "$bench" serve-resync "$sluice_bin" 10000 100 60
+
+echo "== the dashboard of a serve managing 1,000 jobs on 10 clusters: first render in headless Chromium (goal: < 1 s)"
+fleet="$PWD/$work/fleet"
+fleet_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bench" prepare-fleet "$fleet" 1000 10 "http://127.0.0.1:$fleet_port"
+git -C "$fleet/specs" init -q -b main && git -C "$fleet/specs" add -A && git -C "$fleet/specs" -c user.name=b -c user.email=b@l commit -qm fleet
+python3 -m http.server "$fleet_port" --bind 127.0.0.1 --directory "$fleet/served" >/dev/null 2>&1 &
+fleet_server=$!
+SLUICE_API_READ_TOKEN=bench "$sluice_bin" serve --repo "$fleet/specs" --revision main --interval 2 --resync-every 1 \
+  --listen "127.0.0.1:$api_port" --state-dir "$fleet/state" 2>"$fleet/serve.log" &
+serve_pid=$!
+python3 - "$serve_pid" "$api_port" <<'PY'
+import sys, time, json, urllib.request
+pid, port = sys.argv[1], sys.argv[2]
+def status():
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/status", headers={"Authorization": "Bearer bench"})
+    return json.load(urllib.request.urlopen(req, timeout=5))
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        if status().get("clusters"): break
+    except Exception: pass
+    time.sleep(0.5)
+PY
+"$bench" dashboard-render "http://127.0.0.1:$api_port" bench 3
+kill "$serve_pid" "$fleet_server" 2>/dev/null || true

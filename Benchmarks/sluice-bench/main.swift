@@ -19,6 +19,7 @@ import SluiceYAML
 //   sluice-bench verify-signatures <repo> <allowed_signers|-> [keyring|-] [rounds]  signature verification per commit
 //   sluice-bench journal-plan [changes] [records] what a long journal adds to planning
 //   sluice-bench kube-noop-plan <jobs> <sluice>  memory and requests of a no-op `sluice plan` against the fake API server
+//   sluice-bench dashboard-render <base-url> <read-token> [rounds]  the dashboard's first render in headless Chromium
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -115,6 +116,10 @@ do {
     case "serve-resync":
         guard rest.count >= 3, let jobs = Int(rest[1]), let clusters = Int(rest[2]) else { fail("serve-resync <path to sluice> <jobs> <clusters> [seconds]") }
         try await ServeBenchmarks.resync(sluice: rest[0], jobs: jobs, clusters: clusters, seconds: rest.count > 3 ? Int(rest[3]) ?? 30 : 30)
+
+    case "dashboard-render":
+        guard rest.count >= 2 else { fail("dashboard-render <base-url> <read-token> [rounds]") }
+        try await DashboardBenchmark.run(base: rest[0], token: rest[1], rounds: rest.count > 2 ? Int(rest[2]) ?? 3 : 3)
 
     case "kube-apply":
         try await KubernetesBenchmark.run(jobs: rest.first.flatMap { Int($0) } ?? 1000)
