@@ -206,7 +206,7 @@ extension ServeBenchmarks {
         for line in try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).split(separator: "\n") {
             let parts = line.split(separator: ":")
             if parts.count == 2, ["VmRSS", "VmHWM"].contains(parts[0]) {
-                values[String(parts[0])] = Double(parts[1].split(separator: " ").first ?? "0").map { $0 / 1024 }
+                values[String(parts[0])] = Double(parts[1].split(whereSeparator: \.isWhitespace).first ?? "0").map { $0 / 1024 }
             }
         }
         return (values["VmRSS"] ?? 0, values["VmHWM"] ?? 0)

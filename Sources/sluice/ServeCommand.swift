@@ -210,7 +210,7 @@ struct ServeCommand: AsyncParsableCommand {
         var coordinator: ShardCoordinator?
         if let leaderElection, shards > 1 {
             coordinator = try await ShardOptions.coordinator(leaderElection, shards: shards, duration: leaseDuration, loop: loop) { line in
-                Console.err("\(Self.timestamp()) \(line)\n")
+                logger.notice("\(line)")
             }
         } else if let leaderElection {
             let lease = try Bounded.namespacedName(leaderElection, "--leader-election")
@@ -261,8 +261,6 @@ struct ServeCommand: AsyncParsableCommand {
         await sharing?.releaseAll()
         for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
     }
-
-    static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
 
     /// Every secret this service reads from its environment, for the log to blank: API tokens,
     /// webhook secrets and notification tokens (cluster credentials are added as specs name them).

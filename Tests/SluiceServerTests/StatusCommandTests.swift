@@ -54,7 +54,6 @@ struct StatusCommandTests {
         }
         let base = URL(string: "http://127.0.0.1:\(port)")!
         let reader = HTTPClient(configuration: .init(bearerToken: Self.readToken, retry: .none))
-        let operate = HTTPClient(configuration: .init(bearerToken: Self.operatorToken, retry: .none))
         #expect(await eventually(timeout: .seconds(150)) {
             (try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("readyz"))).status) == 200
         })

@@ -32,7 +32,7 @@ struct WebhookRoutes {
             delivery = try webhooks.verify(headers: headers, body: Array(buffer: body))
         } catch {
             metrics.recordWebhook(source: forge.rawValue, result: "rejected")
-            let message = (error as? WebhookVerifier.Rejection)?.message ?? "the delivery was refused"
+            let message = error.message
             throw Refusal.json(["error": message], status: .unauthorized, style: .pretty)
         }
         if let id = delivery.id, !deliveries.firstSighting(of: id, from: delivery.source.rawValue) {

@@ -94,6 +94,7 @@ public struct KubernetesDriver: ClusterDriver {
         // Members and pre-ApplySet objects, kind by kind, page by page: only a summary of each
         // object is kept (streamed), so a large cluster does not sit in memory twice.
         var found: [ObjectIdentity: Found] = [:]
+        let paths = FieldPathInterner()
         let memberSelector = "\(ApplySet.partOfLabel) in (\(ids.sorted().joined(separator: ",")))"
         for kind in kindSet.sorted(by: { ($0.apiVersion, $0.kind) < ($1.apiVersion, $1.kind) }) {
             for (selector, membership) in [(memberSelector, LiveObject.Membership.member), (Self.legacySelector, .legacy)] {
@@ -105,7 +106,7 @@ public struct KubernetesDriver: ClusterDriver {
                            !ourEnvironments.contains(object[path: "metadata", "labels", Ownership.environmentLabel]?.stringValue ?? "") {
                             return  // another team's leftovers: not ours to report
                         }
-                        found[identity] = summary(object, membership: membership, desired: desiredByIdentity[identity])
+                        found[identity] = summary(object, membership: membership, desired: desiredByIdentity[identity], paths: paths)
                     }
                 } catch let error as KubernetesError where error.status == 404 {
                     continue  // a kind the server does not serve (a CRD removed) has none
@@ -152,11 +153,12 @@ public struct KubernetesDriver: ClusterDriver {
         var raw: Value
     }
 
-    private func summary(_ object: Value, membership: LiveObject.Membership, desired: DesiredObject?) -> Found {
+    private func summary(_ object: Value, membership: LiveObject.Membership, desired: DesiredObject?,
+                         paths: FieldPathInterner) -> Found {
         let identity = Self.identity(of: object)!
         let normalized = Self.normalized(object)
         var live = LiveObject(identity: identity, value: normalized, health: KubernetesHealth.assess(object), membership: membership)
-        live.managedFields = Self.fieldsByManager(object)
+        live.managedFields = Self.fieldsByManager(object, paths: paths)
         live.resourceVersion = object[path: "metadata", "resourceVersion"]?.stringValue
         guard let desired else { return Found(live: live, membership: membership, needsDryRun: false, raw: .null) }
         if membership == .member {
