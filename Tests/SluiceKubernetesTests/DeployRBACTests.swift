@@ -67,8 +67,10 @@ struct DeployRBACTests {
         let elector = LeaderElector(client: world.client, namespace: "default", name: "sluice", holder: "a", duration: .seconds(5))
         #expect(await elector.step())
         #expect(await elector.step())
+        // A long Lease: a replica owns a shard only until 2/3 of it after its last renewal, and a
+        // full run on two cores can hold this test for seconds between two awaits.
         let shards = ShardCoordinator(client: world.client, configuration: .init(names: ShardLeaseNames(namespace: "default", group: "sluice"),
-                                                                                  map: ShardMap(count: 2), holder: "a", duration: .seconds(5)))
+                                                                                  map: ShardMap(count: 2), holder: "a", duration: .seconds(60)))
         await shards.step()
         await shards.step()
         #expect(await shards.ownedShards() == [0, 1], "\(String(describing: shards.table.error))")
