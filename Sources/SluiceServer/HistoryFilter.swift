@@ -30,10 +30,7 @@ struct HistoryFilter: Sendable {
     }
 
     static func time(_ text: String, _ name: String) throws -> Date {
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions.insert(.withFractionalSeconds)
-        guard let date = plain.date(from: text) ?? fractional.date(from: text) else {
+        guard let date = JournalTime.parse(text) else {
             throw InsightRoutes.refusal(.badRequest, "\(name) must be an ISO 8601 time, e.g. 2026-11-30T12:00:00Z")
         }
         return date

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import SluiceSync
 
 /// The last rounds, for the rollout timeline (`GET /api/v1/rounds`): bounded, newest last.
@@ -71,11 +72,12 @@ actor RoundHistory {
         }
     }
 
-    /// The history query of one cluster's records in a time window (whole seconds, widened).
+    /// The history query of one cluster's records in a time window, to the millisecond the journal
+    /// writes: a record written just after the window (a savepoint taken right after the round)
+    /// must not fall into it.
     static func journalPath(cluster: String, from: Date, to: Date) -> String {
-        let format = ISO8601DateFormatter()
-        let since = format.string(from: Date(timeIntervalSince1970: from.timeIntervalSince1970.rounded(.down)))
-        let until = format.string(from: Date(timeIntervalSince1970: to.timeIntervalSince1970.rounded(.up)))
+        let since = JournalTime.format(Date(timeIntervalSince1970: (from.timeIntervalSince1970 * 1000).rounded(.down) / 1000))
+        let until = JournalTime.format(Date(timeIntervalSince1970: (to.timeIntervalSince1970 * 1000).rounded(.up) / 1000))
         var query = URLComponents()
         query.queryItems = [.init(name: "cluster", value: cluster), .init(name: "since", value: since), .init(name: "until", value: until)]
         // `+` of a time zone must not read as a space.

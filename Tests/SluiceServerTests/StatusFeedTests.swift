@@ -80,8 +80,30 @@ struct StatusFeedTests {
         let edge = entry.clusters[0]
         #expect(edge.outcome == "failed" && edge.wave == 0 && edge.started == synced.started)
         #expect(edge.finished == synced.started!.addingTimeInterval(12.5))
-        #expect(edge.journal == "/api/v1/history?cluster=edge&since=2027-01-15T08:00:02Z&until=2027-01-15T08:00:15Z", "\(edge.journal)")
+        #expect(edge.journal == "/api/v1/history?cluster=edge&since=2027-01-15T08:00:02.000Z&until=2027-01-15T08:00:14.500Z", "\(edge.journal)")
         #expect(entry.clusters[1].outcome == "held" && entry.clusters[1].started == nil && entry.clusters[1].wave == 1)
+    }
+
+    @Test("a round's journal link keeps the records written in the cluster's window, to the millisecond: a savepoint taken 0.3 s after it is outside")
+    func journalWindowToTheMillisecond() throws {
+        let started = Date(timeIntervalSince1970: 1_800_000_000.2504)
+        let finished = started.addingTimeInterval(4.1)
+        let link = try #require(URLComponents(string: RoundHistory.journalPath(cluster: "local", from: started, to: finished)))
+        let value = { (name: String) in link.queryItems?.first { $0.name == name }?.value }
+        let filter = try HistoryFilter(cluster: value("cluster"), job: nil, revision: nil, since: value("since"), until: value("until"))
+        func record(_ time: Date, _ step: JournalRecord.Step) -> JournalRecord {
+            JournalRecord(time: time, cluster: "local", object: "FlinkDeployment streaming/counter", step: step, phase: .outcome)
+        }
+        // Written and read back as the journal does: times carry milliseconds, rounded.
+        func stored(_ record: JournalRecord) -> JournalRecord {
+            var copy = record
+            copy.time = JournalTime.parse(JournalTime.format(record.time))!
+            return copy
+        }
+        #expect(filter.matches(stored(record(started, .submit))), "the first record, written as the cluster started")
+        #expect(filter.matches(stored(record(finished, .healthGate))), "the last record, written as it finished")
+        #expect(!filter.matches(stored(record(finished.addingTimeInterval(0.3), .savepoint))), "a savepoint on request right after the round")
+        #expect(!filter.matches(stored(record(started.addingTimeInterval(-0.3), .savepoint))), "a record of the round before")
     }
 
     @Test("the round history keeps the newest rounds, at most its capacity, newest first")

@@ -4,8 +4,8 @@ import Foundation
 ///
 /// Written and read by hand: building a date formatter per record made reading a large journal
 /// cost seconds, and one shared formatter is not safe across threads.
-enum JournalTime {
-    static func format(_ date: Date) -> String {
+public enum JournalTime {
+    public static func format(_ date: Date) -> String {
         let totalMilliseconds = (date.timeIntervalSince1970 * 1000).rounded()
         var seconds = time_t(floor(totalMilliseconds / 1000))
         let milliseconds = Int(totalMilliseconds - Double(seconds) * 1000)
@@ -20,7 +20,7 @@ enum JournalTime {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for anything else.
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         return text.utf8.withContiguousStorageIfAvailable { parse(bytes: $0) } ?? {
             var copy = text
             return copy.withUTF8 { parse(bytes: $0) }

@@ -261,6 +261,15 @@ extension Dashboard {
       chart.innerHTML = `<svg viewBox="0 0 ${W} ${y}" role="img" aria-label="Rollout timeline of the last ${shown.length} rounds" xmlns="http://www.w3.org/2000/svg">${parts.join("")}</svg>`;
     }
 
+    // A cluster and an object as one <option> value. Not joined with U+0000 as the in-page maps
+    // are: the HTML parser turns a NUL in an attribute into U+FFFD, so a chosen option would
+    // name no object.
+    function choiceValue(cluster, object) { return JSON.stringify([cluster, object]); }
+    function choiceParts(value) {
+      try { const parts = JSON.parse(value); if (Array.isArray(parts) && parts.length === 2) return parts.map(String); } catch (e) { /* not a choice */ }
+      return ["", ""];
+    }
+
     // ---- Diff: the server's field diff (`/api/v1/diff`), or the status's change lines.
     // "~ path: old → new", "+ path: new", "- path: old" (FieldChange's description) as rows.
     function parseChange(line) {
@@ -276,7 +285,7 @@ extension Dashboard {
       const options = model.entries.filter(e => (e.o.changes || []).length && inFilter(e.env, e.cluster))
         .sort((a, b) => (a.o.sync === "synced") - (b.o.sync === "synced") || a.cluster.localeCompare(b.cluster) || a.key.localeCompare(b.key))
         .slice(0, 1000)
-        .map(e => ({value: e.cluster + "\u0000" + e.key,
+        .map(e => ({value: choiceValue(e.cluster, e.key),
                     text: `${e.cluster} · ${objectName(e.key).name} (${e.o.changes.length} ${e.o.changes.length === 1 ? "field" : "fields"}${e.o.sync === "synced" ? ", applied" : ", pending"})`}));
       if (!options.some(o => o.value === state.diffKey)) state.diffKey = options.length ? options[0].value : "";
       select.innerHTML = options.length ? options.map(o => `<option value="${esc(o.value)}"${o.value === state.diffKey ? " selected" : ""}>${esc(o.text)}</option>`).join("")
@@ -286,7 +295,7 @@ extension Dashboard {
     async function renderDiff(model) {
       const body = $("diff-body");
       const key = state.diffKey;
-      const [cluster, object] = key.split("\u0000");
+      const [cluster, object] = choiceParts(key);
       const entry = model.entries.find(e => e.cluster === cluster && e.key === object);
       if (!entry) { body.innerHTML = `<p class="muted">Desired and live agree everywhere shown.</p>`; return; }
       // One request per object and status document; an older server without the endpoint gets the change lines.
@@ -359,7 +368,7 @@ extension Dashboard {
     function renderSavepointChoices(model) {
       const select = $("savepoint-target"), chosen = select.value;
       select.innerHTML = model.entries.filter(e => e.o.job && inFilter(e.env, e.cluster)).slice(0, 2000).map(e => {
-        const v = e.cluster + "\u0000" + e.key;
+        const v = choiceValue(e.cluster, e.key);
         return `<option value="${esc(v)}"${v === chosen ? " selected" : ""}>${esc(e.cluster)} · ${esc(objectName(e.key).name)}</option>`;
       }).join("") || `<option value="">no running job</option>`;
     }
@@ -488,7 +497,7 @@ extension Dashboard {
       }
       const diff = event.target.closest("button.open-diff");
       if (diff) {
-        state.diffKey = diff.dataset.cluster + "\u0000" + diff.dataset.object;
+        state.diffKey = choiceValue(diff.dataset.cluster, diff.dataset.object);
         renderDiffChoices(state.model);
         $("diff-heading").focus();
         return;
@@ -527,15 +536,25 @@ extension Dashboard {
       $("operator-login").hidden = has;
       $("action-panel").hidden = !has;
     }
+    // The answer is taken from the button press (or Escape) itself, not from the dialog's close
+    // event: that event is queued, and one left by the previous dialog can arrive after the next
+    // one opened.
+    let answerConfirm = null;
     function confirmAction(text) {
+      if (answerConfirm) answerConfirm(false);
       return new Promise(resolve => {
-        const dialog = $("confirm");
+        answerConfirm = resolve;
         $("confirm-text").textContent = text;
-        dialog.returnValue = "";
-        dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), {once: true});
-        dialog.showModal();
+        $("confirm").showModal();
       });
     }
+    function settleConfirm(ok) {
+      const resolve = answerConfirm;
+      answerConfirm = null;
+      if (resolve) resolve(ok);
+    }
+    $("confirm").querySelector("form").addEventListener("submit", event => settleConfirm(event.submitter?.value === "ok"));
+    $("confirm").addEventListener("cancel", () => settleConfirm(false));
     async function act(question, path, body, waiting) {
       if (!await confirmAction(question)) { $("action-result").textContent = "cancelled"; return; }
       $("action-result").textContent = waiting || "sent…";
@@ -569,7 +588,7 @@ extension Dashboard {
     $("action-unpin").addEventListener("click", () => act("Unpin and follow the branch again?", "/api/v1/rollback", {revision: null}));
     $("action-savepoint").addEventListener("submit", event => {
       event.preventDefault();
-      const [cluster, object] = $("savepoint-target").value.split("\u0000");
+      const [cluster, object] = choiceParts($("savepoint-target").value);
       if (!object) return;
       act(`Take a savepoint of ${objectName(object).name} on ${cluster} now? The job keeps running.`, "/api/v1/savepoint", {cluster, job: object},
           "savepoint requested; waiting for Flink to complete it…");
