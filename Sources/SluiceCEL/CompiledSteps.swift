@@ -195,86 +195,13 @@ enum StepCompiler {
         }
     }
 
-    /// The list and map macros, as `Evaluator.comprehension` evaluates them, over compiled steps.
+    /// The list and map macros over compiled steps (see `Evaluator.comprehension`).
     static func comprehension(_ c: Comprehension) -> CompiledStep {
         let range = compile(c.range), body = compile(c.body), filter = c.filter.map(compile)
         let kind = c.kind, variable = c.variable, variable2 = c.variable2
         return { ev in
             try ev.enter(); defer { ev.leave() }
-            let rangeValue = try range(&ev)
-            let items: [(CELValue, CELValue)]
-            switch rangeValue {
-            case .list(let l): items = variable2 == nil ? l.map { ($0, .null) } : l.enumerated().map { (.int(Int64($0.offset)), $0.element) }
-            case .map(let m): items = variable2 == nil ? m.keys.map { ($0, .null) } : m.entries
-            default: throw CELError("expression of type '\(rangeValue.typeName)' cannot be the range of a comprehension")
-            }
-            if kind == .transformMap || kind == .transformMapEntry {
-                var out = CELMap()
-                for (first, second) in items {
-                    try ev.spend()
-                    ev.locals.append((variable, first))
-                    ev.locals.append((variable2!, second))
-                    defer { ev.locals.removeLast(2) }
-                    if let filter {
-                        let keep = try filter(&ev)
-                        guard case .bool(let b) = keep else { throw CELError("no such overload: filter returned \(keep.typeName)") }
-                        if !b { continue }
-                    }
-                    let value = try body(&ev)
-                    if kind == .transformMap {
-                        out.set(first, value)
-                    } else {
-                        guard case .map(let entry) = value else { throw CELError("transformMapEntry needs a map result, got \(value.typeName)") }
-                        for (k, v) in entry.entries {
-                            if out[k] != nil { throw CELError("insert failed: key \(Conversions.text(k)) already exists") }
-                            out.set(k, v)
-                        }
-                    }
-                }
-                return .map(out)
-            }
-            var sawError: (any Error)?
-            var count = 0
-            var out: [CELValue] = []
-            for (item, second) in items {
-                try ev.spend()
-                ev.locals.append((variable, item))
-                if let variable2 { ev.locals.append((variable2, second)) }
-                defer { ev.locals.removeLast(variable2 == nil ? 1 : 2) }
-                switch kind {
-                case .all, .exists:
-                    let wanted = kind == .exists
-                    do {
-                        let v = try body(&ev)
-                        guard case .bool(let b) = v else { throw CELError("no such overload: \(kind) predicate returned \(v.typeName)") }
-                        if b == wanted { return .bool(wanted) }
-                    } catch let error as CELError where error.message != "evaluation exceeded its cost limit" {
-                        sawError = sawError ?? error
-                    }
-                case .existsOne:
-                    let v = try body(&ev)
-                    guard case .bool(let b) = v else { throw CELError("no such overload: exists_one predicate returned \(v.typeName)") }
-                    if b { count += 1 }
-                case .filter:
-                    let v = try body(&ev)
-                    guard case .bool(let b) = v else { throw CELError("no such overload: filter predicate returned \(v.typeName)") }
-                    if b { out.append(variable2 == nil ? item : second) }
-                case .map, .transformList, .transformMap, .transformMapEntry:
-                    if let filter {
-                        let keep = try filter(&ev)
-                        guard case .bool(let b) = keep else { throw CELError("no such overload: map filter returned \(keep.typeName)") }
-                        if !b { continue }
-                    }
-                    out.append(try body(&ev))
-                }
-            }
-            switch kind {
-            case .all, .exists:
-                if let sawError { throw sawError }
-                return .bool(kind == .all)
-            case .existsOne: return .bool(count == 1)
-            case .filter, .map, .transformList, .transformMap, .transformMapEntry: return .list(out)
-            }
+            return try ev.comprehension(kind, variable: variable, variable2: variable2, over: try range(&ev), body: body, filter: filter)
         }
     }
 }
