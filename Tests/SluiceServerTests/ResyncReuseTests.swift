@@ -11,38 +11,18 @@ import Testing
 struct ResyncReuseTests {
     @Test("the same commit is loaded and rendered once; a new commit is loaded, and compared with the held baseline")
     func reuse() async throws {
-        let daemon = try GitDaemon()
-        let bare = try daemon.createBareRepository("specs.git")
-        let checkout = try TemporaryDirectory(prefix: "sluice-resync-checkout")
-        _ = try checkout.write("environments/e.yaml", """
-            apiVersion: sluice.dev/v1alpha1
-            kind: Environment
-            metadata: {name: e}
-            spec: {namespace: apps, clusters: {matchLabels: {site: none}}, jobs: {matchLabels: {app: a}}}
-            """)
+        let fixture = try LoopRepositoryFixture(prefix: "sluice-resync", jobsLabel: "a")
         func job(_ name: String) throws {
-            _ = try checkout.write("jobs/\(name).yaml", """
+            _ = try fixture.checkout.write("jobs/\(name).yaml", """
                 apiVersion: v1
                 kind: ConfigMap
                 metadata: {name: \(name), labels: {app: a}}
                 data: {k: v}
                 """)
         }
-        func commitAndPush(_ message: String) throws -> String {
-            _ = try git(["add", "-A"], in: checkout.url)
-            _ = try git(["-c", "user.name=t", "-c", "user.email=t@l", "commit", "-qm", message], in: checkout.url)
-            _ = try git(["push", "-q", bare.path, "HEAD:main"], in: checkout.url)
-            return try git(["rev-parse", "HEAD"], in: checkout.url).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        _ = try git(["init", "-q", "-b", "main"], in: checkout.url)
         try job("one")
-        let first = try commitAndPush("first")
-
-        let cache = try TemporaryDirectory(prefix: "sluice-resync-cache")
-        let state = try TemporaryDirectory(prefix: "sluice-resync-state")
-        let repository = try GitRepository.cache(url: daemon.url("specs.git"), in: cache.url)
-        let loop = ReconcileLoop(repository: repository, pipeline: Pipeline(stateDirectory: state.url),
-                                 configuration: .init(revision: "main", interval: .seconds(3600), resyncEvery: 2)) { _ in }
+        let first = try fixture.commitAndPush("first")
+        let loop = try fixture.loop(.init(revision: "main", interval: .seconds(3600), resyncEvery: 2))
 
         // Round 1 loads the commit; round 2 is the periodic resync of the same commit: nothing is loaded again.
         var round = await loop.round(reason: .start)
@@ -56,7 +36,7 @@ struct ResyncReuseTests {
         // A new commit is loaded (a commit id names one tree), and its baseline (the last good
         // commit) comes from what is held rather than from a second load.
         try job("two")
-        let second = try commitAndPush("second")
+        let second = try fixture.commitAndPush("second")
         round = await loop.round(reason: .webhook)
         #expect(round.outcome == .synced && round.revision == second, "\(round.message)")
         #expect(loop.loaded.revisions == [first, second])
