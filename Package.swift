@@ -49,6 +49,7 @@ let package = Package(
         ),
         // What Sluice's two Hummingbird servers (serve, runtime serve) share: answers, refusals, bearer tokens.
         .target(name: "SluiceHTTPServer", dependencies: ["SluiceCore", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "SluiceStatusClient", dependencies: ["SluiceCore", "SluiceHTTP"]),
         .target(
             name: "SluiceFlink",
             dependencies: ["SluiceHTTP", "SluiceCore", "SluiceYAML", "SluiceSpec", .product(name: "Crypto", package: "swift-crypto")]
@@ -72,7 +73,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceGit", "SluiceSpec", "SluiceSync", "SluicePipeline", "SluicePolicy", "SluiceReport", "SluiceKubernetes", "SluiceHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"), "SluiceHTTPServer",
+                .product(name: "Hummingbird", package: "hummingbird"), "SluiceHTTPServer", "SluiceStatusClient",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +85,7 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluicePipeline", "SluiceSync", "SluiceReport",
-                "SluiceRuntime", "SluiceServer",
+                "SluiceRuntime", "SluiceServer", "SluiceStatusClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -127,7 +128,7 @@ let package = Package(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceServer", "SluicePipeline", "SluiceSync", "SluiceSpec", "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceTestSupport",
-                "SluiceFlink", "SluiceHTTP", "SluiceKubernetes", "SluiceRuntime",
+                "SluiceFlink", "SluiceHTTP", "SluiceKubernetes", "SluiceRuntime", "SluiceStatusClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

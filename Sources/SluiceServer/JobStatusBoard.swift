@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceFlink
 import SluiceSpec
+import SluiceStatusClient
 import SluiceSync
 
 /// What the status API says about each Flink job beyond its health (`objects[].job`): the job's

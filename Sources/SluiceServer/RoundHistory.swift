@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceStatusClient
 import SluiceSync
 
 /// The last rounds, for the rollout timeline (`GET /api/v1/rounds`): bounded, newest last.

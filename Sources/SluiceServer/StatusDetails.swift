@@ -1,5 +1,6 @@
 import Foundation
 import SluiceFlink
+import SluiceStatusClient
 import SluiceSync
 
 extension StatusDocument {

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceGit
+import SluiceStatusClient
 import SluiceSync
 
 extension ReconcileLoop {

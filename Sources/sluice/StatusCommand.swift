@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceReport
-import SluiceServer
+import SluiceStatusClient
 
 /// `sluice status` (alias `sluice get`): what a running `sluice serve` is doing, and its actions.
 struct StatusCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import SluiceGit
 import SluiceHTTP
 import SluicePipeline
 import SluiceServer
+import SluiceStatusClient
 import SluiceSync
 import SluiceTestSupport
 import SluiceYAML

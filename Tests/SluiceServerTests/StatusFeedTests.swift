@@ -5,6 +5,7 @@ import SluiceHTTP
 import SluicePipeline
 @testable import SluiceServer
 import SluiceSpec
+import SluiceStatusClient
 import SluiceSync
 import SluiceTestSupport
 import Testing

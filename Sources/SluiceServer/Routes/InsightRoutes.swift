@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SluiceHTTPServer
 import SluiceSpec
+import SluiceStatusClient
 import SluiceSync
 import SluiceYAML
 

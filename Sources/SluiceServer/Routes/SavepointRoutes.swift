@@ -4,6 +4,7 @@ import NIOCore
 import SluiceCore
 import SluiceHTTPServer
 import SluiceSpec
+import SluiceStatusClient
 import SluiceSync
 
 /// `POST savepoint` of the status API (mounted under `/api/v1`, operator token only): a savepoint
