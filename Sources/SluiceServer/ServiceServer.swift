@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Logging
+import ServiceLifecycle
 import SluiceCore
 import SluiceHTTPServer
 import SluiceSync
@@ -79,10 +81,17 @@ public struct ServiceServer: Sendable {
         defer { feed.events.finishAll() }
         let limits = self.limits
         let guardState = ConnectionGuard.Shared(limits: limits)
+        let stop = ServerStop()
+        var logger = Logger(label: "sluice")
+        logger.handler = OrderlyStopLogHandler(base: logger.handler, stop: stop)
         let app = Application(router: router(),
                               server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(shared: guardState)],
                                                                   idleTimeout: .nanoseconds(limits.idleTimeout.wholeNanoseconds))),
-                              configuration: .init(address: .hostname(host, port: port), serverName: "sluice"))
-        try await app.runService()
+                              configuration: .init(address: .hostname(host, port: port), serverName: "sluice"),
+                              logger: logger)
+        // As `app.runService()`, plus the marker that tells the server's log an orderly stop began.
+        let group = ServiceGroup(configuration: .init(services: [app, ServerStopMarker(stop: stop)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
