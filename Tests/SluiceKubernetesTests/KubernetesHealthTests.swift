@@ -1,6 +1,8 @@
 import Foundation
 import SluiceCore
 import SluiceKubernetes
+import SluiceSync
+import SluiceTestSupport
 import SluiceYAML
 import Testing
 
@@ -407,5 +409,40 @@ struct BlueGreenHealthTests {
         let suspended = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_BLUE\njobStatus: {state: SUSPENDED}",
                                                                 spec: "template: {spec: {job: {jarURI: local:///job.jar, state: suspended}}}"))
         #expect(suspended.status == .suspended)
+    }
+}
+
+/// The fast failure through a whole sync: the operator reports the applied FlinkDeployment's job
+/// FAILED (flink-kubernetes-operator 6e9caeb4, CommonStatus.getLifecycleState line 98), and without
+/// `kubernetes.operator.job.restart.failed` it will not resubmit it (AbstractJobReconciler lines 479-488),
+/// so the health gate ends at once with the operator's error instead of waiting out its timeout.
+@Suite("Kubernetes fast failure of a job the operator will not restart")
+struct KubernetesFastFailureTests {
+    @Test("a FAILED FlinkDeployment fails its cluster's sync at once with the operator's error, well inside the health timeout")
+    func failsFast() async throws {
+        let world = try KubernetesDriverTests.World()
+        let client = world.client, fake = world.fake
+        let flinkOperator = Task {
+            for _ in 0..<600 where !Task.isCancelled {
+                let ref = ObjectReference(apiVersion: "flink.apache.org/v1beta1", kind: "FlinkDeployment", namespace: "apps", name: "counter")
+                if let object = try? await client.get(ref), let generation = object[path: "metadata", "generation"]?.intValue,
+                   object[path: "status", "observedGeneration"]?.intValue != generation {
+                    let status = #"{"lifecycleState":"FAILED","jobManagerDeploymentStatus":"READY","jobStatus":{"state":"FAILED"},"reconciliationStatus":{"state":"DEPLOYED"},"error":"java.lang.ClassNotFoundException: com.example.Counter","observedGeneration":\#(generation)}"#
+                    _ = try? await onDedicatedThread("fake-operator") {
+                        try fake.setStatus(apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, statusJSON: status)
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        defer { flinkOperator.cancel() }
+        let started = ContinuousClock.now
+        let (_, report) = try await world.sync(SyncOptions(healthTimeout: .seconds(300), healthPollInterval: .milliseconds(100)))
+        let elapsed = ContinuousClock.now - started
+        let cluster = try #require(report.clusters.first)
+        #expect(cluster.status == .failed, "\(cluster.message)")
+        #expect(cluster.message.contains("cannot start"), "\(cluster.message)")
+        #expect(cluster.message.contains("ClassNotFoundException: com.example.Counter"), "\(cluster.message)")
+        #expect(elapsed < .seconds(120), "the gate ended after \(elapsed), not at once")
     }
 }
