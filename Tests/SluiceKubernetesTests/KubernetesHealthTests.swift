@@ -302,7 +302,8 @@ struct KubernetesHealthTests {
 
     @Test("a failed job the operator restarts (job.restart.failed true) is degraded but not settled: the gate waits")
     func failedWithRestart() throws {
-        for configuration in ["kubernetes.operator.job.restart.failed: 'true'", "kubernetes.operator.job.restart.failed: true"] {
+        for configuration in ["kubernetes.operator.job.restart.failed: 'true'", "kubernetes.operator.job.restart.failed: true",
+                              "kubernetes: {operator: {job.restart.failed: 'true'}}", "kubernetes: {operator: {job: {restart: {failed: true}}}}"] {
             let health = KubernetesHealth.assess(try YAML.parseDocument(Self.failed(flinkConfiguration: configuration, error: "boom")))
             #expect(health.status == .degraded, "\(health)")
             #expect(!health.settled, "\(configuration): \(health)")

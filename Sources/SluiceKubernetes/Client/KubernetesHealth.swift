@@ -89,9 +89,22 @@ public enum KubernetesHealth {
     /// .reconcileOtherChanges`); otherwise a FAILED job stays failed until its spec changes. Read from
     /// `spec.flinkConfiguration` only: an operator-wide default of true is not visible on the object.
     static func restartsFailedJobs(_ spec: Value?) -> Bool {
-        guard let value = spec?[path: "flinkConfiguration", restartFailedOption] else { return false }
+        guard let value = spec?["flinkConfiguration"].flatMap({ configurationValue($0, key: restartFailedOption, depth: 0) }) else { return false }
         if let flag = value.boolValue { return flag }
         return value.stringValue?.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+    }
+
+    /// The value of dotted `key` in a configuration written flat or nested (the operator reads both,
+    /// `ConfigObjectNode.asFlatMap`): `a.b.c`, `a: {b.c}` and `a: {b: {c}}` are one setting.
+    private static func configurationValue(_ configuration: Value, key: String, depth: Int) -> Value? {
+        guard depth < 8, let map = configuration.mapValue else { return nil }
+        for entry in map {
+            if entry.key == key { return entry.value }
+            if key.hasPrefix(entry.key + "."), let found = configurationValue(entry.value, key: String(key.dropFirst(entry.key.count + 1)), depth: depth + 1) {
+                return found
+            }
+        }
+        return nil
     }
 
     /// The operator's `status.error` for a message: bounded, without the user info of any URL in it
