@@ -28,11 +28,16 @@ public struct JobObservation: Sendable, Equatable {
 
     public struct Savepoint: Sendable, Equatable {
         public var path: String
+        /// When it completed; for source `operator`, when the operator triggered it (all it records).
         public var completedAt: Date?
+        /// Who reported it, when not Flink's checkpoint statistics: `operator` (the Flink
+        /// Kubernetes Operator's status of the object).
+        public var source: String?
 
-        public init(path: String, completedAt: Date?) {
+        public init(path: String, completedAt: Date?, source: String? = nil) {
             self.path = path
             self.completedAt = completedAt
+            self.source = source
         }
     }
 

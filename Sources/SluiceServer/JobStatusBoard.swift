@@ -83,12 +83,13 @@ actor JobStatusBoard {
         let observations = await withTaskGroup(of: [Key: JobObservation].self) { group in
             for (cluster, identities) in work {
                 group.addTask {
-                    // The drivers that can tell (flink, embedded runtime); embedded runtimes only
-                    // through the service's own registry, as a new one would adopt the processes again.
+                    // The drivers that can tell (flink, kubernetes through the operator's status,
+                    // embedded runtime); embedded runtimes only through the service's own registry,
+                    // as a new one would adopt the processes again.
                     switch cluster.driver {
-                    case .flink: break
+                    case .flink, .kubernetes: break
                     case .runtime where cluster.runtime?.url == nil && pipeline.runtimes != nil: break
-                    case .runtime, .kubernetes: return [:]
+                    case .runtime: return [:]
                     }
                     guard let journal = try? Journal(directory: pipeline.stateDirectory) else { return [:] }
                     let factory = DriverFactory(stateDirectory: pipeline.stateDirectory, runtimes: pipeline.runtimes)

@@ -41,7 +41,7 @@ extension StatusDocument {
         }
         // The newer of what Sluice took (journal) and what Flink reports; the journal's when equal or undated.
         let journalled = reading.savepoints[key]
-        let reported = observed?.lastSavepoint.map { JobStatus.Savepoint(path: $0.path, time: $0.completedAt, source: "flink") }
+        let reported = observed?.lastSavepoint.map { JobStatus.Savepoint(path: $0.path, time: $0.completedAt, source: $0.source ?? "flink") }
         switch (journalled, reported) {
         case let (taken?, seen?):
             job.lastSavepoint = taken.path == seen.path || (seen.time ?? .distantPast) <= (taken.time ?? .distantFuture) ? taken : seen

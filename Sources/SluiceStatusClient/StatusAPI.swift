@@ -42,7 +42,8 @@ public struct JobStatus: Codable, Sendable, Equatable {
         public var path: String
         /// When it completed, when known.
         public var time: Date?
-        /// `journal` (Sluice took it) or `flink` (the cluster's checkpoint statistics).
+        /// `journal` (Sluice took it), `flink` (the cluster's checkpoint statistics) or `operator`
+        /// (the Flink Kubernetes Operator's status of the object; `time` is when it triggered the savepoint).
         public var source: String
 
         public init(path: String, time: Date?, source: String) {

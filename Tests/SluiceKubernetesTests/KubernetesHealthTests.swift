@@ -1,5 +1,8 @@
+import Foundation
 import SluiceCore
 import SluiceKubernetes
+import SluiceSync
+import SluiceTestSupport
 import SluiceYAML
 import Testing
 
@@ -258,6 +261,69 @@ struct KubernetesHealthTests {
         #expect(health.reason.contains(testCase.reasonContains), "\(health.reason)")
     }
 
+    // flink-kubernetes-operator 6e9caeb4: AbstractJobReconciler.reconcileOtherChanges (lines 479-488)
+    // resubmits a FAILED job only when `OPERATOR_JOB_RESTART_FAILED` ("kubernetes.operator.job.restart.failed",
+    // KubernetesOperatorConfigOptions lines 583-587, default false) is true in the observed config; otherwise
+    // the job stays FAILED (CommonStatus.getLifecycleState line 98: lifecycle FAILED) until the spec changes.
+    static func failed(flinkConfiguration: String, error: String? = nil) -> String {
+        flink(spec: "flinkConfiguration: {\(flinkConfiguration)}, job: {jarURI: local:///job.jar, state: running}", status: """
+            lifecycleState: FAILED
+            jobManagerDeploymentStatus: READY
+            jobStatus: {state: FAILED, jobId: 0123456789abcdef0123456789abcdef}
+            reconciliationStatus: {state: DEPLOYED}
+            observedGeneration: 1
+            """ + (error.map { "\nerror: '\($0)'" } ?? ""))
+    }
+
+    @Test("a failed job the operator will not restart is settled: the health gate ends at once with the operator's error")
+    func failedWithoutRestart() throws {
+        for configuration in ["", "kubernetes.operator.job.restart.failed: 'false'", "kubernetes.operator.job.restart.failed: false"] {
+            let health = KubernetesHealth.assess(try YAML.parseDocument(Self.failed(
+                flinkConfiguration: configuration,
+                error: "java.lang.ClassNotFoundException: com.example.Orders (from https://deploy:hunter2secret@repo.example.com/orders.jar)")))
+            #expect(health.status == .degraded, "\(health)")
+            #expect(health.settled, "\(configuration): \(health)")
+            #expect(health.reason.contains("will not restart"), "\(health.reason)")
+            #expect(health.reason.contains("ClassNotFoundException: com.example.Orders"), "\(health.reason)")
+            #expect(health.reason.contains("https://<redacted>@repo.example.com/orders.jar"), "\(health.reason)")
+            #expect(!health.reason.contains("hunter2secret"), "\(health.reason)")
+        }
+        let withoutError = KubernetesHealth.assess(try YAML.parseDocument(Self.failed(flinkConfiguration: "")))
+        #expect(withoutError.settled && withoutError.status == .degraded, "\(withoutError)")
+    }
+
+    @Test("the operator's error text is bounded in a settled health")
+    func failedErrorBounded() throws {
+        let long = String(repeating: "x", count: 5_000)
+        let health = KubernetesHealth.assess(try YAML.parseDocument(Self.failed(flinkConfiguration: "", error: long)))
+        #expect(health.settled)
+        #expect(health.reason.count < 500, "\(health.reason.count)")
+    }
+
+    @Test("a failed job the operator restarts (job.restart.failed true) is degraded but not settled: the gate waits")
+    func failedWithRestart() throws {
+        for configuration in ["kubernetes.operator.job.restart.failed: 'true'", "kubernetes.operator.job.restart.failed: true",
+                              "kubernetes: {operator: {job.restart.failed: 'true'}}", "kubernetes: {operator: {job: {restart: {failed: true}}}}"] {
+            let health = KubernetesHealth.assess(try YAML.parseDocument(Self.failed(flinkConfiguration: configuration, error: "boom")))
+            #expect(health.status == .degraded, "\(health)")
+            #expect(!health.settled, "\(configuration): \(health)")
+        }
+    }
+
+    @Test("a failed job whose new spec the operator has not observed yet is progressing, not settled")
+    func failedBeforeNewGenerationObserved() throws {
+        let yaml = Self.failed(flinkConfiguration: "").replacingOccurrences(of: "generation: 1}", with: "generation: 2}")
+        let health = KubernetesHealth.assess(try YAML.parseDocument(yaml))
+        #expect(health.status == .progressing && !health.settled, "\(health)")
+    }
+
+    @Test("a failed session job is degraded but not settled: the session cluster's configuration, not on the object, may restart it")
+    func failedSessionJob() throws {
+        let yaml = Self.failed(flinkConfiguration: "").replacingOccurrences(of: "kind: FlinkDeployment", with: "kind: FlinkSessionJob")
+        let health = KubernetesHealth.assess(try YAML.parseDocument(yaml))
+        #expect(health.status == .degraded && !health.settled, "\(health)")
+    }
+
     @Test("an absent object is missing")
     func missing() {
         #expect(KubernetesHealth.assess(.null).status == .missing)
@@ -344,5 +410,40 @@ struct BlueGreenHealthTests {
         let suspended = KubernetesHealth.assess(try Self.object("blueGreenState: ACTIVE_BLUE\njobStatus: {state: SUSPENDED}",
                                                                 spec: "template: {spec: {job: {jarURI: local:///job.jar, state: suspended}}}"))
         #expect(suspended.status == .suspended)
+    }
+}
+
+/// The fast failure through a whole sync: the operator reports the applied FlinkDeployment's job
+/// FAILED (flink-kubernetes-operator 6e9caeb4, CommonStatus.getLifecycleState line 98), and without
+/// `kubernetes.operator.job.restart.failed` it will not resubmit it (AbstractJobReconciler lines 479-488),
+/// so the health gate ends at once with the operator's error instead of waiting out its timeout.
+@Suite("Kubernetes fast failure of a job the operator will not restart")
+struct KubernetesFastFailureTests {
+    @Test("a FAILED FlinkDeployment fails its cluster's sync at once with the operator's error, well inside the health timeout")
+    func failsFast() async throws {
+        let world = try KubernetesDriverTests.World()
+        let client = world.client, fake = world.fake
+        let flinkOperator = Task {
+            for _ in 0..<600 where !Task.isCancelled {
+                let ref = ObjectReference(apiVersion: "flink.apache.org/v1beta1", kind: "FlinkDeployment", namespace: "apps", name: "counter")
+                if let object = try? await client.get(ref), let generation = object[path: "metadata", "generation"]?.intValue,
+                   object[path: "status", "observedGeneration"]?.intValue != generation {
+                    let status = #"{"lifecycleState":"FAILED","jobManagerDeploymentStatus":"READY","jobStatus":{"state":"FAILED"},"reconciliationStatus":{"state":"DEPLOYED"},"error":"java.lang.ClassNotFoundException: com.example.Counter","observedGeneration":\#(generation)}"#
+                    _ = try? await onDedicatedThread("fake-operator") {
+                        try fake.setStatus(apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name, statusJSON: status)
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        defer { flinkOperator.cancel() }
+        let started = ContinuousClock.now
+        let (_, report) = try await world.sync(SyncOptions(healthTimeout: .seconds(300), healthPollInterval: .milliseconds(100)))
+        let elapsed = ContinuousClock.now - started
+        let cluster = try #require(report.clusters.first)
+        #expect(cluster.status == .failed, "\(cluster.message)")
+        #expect(cluster.message.contains("cannot start"), "\(cluster.message)")
+        #expect(cluster.message.contains("ClassNotFoundException: com.example.Counter"), "\(cluster.message)")
+        #expect(elapsed < .seconds(120), "the gate ended after \(elapsed), not at once")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceYAML
 
@@ -46,7 +47,11 @@ public enum KubernetesHealth {
             }
             return Health(.progressing, "suspending the job (job state \(jobState))")
         }
-        if let error { return Health(.degraded, "operator error: \(String(error.prefix(300)))") }
+        if !session, jobState == "FAILED", !restartsFailedJobs(spec) {
+            return .cannotStart("the job failed and the operator will not restart it (\(restartFailedOption) is not true in spec.flinkConfiguration)"
+                + (error.map { ": \(operatorError($0))" } ?? ""))
+        }
+        if let error { return Health(.degraded, "operator error: \(operatorError(error))") }
         if lifecycle == "FAILED" || jobState == "FAILED" { return Health(.degraded, "the job failed (job state \(jobState.isEmpty ? "unknown" : jobState))") }
         if lifecycle == "ROLLED_BACK" || reconciliation == "ROLLED_BACK" { return Health(.degraded, "the operator rolled back the last spec change") }
         if lifecycle == "SUSPENDED" || jobState == "SUSPENDED" { return Health(.suspended, "the job is suspended") }
@@ -73,6 +78,50 @@ public enum KubernetesHealth {
             return Health(.progressing, "lifecycle state \(lifecycle)")
         }
         return Health(.healthy, "job running")
+    }
+
+    /// The operator's option that makes it resubmit a FAILED job (flink-kubernetes-operator
+    /// `KubernetesOperatorConfigOptions.OPERATOR_JOB_RESTART_FAILED`, default false).
+    static let restartFailedOption = "kubernetes.operator.job.restart.failed"
+
+    /// Whether the operator resubmits this deployment's job once it is FAILED: it does so only when
+    /// the option is true in the resource's observed configuration (`AbstractJobReconciler
+    /// .reconcileOtherChanges`); otherwise a FAILED job stays failed until its spec changes. Read from
+    /// `spec.flinkConfiguration` only: an operator-wide default of true is not visible on the object.
+    static func restartsFailedJobs(_ spec: Value?) -> Bool {
+        guard let value = spec?["flinkConfiguration"].flatMap({ configurationValue($0, key: restartFailedOption, depth: 0) }) else { return false }
+        if let flag = value.boolValue { return flag }
+        return value.stringValue?.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+    }
+
+    /// The value of dotted `key` in a configuration written flat or nested (the operator reads both,
+    /// `ConfigObjectNode.asFlatMap`): `a.b.c`, `a: {b.c}` and `a: {b: {c}}` are one setting.
+    private static func configurationValue(_ configuration: Value, key: String, depth: Int) -> Value? {
+        guard depth < 8, let map = configuration.mapValue else { return nil }
+        for entry in map {
+            if entry.key == key { return entry.value }
+            if key.hasPrefix(entry.key + "."), let found = configurationValue(entry.value, key: String(key.dropFirst(entry.key.count + 1)), depth: depth + 1) {
+                return found
+            }
+        }
+        return nil
+    }
+
+    /// The operator's `status.error` for a message: bounded, without the user info of any URL in it
+    /// (a jar URI may carry a password).
+    static func operatorError(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text.prefix(300))
+        while let scheme = rest.range(of: "://") {
+            out += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "\"" || $0 == "'" || $0.isNewline } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+                out += "<redacted>"
+                rest = rest[at...]
+            }
+        }
+        return out + rest
     }
 
     private static func generationPending(_ object: Value) -> Health? {
