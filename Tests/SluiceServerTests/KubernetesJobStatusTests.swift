@@ -6,6 +6,7 @@ import SluiceKubernetes
 import SluicePipeline
 import SluiceServer
 import SluiceSpec
+import SluiceStatusClient
 import SluiceSync
 import SluiceTestSupport
 import SluiceYAML
