@@ -24,6 +24,8 @@ actor JobStatusBoard {
 
     /// Objects read per refresh at most: a fleet larger than this shows the rest as unknown.
     static let maxObjects = 10_000
+    /// Clusters read at once (the syncer's default `--parallelism`).
+    static let maxParallelClusters = SyncOptions.defaultParallelism
     let maxAge: Duration
     private let loop: ReconcileLoop
     private let journal: Journal?
@@ -81,7 +83,11 @@ actor JobStatusBoard {
         }
         var out = Reading()
         let observations = await withTaskGroup(of: [Key: JobObservation].self) { group in
-            for (cluster, identities) in work {
+            // A bounded pool, as the syncer reads clusters: each reading opens the cluster's
+            // applied store, and a hundred of them at once came on top of the round's own.
+            var pending = work.makeIterator()
+            func addNext() {
+                guard let (cluster, identities) = pending.next() else { return }
                 group.addTask {
                     // The drivers that can tell (flink, kubernetes through the operator's status,
                     // embedded runtime); embedded runtimes only through the service's own registry,
@@ -98,8 +104,12 @@ actor JobStatusBoard {
                     return Dictionary(found.map { (Key(cluster: cluster.name, object: $0.key.description), $0.value) }, uniquingKeysWith: { _, last in last })
                 }
             }
+            for _ in 0..<maxParallelClusters { addNext() }
             var all: [Key: JobObservation] = [:]
-            for await found in group { all.merge(found) { _, last in last } }
+            for await found in group {
+                all.merge(found) { _, last in last }
+                addNext()
+            }
             return all
         }
         out.observations = observations

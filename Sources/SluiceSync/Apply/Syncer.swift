@@ -68,7 +68,7 @@ public struct Syncer: Sendable {
         }
         let live: [LiveObject]
         do {
-            live = try await driver.liveState(desired: desired.objects)
+            live = Self.sharingStorage(try await driver.liveState(desired: desired.objects), with: desired.objects)
         } catch {
             return ClusterPlan(cluster: desired.cluster, actions: [], failure: .liveState(of: name, error))
         }
