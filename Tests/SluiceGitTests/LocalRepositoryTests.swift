@@ -100,21 +100,19 @@ struct LocalRepositoryTests {
         #expect(error?.message.contains(notRepo.path) == true)
     }
 
-    @Test("listing and reading 1,000 small files stays well under a second")
+    // How fast is measured by `make bench` (spec-from-git), not here: a test run's load makes any time bound flaky.
+    @Test("listing and reading 1,000 small files returns every file and every byte")
     func thousandFiles() throws {
         let fixture = try GitFixtureRepo()
         var files: [String: String] = [:]
         for i in 0..<1000 { files["jobs/team\(i % 10)/job\(i).yaml"] = "name: job\(i)\nparallelism: \(i % 7 + 1)\n" }
         try fixture.commit("many", files: files)
         let repo = try GitRepository.open(path: fixture.path)
-        let start = Date()
         let tree = try repo.tree(at: repo.resolve("HEAD"))
         let paths = try tree.files(under: "jobs")
         var bytes = 0
         for path in paths { bytes += try tree.read(path).count }
-        let elapsed = Date().timeIntervalSince(start)
         #expect(paths.count == 1000)
         #expect(bytes == files.values.reduce(0) { $0 + $1.utf8.count })
-        #expect(elapsed < 0.5, "listing and reading 1,000 files took \(elapsed) s")
     }
 }

@@ -60,13 +60,11 @@ import Testing
         let port = try freePort()
         let client = testClient { $0.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20)) }
         let url = URL(string: "http://127.0.0.1:\(port)/jars/upload")!
-        let (error, seconds) = await elapsed {
-            await #expect(throws: HTTPError.self) { try await client.send(HTTPRequest(.POST, url, body: .json(Data("{}".utf8)))) }
-        }
+        // Fails after the policy's attempts, not after a connect timeout: no time bound here, as a
+        // loaded test run can hold any continuation for a minute (the waits are RetryPolicy's, tested alone).
+        let error = await #expect(throws: HTTPError.self) { try await client.send(HTTPRequest(.POST, url, body: .json(Data("{}".utf8)))) }
         #expect(error?.kind == .couldNotConnect)
         #expect(error?.attempts == 3)
-        // Bounded loosely (the suite shares two cores with Flink JVMs): the policy's waits add up to < 40 ms.
-        #expect(seconds < 60)
         let text = String(describing: error)
         #expect(text.contains("POST http://127.0.0.1:\(port)/jars/upload"))
         #expect(text.contains("after 3 attempts"))
