@@ -117,9 +117,12 @@ struct KubernetesSnapshotSavepointTests {
         #expect(try #require(observed[KubernetesJobObservationTests.identity("FlinkDeployment", "orders")]).lastSavepoint?.source == "operator")
     }
 
-    @Test("no FlinkStateSnapshot kind (an operator before 1.10): null without error, and not asked again")
-    func kindAbsent() async throws {
+    /// `hiddenBeforeDiscovery`: the cluster never had the kind (discovery lacks it); else the CRD
+    /// went after the driver's discovery cached it (the list answers 404).
+    @Test("no FlinkStateSnapshot kind (an operator before 1.10): null without error, and not asked again", arguments: [true, false])
+    func kindAbsent(hiddenBeforeDiscovery: Bool) async throws {
         let fake = try KubeFakeServer()
+        if hiddenBeforeDiscovery { try await onDedicatedThread("fake-operator") { try fake.setCRDInstalled(Self.snapshotCRD, false) } }
         let state = try TemporaryDirectory(prefix: "sluice-kube-snapshots")
         let driver = try KubernetesJobObservationTests.driver(fake, state: state.url)
         try await driver.client.ensureNamespace("apps", labels: [:])
