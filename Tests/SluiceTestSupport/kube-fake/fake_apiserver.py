@@ -15,6 +15,8 @@ authenticates as its CN), "limitedUsers": [...], "forbiddenNamespaces": [...],
               "namespacedUsers": {"<user>": ["<namespace>", ...]} (users bound by RoleBindings in
               those namespaces only: every verb there, nothing at the cluster scope),
               "crds": true, "tls": {"cert": ..., "key": ...} | null}
+(control `crd` {"name": "<plural>.<group>", "installed": false} removes one CRD, as on an
+operator older than that kind; `crds` {"enabled": false} removes them all.)
 
 Deletion follows the real lifecycle: an object with metadata.finalizers gets a deletionTimestamp
 and stays until its finalizers are removed (no new finalizers may be added meanwhile). A DELETE's
