@@ -31,7 +31,7 @@ public struct JobObservation: Sendable, Equatable {
         /// When it completed; for source `operator`, when the operator triggered it (all it records).
         public var completedAt: Date?
         /// Who reported it, when not Flink's checkpoint statistics: `operator` (the Flink
-        /// Kubernetes Operator's status of the object).
+        /// Kubernetes Operator's status of the object) or `snapshot` (its FlinkStateSnapshot resources).
         public var source: String?
 
         public init(path: String, completedAt: Date?, source: String? = nil) {

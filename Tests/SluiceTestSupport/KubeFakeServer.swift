@@ -138,6 +138,12 @@ public final class KubeFakeServer: @unchecked Sendable {
         try control("rbac", ["forbiddenNamespaces": namespaces])
     }
 
+    /// Installs or removes one flink.apache.org CRD by its name (`flinkstatesnapshots.flink.apache.org`),
+    /// as on an operator older than that kind.
+    public func setCRDInstalled(_ name: String, _ installed: Bool) throws {
+        try control("crd", ["name": name, "installed": installed])
+    }
+
     /// The fake's stderr, for failure messages.
     public var log: String {
         (try? String(contentsOf: workspace.url.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""

@@ -386,6 +386,13 @@ final class DriverState: @unchecked Sendable {
         set { lock.withLock { _namespaced = newValue } }
     }
 
+    /// This cluster serves no FlinkStateSnapshot kind (learnt from discovery; kept for the driver's life).
+    var stateSnapshotsAbsent: Bool {
+        get { lock.withLock { _stateSnapshotsAbsent } }
+        set { lock.withLock { _stateSnapshotsAbsent = newValue } }
+    }
+    private var _stateSnapshotsAbsent = false
+
     func setApplySets(_ sets: [String: ApplySet]) { lock.withLock { _applySets = sets } }
     func setParents(_ parents: [String: ApplySet.Found]) { lock.withLock { _parents = parents } }
     func setParent(_ found: ApplySet.Found) { lock.withLock { _parents[found.set.id] = found } }

@@ -20,9 +20,11 @@ import SluiceYAML
 ///   `timeStamp`, the millisecond time the savepoint was triggered), source `operator`. The
 ///   operator writes it only where FlinkStateSnapshot resources are off
 ///   (`kubernetes.operator.snapshot.resource.enabled`, default true since operator 1.10; the field
-///   is deprecated): with snapshot resources on it stays empty and so does this field.
+///   is deprecated): with snapshot resources on it stays empty.
 ///   `upgradeSavepointPath` is not used: it is the path the next start restores from, which may be
 ///   the initial savepoint or a last-state marker, not a savepoint taken.
+/// - Else `lastSavepoint` from the newest completed savepoint FlinkStateSnapshot naming the job,
+///   source `snapshot` (KubernetesStateSnapshots.swift).
 extension KubernetesDriver: JobInspecting {
     /// How long one reading of a cluster's jobs may start new requests; each request is bounded by
     /// the client's timeout, so a slow API server delays the status by at most this plus one request.
@@ -32,8 +34,9 @@ extension KubernetesDriver: JobInspecting {
         let jobs = identities.filter { $0.group == Self.flinkGroup && ($0.kind == "FlinkDeployment" || $0.kind == "FlinkSessionJob") }
         guard !jobs.isEmpty, let apiVersion = try? await client.preferredAPIVersion(group: Self.flinkGroup) else { return [:] }
         let deadline = ContinuousClock.now + Self.jobReadWindow
-        return await withTaskGroup(of: (ObjectIdentity, JobObservation?).self) { group in
+        let read = await withTaskGroup(of: (ObjectIdentity, JobObservation?, Bool).self) { group in
             var observed: [ObjectIdentity: JobObservation] = [:]
+            var present: Set<ObjectIdentity> = []
             var pending = jobs[...]
             var running = 0
             while true {
@@ -43,15 +46,22 @@ extension KubernetesDriver: JobInspecting {
                     group.addTask { [client] in
                         let ref = ObjectReference(apiVersion: apiVersion, kind: identity.kind, namespace: identity.namespace, name: identity.name)
                         // A failed read leaves the job unknown; an object not on the cluster runs no job.
-                        do { return (identity, Self.jobObservation(try await client.get(ref) ?? .null)) } catch { return (identity, nil) }
+                        do {
+                            let object = try await client.get(ref)
+                            return (identity, Self.jobObservation(object ?? .null), object != nil)
+                        } catch { return (identity, nil, false) }
                     }
                 }
-                guard let (identity, observation) = await group.next() else { break }
+                guard let (identity, observation, exists) = await group.next() else { break }
                 running -= 1
                 observed[identity] = observation
+                if exists { present.insert(identity) }
             }
-            return observed
+            return (observed: observed, present: present)
         }
+        var observed = read.observed
+        await addSnapshotSavepoints(&observed, of: read.present, apiVersion: apiVersion, deadline: deadline)
+        return observed
     }
 
     static let flinkGroup = "flink.apache.org"

@@ -15,6 +15,8 @@ authenticates as its CN), "limitedUsers": [...], "forbiddenNamespaces": [...],
               "namespacedUsers": {"<user>": ["<namespace>", ...]} (users bound by RoleBindings in
               those namespaces only: every verb there, nothing at the cluster scope),
               "crds": true, "tls": {"cert": ..., "key": ...} | null}
+(control `crd` {"name": "<plural>.<group>", "installed": false} removes one CRD, as on an
+operator older than that kind; `crds` {"enabled": false} removes them all.)
 
 Deletion follows the real lifecycle: an object with metadata.finalizers gets a deletionTimestamp
 and stays until its finalizers are removed (no new finalizers may be added meanwhile). A DELETE's
@@ -46,6 +48,8 @@ RESOURCES = [
     ("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments", True, True, True),
     ("flink.apache.org", "v1beta1", "FlinkSessionJob", "flinksessionjobs", True, True, True),
     ("flink.apache.org", "v1beta1", "FlinkBlueGreenDeployment", "flinkbluegreendeployments", True, True, True),
+    # flinkstatesnapshots.flink.apache.org-v1.yml: v1beta1, scope Namespaced, subresources.status.
+    ("flink.apache.org", "v1beta1", "FlinkStateSnapshot", "flinkstatesnapshots", True, True, True),
     ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False, False, True),
 ]
 # The scale subresource (autoscaling/v1 Scale) of the kinds that have one, with the field of the
@@ -88,7 +92,7 @@ GC_FINALIZERS = set(GC_FINALIZERS_BY_POLICY.values())
 PROPAGATION_POLICIES = ("Orphan", "Foreground", "Background")
 # Kinds whose objects carry metadata.generation (ConfigMaps, Secrets, Services, Namespaces do not).
 GENERATION_KINDS = {"Deployment", "StatefulSet", "HorizontalPodAutoscaler", "NetworkPolicy",
-                    "FlinkDeployment", "FlinkSessionJob", "FlinkBlueGreenDeployment"}
+                    "FlinkDeployment", "FlinkSessionJob", "FlinkBlueGreenDeployment", "FlinkStateSnapshot"}
 MAX_LIST_LIMIT = 10000
 MAX_BODY = 16 << 20
 MAX_JSON_PATCH_OPERATIONS = 10000  # apiserver endpoints/handlers/patch.go, maxJSONPatchOperations
@@ -412,6 +416,7 @@ class Store:
         self.forbidden_namespaces = set(config.get("forbiddenNamespaces", []))
         self.namespaced_users = {u: set(ns) for u, ns in config.get("namespacedUsers", {}).items()}
         self.crds = bool(config.get("crds", True))
+        self.uninstalled_crds = set()  # qualified names of single CRDs removed (an older operator's set)
         self.resources = [Resource(*r) for r in RESOURCES]
         self.objects = {}  # (group, plural, namespace, name) -> object
         self.managers = {}  # same key -> {manager: {"operation", "apiVersion", "time", "paths"}}
@@ -435,7 +440,7 @@ class Store:
                 "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
 
     def visible(self):
-        return [r for r in self.resources if self.crds or not r.crd]
+        return [r for r in self.resources if not r.crd or (self.crds and r.qualified not in self.uninstalled_crds)]
 
     def find(self, group, version, plural):
         for r in self.visible():
@@ -702,6 +707,11 @@ class Handler(BaseHTTPRequestHandler):
                 store.latency_ms = max(0, min(int(args.get("ms", 0)), 30000))
             elif name == "crds":
                 store.crds = bool(args.get("enabled", True))
+            elif name == "crd":
+                if args.get("installed", True):
+                    store.uninstalled_crds.discard(args["name"])
+                else:
+                    store.uninstalled_crds.add(args["name"])
             elif name == "rbac":
                 store.forbidden_namespaces = set(args.get("forbiddenNamespaces", store.forbidden_namespaces))
                 if "namespacedUsers" in args:
@@ -754,7 +764,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.handle_scale(resource, namespace, name, query, body, user)
             if subresource not in (None, "status"):
                 raise APIError(404, "NotFound", "the server could not find the requested resource", {})
-            if resource.kind == "CustomResourceDefinition" and name and not store.crds:
+            if resource.kind == "CustomResourceDefinition" and name and (not store.crds or name in store.uninstalled_crds):
                 raise self.not_found(resource, name)
             return self.handle_resource(resource, namespace, name, query, body, user)
 
@@ -943,6 +953,8 @@ class Handler(BaseHTTPRequestHandler):
                           and (namespace is None or k[2] == namespace))
             if resource.kind == "CustomResourceDefinition" and not store.crds:
                 keys = []
+            if resource.kind == "CustomResourceDefinition":
+                keys = [k for k in keys if k[3] not in store.uninstalled_crds]
             chosen = [k for k in keys if matches((store.objects[k].get("metadata") or {}).get("labels") or {}, reqs)]
             start = 0
             if query.get("continue"):
