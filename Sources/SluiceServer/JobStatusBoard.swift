@@ -33,6 +33,7 @@ actor JobStatusBoard {
     private var refreshed: ContinuousClock.Instant?
     private var running: Task<Void, Never>?
     private var again = false
+    private var stopped = false
 
     init(loop: ReconcileLoop, journal: Journal?, maxAge: Duration = .seconds(30)) {
         self.loop = loop
@@ -52,7 +53,18 @@ actor JobStatusBoard {
         while let task = running { await task.value }
     }
 
+    /// Cancels the reading in progress and waits for it; no reading starts after this. The
+    /// service calls it before it exits: a reading left running (its HTTP transfers on their own
+    /// threads) would race the process's exit.
+    func stop() async {
+        stopped = true
+        again = false
+        running?.cancel()
+        while let task = running { await task.value }
+    }
+
     private func start() {
+        guard !stopped else { return }
         running = Task.detached { [loop, journal] in
             let fresh = await Self.read(loop: loop, journal: journal)
             await self.finished(fresh)

@@ -50,6 +50,10 @@ public struct ServiceServer: Sendable {
     /// before the loop runs, or the rounds before `run` are missed; `run` calls it too.
     public func follow() async { await feed.follow() }
 
+    /// Stops the work the status API started in the background (the job readings) and waits for
+    /// it. Call it after `run` returned and the loop stopped, before the process exits.
+    public func finish() async { await feed.board.stop() }
+
     /// Event streams (`GET /api/v1/events`) open now.
     public var eventStreams: Int { feed.events.subscriberCount }
 

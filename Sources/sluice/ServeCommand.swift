@@ -257,7 +257,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await loop.stop()
         await reconciling.value
+        // Nothing may still run when the process exits: work left on other threads races exit's
+        // teardown of the libraries it uses (a serve stopped by SIGTERM once crashed in memcpy).
+        await server.finish()
         background.cancel()
+        await background.value
         await sharing?.releaseAll()
         for runtime in runtimes.all { await runtime.supervisor.shutdown(leaveRunning: true) }
     }

@@ -135,6 +135,8 @@ struct FlinkSupervisorTests {
         // The TaskManager dies while no runtime runs: the next one restarts it and adopts the JobManager.
         let taskManager = try #require(RuntimeTests.pid(before, .taskManager))
         kill(taskManager, SIGKILL)
+        // Not adopted as alive while its threads are still being torn down (a loaded run once caught it so).
+        #expect(await eventually(timeout: .seconds(30)) { RuntimeTests.hasExited(taskManager) }, "the killed TaskManager \(taskManager) did not exit")
 
         let second = try FlinkSupervisor(configuration: configuration)
         let adoptedEndpoint = try await second.ensureRunning(plan, startupTimeout: .seconds(60))

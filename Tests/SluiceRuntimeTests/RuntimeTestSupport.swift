@@ -53,6 +53,15 @@ enum RuntimeTests {
         (try? FlinkREST(baseURL: url).get("/overview", timeout: 5))?.json
     }
 
+    /// Whether `pid` has finished exiting: gone, or a zombie (state Z or X in /proc/<pid>/stat).
+    /// A JVM killed with SIGKILL still runs for a moment while its threads are torn down.
+    static func hasExited(_ pid: pid_t) -> Bool {
+        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count else { return true }
+        let state = stat[close + 2]
+        return state == UInt8(ascii: "Z") || state == UInt8(ascii: "X")
+    }
+
     static func pid(_ status: ClusterStatus?, _ role: ProcessRole, _ index: Int = 1) -> Int32? {
         status?.processes.first { $0.role == role && $0.index == index }?.pid
     }

@@ -67,6 +67,17 @@ struct LiveStorageSharingTests {
         #expect(shared["b"]?.listValue?.count == 3)
     }
 
+    @Test("text that is only canonically equivalent keeps the cluster's bytes, in values and in keys")
+    func canonicallyEquivalentTextIsNotShared() throws {
+        // "é" precomposed (U+00E9) in Git, decomposed (e + U+0301) in the cluster: equal as Swift
+        // strings, different to CEL, which compares code points (cel-go's string equality).
+        let desired: Value = ["name": "caf\u{E9}", "caf\u{E9}": 1]
+        let live = try JSON.decode(#"{"name": "cafe\u0301", "cafe\u0301": 1}"#)
+        let shared = live.sharingStorage(with: desired)
+        #expect(Array(shared["name"]?.stringValue?.unicodeScalars.map(\.value) ?? []) == [0x63, 0x61, 0x66, 0x65, 0x301])
+        #expect(shared.mapValue?.entries.map { Array($0.key.utf8) }.contains(Array("cafe\u{301}".utf8)) == true, "the key keeps its bytes")
+    }
+
     @Test("a plan's live objects hold only what differs from the desired ones")
     func planSharesLiveWithDesired() async throws {
         let cluster = Objects.cluster

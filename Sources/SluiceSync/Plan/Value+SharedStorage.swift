@@ -30,7 +30,9 @@ extension Value {
             return (other, true)
         case let (.double(a), .double(b)) where a.bitPattern == b.bitPattern:
             return (other, true)
-        case let (.string(a), .string(b)) where a == b:
+        // Bytes, not `==`: Swift's string equality counts canonically equivalent text as equal,
+        // and a live value must keep the bytes the cluster sent (CEL compares code points).
+        case let (.string(a), .string(b)) where a.utf8.elementsEqual(b.utf8):
             return (other, true)
         case let (.list(a), .list(b)) where a.count == b.count:
             var elements = a
@@ -45,7 +47,7 @@ extension Value {
             var entries = a.entries
             var same = a.count == b.count
             for index in entries.indices {
-                guard let match = b.entry(entries[index].key) else {
+                guard let match = b.entry(entries[index].key), match.key.utf8.elementsEqual(entries[index].key.utf8) else {
                     same = false
                     continue
                 }
