@@ -292,6 +292,15 @@ struct KubernetesHealthTests {
         #expect(withoutError.settled && withoutError.status == .degraded, "\(withoutError)")
     }
 
+    @Test("a password cut by the bound is still redacted: the cut comes after the redaction")
+    func failedErrorCutInsideCredentials() throws {
+        let padding = String(repeating: "x", count: 270)
+        let error = padding + " from https://deploy:hunter2secret@repo.example.com/orders.jar"
+        let health = KubernetesHealth.assess(try YAML.parseDocument(Self.failed(flinkConfiguration: "", error: error)))
+        #expect(health.settled)
+        #expect(!health.reason.contains("hunter2"), "\(health.reason)")
+    }
+
     @Test("the operator's error text is bounded in a settled health")
     func failedErrorBounded() throws {
         let long = String(repeating: "x", count: 5_000)

@@ -108,10 +108,15 @@ public enum KubernetesHealth {
     }
 
     /// The operator's `status.error` for a message: bounded, without the user info of any URL in it
-    /// (a jar URI may carry a password).
+    /// (a jar URI may carry a password). Cut after the redaction, so that a cut never leaves half
+    /// of a password without its `@`.
     static func operatorError(_ text: String) -> String {
+        String(redactingUserInfo(String(text.prefix(4096))).prefix(300))
+    }
+
+    private static func redactingUserInfo(_ text: String) -> String {
         var out = ""
-        var rest = Substring(text.prefix(300))
+        var rest = Substring(text)
         while let scheme = rest.range(of: "://") {
             out += rest[..<scheme.upperBound]
             rest = rest[scheme.upperBound...]
