@@ -44,6 +44,28 @@ struct ClassDataArchiveFileTests {
         #expect(logs["JAVA_TOOL_OPTIONS"] == "-XX:TieredStopAtLevel=1 -XX:ErrorFile=/var/log/x/hs_err_pid%p.log")
     }
 
+    @Test("the mapping check reads all of /proc/<pid>/maps, not only its first page")
+    func mapsReadsToTheEnd() throws {
+        // This test process maps many files; take one first listed past the first 4 KiB, which
+        // a single read of the kernel's sequence file does not reach.
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/maps"))
+        let listing = String(decoding: try #require(try handle.readToEnd()), as: UTF8.self)
+        try handle.close()
+        var offset = 0
+        var seen = Set<Substring>()
+        var late: Substring?
+        for line in listing.split(separator: "\n") {
+            if let path = line.split(separator: " ").last, path.hasPrefix("/") {
+                if offset > 4096, !seen.contains(path) { late = path; break }
+                seen.insert(path)
+            }
+            offset += line.utf8.count + 1
+        }
+        let path = try #require(late, "no file first mapped after 4 KiB of \(listing.utf8.count) bytes")
+        #expect(RealFlink.ClassDataSharingTests.maps(getpid(), URL(fileURLWithPath: String(path))))
+        #expect(!RealFlink.ClassDataSharingTests.maps(getpid(), URL(fileURLWithPath: "/nonexistent/archive.jsa")))
+    }
+
     @Test("archives are used only as a complete set whose sizes match what was published; discard removes them")
     func lifecycle() throws {
         let work = try TemporaryDirectory(prefix: "sluice-cds")
@@ -91,8 +113,16 @@ struct ClassDataSharingTests {
     }
 
     /// Whether `pid` has `file` mapped (the JVM maps a class-data archive it uses).
-    private static func maps(_ pid: pid_t, _ file: URL) -> Bool {
-        (try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8))?.contains(file.path) == true
+    ///
+    /// Read to the end through a file handle: `/proc/<pid>/maps` is a kernel sequence file whose
+    /// reads return about a page at a time, and `String(contentsOfFile:)` keeps only the first
+    /// read, so a mapping listed after the first 4 KiB (where address layout randomisation put it
+    /// now and then) looked absent.
+    static func maps(_ pid: pid_t, _ file: URL) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/maps") else { return false }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() else { return false }
+        return String(decoding: data, as: UTF8.self).contains(file.path)
     }
 
     @Test("JobManager and TaskManagers start together; the archives are built once in the background and mapped by the next JVMs")
@@ -121,13 +151,8 @@ struct ClassDataSharingTests {
         let started = try #require(await supervisor.status(of: second.name))
         let jobManager = try #require(RuntimeTests.pid(started, .jobManager))
         let taskManager = try #require(RuntimeTests.pid(started, .taskManager))
-        // Seen on Flink 2.3 / Java 17: the JobManager mapped its archive in one of two runs, and a
-        // fresh-clone CI run once had the TaskManager start without its own (docs/runtime.md): the
-        // JVM's -Xshare:auto falls back to loading classes; why it does is not yet diagnosed.
-        withKnownIssue("a JVM sometimes starts without mapping its class-data archive", isIntermittent: true) {
-            #expect(Self.maps(taskManager, archives.archive(.taskManager)))
-            #expect(Self.maps(jobManager, archives.archive(.jobManager)))
-        }
+        #expect(Self.maps(taskManager, archives.archive(.taskManager)))
+        #expect(Self.maps(jobManager, archives.archive(.jobManager)))
         #expect(started.restartCount == 0)
         await supervisor.shutdown(leaveRunning: false)
         #expect(RuntimeTests.processes(mentioning: state.url).isEmpty)
