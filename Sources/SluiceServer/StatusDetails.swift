@@ -28,7 +28,9 @@ extension StatusDocument {
     /// The job of one planned object, or nil when it runs none.
     static func job(_ action: PlannedAction, key: JobStatusBoard.Key, reading: JobStatusBoard.Reading, now: Date) -> JobStatus? {
         guard let spec = (action.desired?.value).flatMap(JobSpec.init) ?? (action.live?.value).flatMap(JobSpec.init) else { return nil }
-        var job = JobStatus(upgradeMode: spec.upgradeMode.rawValue, parallelism: spec.parallelism)
+        var job = JobStatus()
+        job.upgradeMode = spec.upgradeMode.rawValue
+        job.parallelism = spec.parallelism
         let observed = reading.observations[key]
         if let observed {
             job.jobID = observed.jobID

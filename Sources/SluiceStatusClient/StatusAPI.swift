@@ -53,17 +53,8 @@ public struct JobStatus: Codable, Sendable, Equatable {
         }
     }
 
-    public init(jobID: String? = nil, state: String? = nil, upgradeMode: String? = nil, parallelism: Int? = nil, restarts: Int? = nil,
-                lastCheckpoint: Checkpoint? = nil, lastSavepoint: Savepoint? = nil, observedAt: Date? = nil) {
-        self.jobID = jobID
-        self.state = state
-        self.upgradeMode = upgradeMode
-        self.parallelism = parallelism
-        self.restarts = restarts
-        self.lastCheckpoint = lastCheckpoint
-        self.lastSavepoint = lastSavepoint
-        self.observedAt = observedAt
-    }
+    /// Every field unknown; the server fills in what it read.
+    public init() {}
 }
 
 /// `GET /api/v1/rounds`: the last rounds, newest first, for a rollout timeline.
@@ -203,11 +194,6 @@ public struct SavepointRequest: Codable, Sendable {
     public var cluster: String
     /// The job's object: its name, `namespace/name`, or the full identity.
     public var job: String
-
-    public init(cluster: String, job: String) {
-        self.cluster = cluster
-        self.job = job
-    }
 }
 
 /// `POST /api/v1/savepoint` answer (200): the savepoint Flink completed.

@@ -145,6 +145,66 @@ struct KubernetesSnapshotSavepointTests {
                 "\(Array(again))")
     }
 
+    /// A service account without `list` on flinkstatesnapshots (the operator's chart grants it to
+    /// the operator, not to others). RBAC is per namespace and can be granted at any time, so the
+    /// driver does not remember the refusal: each reading asks once per namespace (the status
+    /// board reads at most once per its max age, 30 s), and a granted permission shows at the next
+    /// reading without a restart. A kind that is absent (404) is remembered instead (kindAbsent).
+    @Test("FlinkStateSnapshots forbidden: state and jobId read, lastSavepoint null, no error; one LIST per namespace per reading; a granted list shows the savepoint at the next reading")
+    func snapshotsForbidden() async throws {
+        let fake = try KubeFakeServer()
+        let state = try TemporaryDirectory(prefix: "sluice-kube-snapshots")
+        let driver = try KubernetesJobObservationTests.driver(fake, state: state.url)
+        try await driver.client.ensureNamespace("apps", labels: [:])
+        _ = try await driver.client.apply(KubernetesJobObservationTests.flinkDeployment("orders"))
+        _ = try await driver.client.apply(KubernetesJobObservationTests.flinkDeployment("payments"))
+        _ = try await driver.client.apply(Self.snapshot("orders-sp", job: "orders"))
+        try await onDedicatedThread("fake-operator") {
+            try fake.setStatus(apiVersion: "flink.apache.org/v1beta1", kind: "FlinkDeployment", namespace: "apps", name: "orders", statusJSON: """
+                {"jobStatus":{"jobId":"0123456789abcdef0123456789abcdef","state":"RUNNING","savepointInfo":{}}}
+                """)
+            try Self.setSnapshotStatus(fake, "orders-sp", """
+                {"state":"COMPLETED","path":"s3://sp/orders/savepoint-1","resultTimestamp":"2026-11-30T11:00:00Z"}
+                """)
+            try fake.setForbidden(Self.snapshotCRD, verbs: ["list"], namespaces: ["apps"])
+        }
+
+        // The fake refuses as the API server's authorizer does (k8s.io/apiserver
+        // responsewriters.Forbidden): 403, reason Forbidden, RBAC's message.
+        do {
+            _ = try await driver.client.list(apiVersion: "flink.apache.org/v1beta1", kind: "FlinkStateSnapshot", namespace: "apps", labelSelector: "")
+            Issue.record("the list was not refused")
+        } catch let error as KubernetesError {
+            #expect(error.status == 403 && error.reason == "Forbidden")
+            #expect(error.serverMessage == #"flinkstatesnapshots.flink.apache.org is forbidden: User "admin" cannot list resource "flinkstatesnapshots" in API group "flink.apache.org" in the namespace "apps""#,
+                    "\(error.serverMessage ?? "")")
+        }
+
+        let orders = KubernetesJobObservationTests.identity("FlinkDeployment", "orders")
+        let payments = KubernetesJobObservationTests.identity("FlinkDeployment", "payments")
+        func reading() async throws -> (observed: [ObjectIdentity: JobObservation], snapshotLists: [String]) {
+            let before = try await onDedicatedThread("fake-requests") { try fake.requests().count }
+            let observed = await driver.observeJobs([orders, payments])
+            let requests = try await onDedicatedThread("fake-requests") { try fake.requests() }
+            return (observed, requests.dropFirst(before).filter { $0.contains("/flinkstatesnapshots") })
+        }
+        for round in 1...2 {
+            let (observed, lists) = try await reading()
+            let job = try #require(observed[orders], "reading \(round) does not fail")
+            #expect(job.state == "RUNNING" && job.jobID == "0123456789abcdef0123456789abcdef", "reading \(round)")
+            #expect(job.lastSavepoint == nil, "reading \(round): the snapshots could not be read, so no savepoint is claimed")
+            #expect(observed[payments] != nil)
+            #expect(lists.count == 1, "reading \(round): one LIST for the namespace, for both jobs, not one per job: \(lists)")
+        }
+
+        try await onDedicatedThread("fake-operator") { try fake.setForbidden(Self.snapshotCRD, verbs: []) }
+        let (granted, lists) = try await reading()
+        #expect(lists.count == 1)
+        #expect(try #require(granted[orders]).lastSavepoint == .init(path: "s3://sp/orders/savepoint-1",
+                                                                   completedAt: Date(timeIntervalSince1970: 1_796_036_400), source: "snapshot"),
+                "the same driver reads the savepoint once the list is allowed")
+    }
+
     @Test("only completed, taken savepoints with a path; resultTimestamp as Java's ISO_INSTANT writes it")
     func snapshotFields() throws {
         func read(_ yaml: String) throws -> JobObservation.Savepoint? {

@@ -87,16 +87,10 @@ struct KubernetesJobStatusTests {
         let options = SyncOptions(healthTimeout: .seconds(60), healthPollInterval: .milliseconds(100))
         let loop = ReconcileLoop(repository: try GitRepository.open(path: fixture.path), pipeline: Pipeline(stateDirectory: state.url),
                                  configuration: .init(revision: "HEAD", interval: .seconds(3600), options: options)) { _ in }
-        let port = Int(try freePort())
         let server = ServiceServer(loop: loop, journal: nil, metrics: SluiceMetrics(), webhooks: nil, tokens: .init(read: "ro", operate: "op"))
-        await server.follow()
-        let serving = Task { try? await server.run(host: "127.0.0.1", port: port) }
-        let looping = Task { await loop.run() }
-        defer {
-            serving.cancel()
-            looping.cancel()
-        }
-        let reader = StatusClient(server: URL(string: "http://127.0.0.1:\(port)")!, token: "ro", tokenSource: "the test")
+        let serve = try await InProcessServe(loop: loop, server: server)
+        defer { serve.cancel() }
+        let reader = StatusClient(server: serve.base, token: "ro", tokenSource: "the test")
         func jobs() async -> [String: JobStatus] {
             guard let view = try? await reader.status().view else { return [:] }
             let objects = view.clusters.first { $0.name == "k8s" }?.objects ?? []

@@ -43,17 +43,11 @@ struct StatusCommandTests {
                                  pipeline: Pipeline(stateDirectory: state, runtimes: RuntimeRegistry()),
                                  configuration: .init(revision: "main", interval: .seconds(3600),
                                                       options: SyncOptions(healthTimeout: .seconds(120)))) { _ in }
-        let port = Int(try freePort())
         let server = ServiceServer(loop: loop, journal: try Journal(directory: state), metrics: SluiceMetrics(), webhooks: nil,
                                    tokens: .init(read: Self.readToken, operate: Self.operatorToken), forgeURL: Self.forge)
-        await server.follow()
-        let serving = Task { try? await server.run(host: "127.0.0.1", port: port) }
-        let looping = Task { await loop.run() }
-        defer {
-            serving.cancel()
-            looping.cancel()
-        }
-        let base = URL(string: "http://127.0.0.1:\(port)")!
+        let serve = try await InProcessServe(loop: loop, server: server)
+        defer { serve.cancel() }
+        let base = serve.base
         let reader = HTTPClient(configuration: .init(bearerToken: Self.readToken, retry: .none))
         #expect(await eventually(timeout: .seconds(150)) {
             (try? await reader.send(HTTPRequest(.GET, base.appendingPathComponent("readyz"))).status) == 200

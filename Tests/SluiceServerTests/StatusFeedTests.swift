@@ -174,17 +174,11 @@ struct StatusFeedTests {
         let state = try TemporaryDirectory(prefix: "sluice-events-state")
         let loop = ReconcileLoop(repository: try GitRepository.open(path: fixture.path), pipeline: Pipeline(stateDirectory: state.url),
                                  configuration: .init(revision: "HEAD", interval: .seconds(3600))) { _ in }
-        let port = Int(try freePort())
         let server = ServiceServer(loop: loop, journal: nil, metrics: SluiceMetrics(), webhooks: nil, tokens: .init(read: "ro", operate: "op"),
                                    maxEventStreams: 2, heartbeatInterval: .seconds(1))
-        await server.follow()
-        let serving = Task { try? await server.run(host: "127.0.0.1", port: port) }
-        let looping = Task { await loop.run() }
-        defer {
-            serving.cancel()
-            looping.cancel()
-        }
-        let base = URL(string: "http://127.0.0.1:\(port)")!
+        let serve = try await InProcessServe(loop: loop, server: server)
+        defer { serve.cancel() }
+        let base = serve.base
         let anonymous = HTTPClient(configuration: .init(retry: .none))
         #expect(await eventually(timeout: .seconds(60)) {
             (try? await anonymous.send(HTTPRequest(.GET, base.appendingPathComponent("readyz"))).status) == 200

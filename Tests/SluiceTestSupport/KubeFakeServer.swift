@@ -144,6 +144,16 @@ public final class KubeFakeServer: @unchecked Sendable {
         try control("crd", ["name": name, "installed": installed])
     }
 
+    /// Refuses `verbs` (`list`, `get`, ...) on `resource` (`<plural>.<group>`, e.g.
+    /// `flinkstatesnapshots.flink.apache.org`) to every user, in `namespaces` or everywhere when nil,
+    /// with the 403 Forbidden Status a real API server answers when RBAC grants no such verb.
+    /// An empty `verbs` gives the permissions back.
+    public func setForbidden(_ resource: String, verbs: [String], namespaces: [String]? = nil) throws {
+        var body: [String: Any] = ["resource": resource, "forbidden": verbs]
+        body["namespaces"] = namespaces
+        try control("authorization", body)
+    }
+
     /// The fake's stderr, for failure messages.
     public var log: String {
         (try? String(contentsOf: workspace.url.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""

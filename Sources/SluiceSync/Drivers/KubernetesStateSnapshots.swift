@@ -45,7 +45,11 @@ extension KubernetesDriver {
                 state.stateSnapshotsAbsent = true
                 return
             } catch {
-                continue  // forbidden (no RBAC for the kind), unreachable or too many: unknown here
+                // Forbidden (no RBAC list for the kind here), unreachable or too many: unknown in this
+                // namespace for this reading. A 403 is not remembered: RBAC is per namespace and may be
+                // granted at any time, and the next reading (the status board's, at most one per its
+                // max age) shows the savepoints without a restart.
+                continue
             }
             for identity in wanting where identity.namespace == namespace {
                 if let savepoint = newest[SnapshotKey(namespace: namespace, kind: identity.kind, name: identity.name)] {

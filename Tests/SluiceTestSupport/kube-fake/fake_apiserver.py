@@ -406,6 +406,46 @@ def matches(labels, reqs):
     return True
 
 
+# ---- permissions taken away by the test (control `authorization`) --------------------------
+# A test takes a permission away as a cluster admin does by leaving it out of every Role: control
+# `authorization` {"resource": "<plural>.<group>" ("<plural>" in the core group), "forbidden":
+# ["list", ...], "namespaces": [...] (optional; absent: every namespace and the cluster scope)}
+# refuses those verbs on that resource to every user; "forbidden": [] gives them back. The refusal
+# is the one k8s.io/apiserver writes when its authorizer denies a request (endpoints/handlers/
+# responsewriters/errors.go `Forbidden` and `forbiddenMessage`, apimachinery errors.NewForbidden):
+# 403, a Status with reason Forbidden, details {group, kind: <plural>, name when there is one} and
+# the message `<plural>.<group> is forbidden: User "<user>" cannot <verb> resource "<plural>" in
+# API group "<group>" in the namespace "<namespace>"` (`at the cluster scope` without one).
+
+def set_forbidden_verbs(store, args):
+    resource = str(args["resource"])
+    verbs = set(args.get("forbidden", []))
+    unknown = verbs - set(VERBS)
+    if unknown:
+        raise ValueError("unknown verbs %s" % sorted(unknown))
+    namespaces = args.get("namespaces")
+    if verbs:
+        store.forbidden_verbs[resource] = (verbs, None if namespaces is None else set(namespaces))
+    else:
+        store.forbidden_verbs.pop(resource, None)
+
+
+def check_forbidden_verbs(store, user, verb, resource, namespace, name):
+    rule = store.forbidden_verbs.get(resource.qualified)
+    if rule is None:
+        return
+    verbs, namespaces = rule
+    if verb not in verbs or (namespaces is not None and namespace not in namespaces):
+        return
+    where = (' in the namespace "%s"' % namespace) if namespace else " at the cluster scope"
+    what = '%s "%s"' % (resource.qualified, name) if name else resource.qualified
+    details = {"group": resource.group, "kind": resource.plural}
+    if name:
+        details["name"] = name
+    raise APIError(403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s"%s'
+                   % (what, user, verb, resource.plural, resource.group, where), details)
+
+
 # ---- the store -----------------------------------------------------------------------------
 
 class Store:
@@ -417,6 +457,7 @@ class Store:
         self.namespaced_users = {u: set(ns) for u, ns in config.get("namespacedUsers", {}).items()}
         self.crds = bool(config.get("crds", True))
         self.uninstalled_crds = set()  # qualified names of single CRDs removed (an older operator's set)
+        self.forbidden_verbs = {}  # qualified resource -> (verbs, namespaces or None): control `authorization`
         self.resources = [Resource(*r) for r in RESOURCES]
         self.objects = {}  # (group, plural, namespace, name) -> object
         self.managers = {}  # same key -> {manager: {"operation", "apiVersion", "time", "paths"}}
@@ -712,6 +753,11 @@ class Handler(BaseHTTPRequestHandler):
                     store.uninstalled_crds.discard(args["name"])
                 else:
                     store.uninstalled_crds.add(args["name"])
+            elif name == "authorization":
+                try:
+                    set_forbidden_verbs(store, args)
+                except ValueError as error:
+                    return self.send_json(400, {"error": str(error)})
             elif name == "rbac":
                 store.forbidden_namespaces = set(args.get("forbiddenNamespaces", store.forbidden_namespaces))
                 if "namespacedUsers" in args:
@@ -795,6 +841,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def authorize(self, user, verb, resource, namespace, name):
         store = self.store
+        check_forbidden_verbs(store, user, verb, resource, namespace, name)
         if user in store.namespaced_users:
             # RoleBindings only: every verb inside the bound namespaces, nothing at the cluster scope.
             if resource.namespaced and namespace in store.namespaced_users[user]:
