@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceCore
 import SluiceKubernetes
 import SluiceSpec
@@ -33,6 +34,10 @@ public struct KubernetesDriver: ClusterDriver {
     let cache: KubernetesLiveCache?
     /// Keeps a second Sluice, on any host, off the cluster while this one syncs it.
     public let lease: KubernetesClusterLease
+    /// What the API server's service proxy refused lately (job readings), kept across drivers.
+    public var proxyMemory: ServiceProxyMemory = .shared
+    /// Where the driver says why a job reading left something unknown.
+    public var logger = Logger(label: "sluice.kubernetes")
 
     /// `$SLUICE_INSTANCE`, else `sluice`.
     public static var defaultInstance: String {
