@@ -189,7 +189,7 @@ public struct KubernetesDriver: ClusterDriver {
 
     /// Lists across all namespaces, or namespace by namespace when the Cluster says so or the
     /// server forbids listing across all of them (then this driver stays namespaced).
-    private func list(apiVersion: String, kind: String, selector: String, namespaces: Set<String>,
+    func list(apiVersion: String, kind: String, selector: String, namespaces: Set<String>,
                       each: (Value) throws -> Void) async throws {
         if connection.scope == .cluster, !state.namespaced {
             do {

@@ -26,6 +26,9 @@ import SluiceYAML
 ///   the initial savepoint or a last-state marker, not a savepoint taken.
 /// - Else `lastSavepoint` from the newest completed savepoint FlinkStateSnapshot naming the job,
 ///   source `snapshot` (KubernetesStateSnapshots.swift).
+///
+/// Objects are listed where a kind has more jobs than namespaces (KubernetesJobLists.swift), else
+/// read one GET each.
 extension KubernetesDriver: JobInspecting {
     /// How long one reading of a cluster's jobs may start new requests; each request is bounded by
     /// the client's timeout, so a slow API server delays the status by at most this plus one request.
@@ -35,11 +38,17 @@ extension KubernetesDriver: JobInspecting {
         let jobs = identities.filter { $0.group == Self.flinkGroup && ($0.kind == "FlinkDeployment" || $0.kind == "FlinkSessionJob") }
         guard !jobs.isEmpty, let apiVersion = try? await client.preferredAPIVersion(group: Self.flinkGroup) else { return [:] }
         let deadline = ContinuousClock.now + Self.jobReadWindow
+        let listed = await listJobObjects(jobs, apiVersion: apiVersion, deadline: deadline)
         let read = await withTaskGroup(of: (ObjectIdentity, JobObservation?, Bool, JobManagerTarget?).self) { group in
             var observed: [ObjectIdentity: JobObservation] = [:]
             var present: Set<ObjectIdentity> = []
             var targets: [ObjectIdentity: JobManagerTarget] = [:]
-            var pending = jobs[...]
+            for (identity, read) in listed {
+                observed[identity] = read.observation
+                if read.exists { present.insert(identity) }
+                if let target = read.target { targets[identity] = target }
+            }
+            var pending = jobs.filter { listed[$0] == nil }[...]
             var running = 0
             while true {
                 while running < max(parallelism, 1), let identity = pending.first, ContinuousClock.now < deadline {
