@@ -72,6 +72,11 @@ struct KubernetesServiceProxyTests {
         }
     }
 
+    @Test("deploy/rbac.yaml grants the proxy's only verb: get on services/proxy")
+    func rbacGrantsTheProxy() throws {
+        #expect(try DeployRBACTests.rules().contains { $0.groups.contains("") && $0.resources.contains("services/proxy") && $0.verbs.contains("get") })
+    }
+
     @Test("jobs whose status names no job id, an invalid one, or a state without a serving JobManager are not asked")
     func onlyKnownJobsAreAsked() async throws {
         for state in ["RECONCILING", "FINISHED", "FAILED", "SUSPENDED"] {
