@@ -63,7 +63,10 @@ let package = Package(
         ),
         .target(
             name: "SluiceSync",
-            dependencies: ["SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceRuntime", "SluiceKubernetes"]
+            dependencies: [
+                "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceFlink", "SluiceHTTP", "SluiceRuntime", "SluiceKubernetes",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(name: "SluicePolicy", dependencies: ["SluiceCEL", "SluiceSpec", "SluiceYAML", "SluiceCore"]),
         // The flow itself, one function per stage: load, render, plan, verdicts, apply (and `check`'s review).
@@ -111,6 +114,7 @@ let package = Package(
             name: "SluiceKubernetesTests",
             dependencies: [
                 "SluiceKubernetes", "SluiceTestSupport", "SluiceSync", "SluiceServer", "SluicePipeline", "SluiceSpec", "SluiceYAML", "SluiceCore", "SluiceHTTP",
+                "SluiceFlink", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SluiceCELTests", dependencies: ["SluiceCEL", "SluiceRegex", "SluiceTestSupport"], resources: [.copy("Conformance")]),

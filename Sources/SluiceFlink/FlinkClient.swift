@@ -8,11 +8,18 @@ import SluiceHTTP
 public struct FlinkClient: Sendable {
     /// The REST endpoint, e.g. `http://127.0.0.1:8081`.
     public let baseURL: URL
-    private let http: HTTPClient
+    private let http: any HTTPTransport
 
     public init(baseURL: URL, http: HTTPClient) {
         self.baseURL = baseURL
         self.http = http
+    }
+
+    /// A client whose requests travel through `transport` (e.g. the Kubernetes API server's service
+    /// proxy to a JobManager's REST service); `baseURL` is where the transport expects them.
+    public init(baseURL: URL, transport: any HTTPTransport) {
+        self.baseURL = baseURL
+        self.http = transport
     }
 
     // MARK: Cluster

@@ -69,19 +69,40 @@ extension JobReconciler {
             }
             var observation = JobObservation(jobID: job.id, state: job.state.rawValue)
             if !job.state.isTerminal {
-                // One failing call leaves its fields unknown; it does not hide the job's state.
-                let statistics = try? await client.checkpoints(job.id)
-                if let completed = statistics?.latestCompleted, let acknowledged = completed.latestAckTimestamp {
-                    observation.lastCheckpoint = .init(id: completed.id, completedAt: Self.date(milliseconds: acknowledged))
-                }
-                if let savepoint = statistics?.latestSavepoint, let path = savepoint.externalPath, StateLocator.isUsable(path) {
-                    observation.lastSavepoint = .init(path: path, completedAt: savepoint.latestAckTimestamp.map(Self.date(milliseconds:)))
-                }
-                observation.restarts = (try? await client.jobMetric(job.id, "numRestarts")).flatMap { Int($0) }
+                _ = await observation.addRunningJobFacts(from: client, jobID: job.id)
             }
             observed[identity] = observation
         }
         return observed
+    }
+}
+
+extension JobObservation {
+    /// Adds what the JobManager says of a running job: its newest completed checkpoint and newest
+    /// savepoint (`GET /jobs/<id>/checkpoints`) and its restart count (the `numRestarts` metric).
+    /// One failing call leaves its fields unknown; it does not hide the rest. Returns the failures,
+    /// in order; after a failure `proceed` refuses, nothing more is asked.
+    public mutating func addRunningJobFacts(from client: FlinkClient, jobID: String,
+                                            proceed: (any Error) -> Bool = { _ in true }) async -> [any Error] {
+        var failures: [any Error] = []
+        do {
+            let statistics = try await client.checkpoints(jobID)
+            if let completed = statistics?.latestCompleted, let acknowledged = completed.latestAckTimestamp {
+                lastCheckpoint = .init(id: completed.id, completedAt: Self.date(milliseconds: acknowledged))
+            }
+            if let savepoint = statistics?.latestSavepoint, let path = savepoint.externalPath, StateLocator.isUsable(path) {
+                lastSavepoint = .init(path: path, completedAt: savepoint.latestAckTimestamp.map(Self.date(milliseconds:)))
+            }
+        } catch {
+            failures.append(error)
+            guard proceed(error) else { return failures }
+        }
+        do {
+            restarts = try await client.jobMetric(jobID, "numRestarts").flatMap { Int($0) }
+        } catch {
+            failures.append(error)
+        }
+        return failures
     }
 
     static func date(milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }

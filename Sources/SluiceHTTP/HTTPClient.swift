@@ -8,7 +8,7 @@ import SluiceCore
 /// on the network; cancelling the task aborts the transfer. A few easy handles are kept per client
 /// so that repeated requests to one host reuse the connection. Failed requests are retried with
 /// full-jitter exponential backoff when a retry cannot do harm (see `RetryPolicy`).
-public final class HTTPClient: Sendable {
+public final class HTTPClient: HTTPTransport {
     /// The settings every request of this client uses.
     public let configuration: HTTPClientConfiguration
     private let pool = EasyHandlePool()
@@ -22,7 +22,8 @@ public final class HTTPClient: Sendable {
     /// whatever its status; call `requireSuccess()` to turn non-2xx answers into errors.
     /// Throws `HTTPError` when no response arrives, or `CancellationError` when the task is cancelled.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let result = try await perform(request, limit: configuration.maxResponseBytes, file: nil)
+        let limit = min(request.maxResponseBytes ?? configuration.maxResponseBytes, configuration.maxResponseBytes)
+        let result = try await perform(request, limit: max(limit, 0), file: nil)
         var response = HTTPResponse(status: result.status, headers: result.headers, body: result.body,
                                     url: request.url, method: request.method)
         response.secrets = Redaction.secrets(of: request.url, bearerToken: configuration.bearerToken)

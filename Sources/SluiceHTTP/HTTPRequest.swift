@@ -15,6 +15,9 @@ public struct HTTPRequest: Sendable {
     public var isIdempotent: Bool
     /// Overrides the client's total timeout (per attempt) for this request.
     public var timeout: Duration?
+    /// Lowers the client's response size limit for this request (an answer that is only ever
+    /// small: anything larger is cut off with `.responseTooLarge` instead of read to the end).
+    public var maxResponseBytes: Int?
 
     /// A request; `isIdempotent` follows from the method.
     public init(_ method: HTTPMethod, _ url: URL, headers: HTTPHeaders = [:], body: HTTPBody = .empty) {
@@ -24,6 +27,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.isIdempotent = method.isIdempotent
         self.timeout = nil
+        self.maxResponseBytes = nil
     }
 }
 

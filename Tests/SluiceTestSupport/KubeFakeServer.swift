@@ -178,3 +178,21 @@ public final class KubeFakeServer: @unchecked Sendable {
     private static let scriptPath: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("kube-fake/fake_apiserver.py").path
 }
+
+// MARK: - Service proxy
+
+extension KubeFakeServer {
+    /// Makes `url` the one endpoint behind port `port` (a port name, as the Service names it) of
+    /// Service `namespace/service` for the API server's service proxy; nil removes it. The Service
+    /// object itself must exist in the fake for the proxy to answer (as Endpoints follow Services).
+    public func setServiceProxyBackend(namespace: String, service: String, port: String, url: URL?) throws {
+        var body: [String: Any] = ["namespace": namespace, "service": service, "port": port]
+        body["url"] = url?.absoluteString
+        try control("service-proxy", body)
+    }
+
+    /// Refuses these users the `services/proxy` subresource (403), as RBAC without that rule does.
+    public func setServiceProxyForbidden(users: [String]) throws {
+        try control("service-proxy-rbac", ["forbiddenUsers": users])
+    }
+}

@@ -68,6 +68,12 @@ public final class KubernetesClient: Sendable {
         }
     }
 
+    /// Tighter bounds than the client's for one request (nil keeps the client's).
+    struct RequestLimits: Sendable {
+        var timeout: Duration?
+        var maxResponseBytes: Int?
+    }
+
     /// What a failed request was about, for `KubernetesError`.
     struct Subject: Sendable {
         var verb: String
@@ -80,7 +86,7 @@ public final class KubernetesClient: Sendable {
     /// plugin, token file) asks for new ones and sends it once more. Transport failures become
     /// `KubernetesError`; any HTTP status is returned for the caller to interpret.
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: HTTPBody = .empty,
-              idempotent: Bool? = nil, subject: Subject) async throws -> HTTPResponse {
+              idempotent: Bool? = nil, limits: RequestLimits = RequestLimits(), subject: Subject) async throws -> HTTPResponse {
         var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
         let basePath = components.percentEncodedPath.hasSuffix("/") ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath
         components.percentEncodedPath = basePath + path
@@ -91,6 +97,8 @@ public final class KubernetesClient: Sendable {
         }
         var request = HTTPRequest(method, url, headers: ["Accept": "application/json"], body: body)
         if let idempotent { request.isIdempotent = idempotent }
+        request.timeout = limits.timeout
+        request.maxResponseBytes = limits.maxResponseBytes
         for attempt in 1...2 {
             let identity = try await credentials.current()
             request.headers["Authorization"] = identity.authorization
@@ -105,6 +113,7 @@ public final class KubernetesClient: Sendable {
                 var failure = KubernetesError(verb: subject.verb, object: subject.object, server: displayServer,
                                               serverMessage: error.message, resource: subject.resource, detailHint: error.hint)
                 failure.scope = subject.scope
+                failure.transportFailure = error.kind
                 throw failure
             } catch {
                 await gate.release()

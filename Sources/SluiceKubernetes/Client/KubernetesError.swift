@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceHTTP
 import SluiceYAML
 
 /// A request to the API server failed. It names the verb, the object, the cluster's server URL
@@ -27,6 +28,9 @@ public struct KubernetesError: SluiceError, TransportFailureReporting {
     /// The failure was in the transport (nothing, or no complete answer, came back), not an
     /// answer from the API server.
     public var isTransportFailure: Bool { status == nil }
+    /// What the HTTP client saw when no complete answer came back (a timeout, an answer cut off
+    /// at the size limit, ...); nil for an answer from the server.
+    public var transportFailure: HTTPError.Kind?
 
     public enum Scope: Sendable, Hashable {
         case namespace(String)

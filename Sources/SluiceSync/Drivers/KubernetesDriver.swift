@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceCore
 import SluiceKubernetes
 import SluiceSpec
@@ -33,6 +34,10 @@ public struct KubernetesDriver: ClusterDriver {
     let cache: KubernetesLiveCache?
     /// Keeps a second Sluice, on any host, off the cluster while this one syncs it.
     public let lease: KubernetesClusterLease
+    /// What the API server's service proxy refused lately (job readings), kept across drivers.
+    public var proxyMemory: ServiceProxyMemory = .shared
+    /// Where the driver says why a job reading left something unknown.
+    public var logger = Logger(label: "sluice.kubernetes")
 
     /// `$SLUICE_INSTANCE`, else `sluice`.
     public static var defaultInstance: String {
@@ -184,7 +189,7 @@ public struct KubernetesDriver: ClusterDriver {
 
     /// Lists across all namespaces, or namespace by namespace when the Cluster says so or the
     /// server forbids listing across all of them (then this driver stays namespaced).
-    private func list(apiVersion: String, kind: String, selector: String, namespaces: Set<String>,
+    func list(apiVersion: String, kind: String, selector: String, namespaces: Set<String>,
                       each: (Value) throws -> Void) async throws {
         if connection.scope == .cluster, !state.namespaced {
             do {

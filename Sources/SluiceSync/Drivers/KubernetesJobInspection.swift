@@ -9,13 +9,14 @@ import SluiceYAML
 /// them in their status, for the status API. Only what the object says is reported:
 ///
 /// - `state` and `jobID` from `status.jobStatus.state` / `jobId` (operator `JobStatus`).
-/// - `restarts` stays nil: the operator's status has no restart count (`JobStatus` holds the job's
-///   name, id, state, start and update time, and savepoint/checkpoint info; nothing counts restarts).
-/// - `lastCheckpoint` stays nil: `status.jobStatus.checkpointInfo.lastCheckpoint` is the last
-///   checkpoint *the operator triggered* (manual nonce or the operator's periodic checkpoints), not
-///   Flink's own periodic checkpoints, and it carries no checkpoint id and the time the operator
-///   triggered it (operator `Checkpoint.timeStamp`, "at the start of the checkpoint operation").
-///   Shown as the newest completed checkpoint it would claim more than it says.
+/// - `restarts` is not in the operator's status (`JobStatus` holds the job's name, id, state,
+///   start and update time, and savepoint/checkpoint info; nothing counts restarts), and
+///   `status.jobStatus.checkpointInfo.lastCheckpoint` is not used as `lastCheckpoint`: it is the
+///   last checkpoint *the operator triggered* (manual nonce or the operator's periodic
+///   checkpoints), not Flink's own periodic checkpoints, with no checkpoint id and the time the
+///   operator triggered it (operator `Checkpoint.timeStamp`, "at the start of the checkpoint
+///   operation"). Both come from the JobManager instead, through the API server's service proxy
+///   (KubernetesJobManagerFacts.swift), and stay nil where it cannot be read.
 /// - `lastSavepoint` from `status.jobStatus.savepointInfo.lastSavepoint` (`location`, and
 ///   `timeStamp`, the millisecond time the savepoint was triggered), source `operator`. The
 ///   operator writes it only where FlinkStateSnapshot resources are off
@@ -25,6 +26,9 @@ import SluiceYAML
 ///   the initial savepoint or a last-state marker, not a savepoint taken.
 /// - Else `lastSavepoint` from the newest completed savepoint FlinkStateSnapshot naming the job,
 ///   source `snapshot` (KubernetesStateSnapshots.swift).
+///
+/// Objects are listed where a kind has more jobs than namespaces (KubernetesJobLists.swift), else
+/// read one GET each.
 extension KubernetesDriver: JobInspecting {
     /// How long one reading of a cluster's jobs may start new requests; each request is bounded by
     /// the client's timeout, so a slow API server delays the status by at most this plus one request.
@@ -34,10 +38,17 @@ extension KubernetesDriver: JobInspecting {
         let jobs = identities.filter { $0.group == Self.flinkGroup && ($0.kind == "FlinkDeployment" || $0.kind == "FlinkSessionJob") }
         guard !jobs.isEmpty, let apiVersion = try? await client.preferredAPIVersion(group: Self.flinkGroup) else { return [:] }
         let deadline = ContinuousClock.now + Self.jobReadWindow
-        let read = await withTaskGroup(of: (ObjectIdentity, JobObservation?, Bool).self) { group in
+        let listed = await listJobObjects(jobs, apiVersion: apiVersion, deadline: deadline)
+        let read = await withTaskGroup(of: (ObjectIdentity, JobObservation?, Bool, JobManagerTarget?).self) { group in
             var observed: [ObjectIdentity: JobObservation] = [:]
             var present: Set<ObjectIdentity> = []
-            var pending = jobs[...]
+            var targets: [ObjectIdentity: JobManagerTarget] = [:]
+            for (identity, read) in listed {
+                observed[identity] = read.observation
+                if read.exists { present.insert(identity) }
+                if let target = read.target { targets[identity] = target }
+            }
+            var pending = jobs.filter { listed[$0] == nil }[...]
             var running = 0
             while true {
                 while running < max(parallelism, 1), let identity = pending.first, ContinuousClock.now < deadline {
@@ -48,19 +59,22 @@ extension KubernetesDriver: JobInspecting {
                         // A failed read leaves the job unknown; an object not on the cluster runs no job.
                         do {
                             let object = try await client.get(ref)
-                            return (identity, Self.jobObservation(object ?? .null), object != nil)
-                        } catch { return (identity, nil, false) }
+                            return (identity, Self.jobObservation(object ?? .null), object != nil,
+                                    object.flatMap { Self.jobManagerTarget($0, identity: identity) })
+                        } catch { return (identity, nil, false, nil) }
                     }
                 }
-                guard let (identity, observation, exists) = await group.next() else { break }
+                guard let (identity, observation, exists, target) = await group.next() else { break }
                 running -= 1
                 observed[identity] = observation
                 if exists { present.insert(identity) }
+                if let target { targets[identity] = target }
             }
-            return (observed: observed, present: present)
+            return (observed: observed, present: present, targets: targets)
         }
         var observed = read.observed
         await addSnapshotSavepoints(&observed, of: read.present, apiVersion: apiVersion, deadline: deadline)
+        await addJobManagerFacts(&observed, targets: read.targets, deadline: deadline)
         return observed
     }
 

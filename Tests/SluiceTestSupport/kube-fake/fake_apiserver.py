@@ -689,6 +689,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         store = self.store
+        if url.path.startswith("/__fake/service-proxy"):
+            return service_proxy_control(self, url.path[len("/__fake/"):], json.loads(body or b"{}"))
         if url.path.startswith("/__fake/"):
             return self.control(url.path[len("/__fake/"):], body)
         with store.lock:
@@ -708,6 +710,9 @@ class Handler(BaseHTTPRequestHandler):
                                {"retryAfterSeconds": throttle["retryAfter"]},
                                headers=[("Retry-After", str(throttle["retryAfter"]))])
             user = self.authenticate()
+            proxied = service_proxy_parts(url.path)
+            if proxied:
+                return service_proxy(self, *proxied, url.query, body, user)
             code, result = self.route(url.path, query, body, user)
             self.send_json(code, result)
         except APIError as error:
@@ -1325,6 +1330,152 @@ class Handler(BaseHTTPRequestHandler):
             lines = "\n".join('conflict with "%s" using %s: %s' % (m, v, dotted(p)) for m, v, p in conflicts)
             message = "Apply failed with %d conflicts: %s" % (len(conflicts), lines)
         return APIError(409, "Conflict", message, {"causes": causes})
+
+
+# ---- the service proxy (/api/v1/namespaces/<ns>/services/<[scheme:]name[:port]>/proxy/<path>) ----
+# As the API server's service REST storage does it (pkg/registry/core/service/storage, ResourceLocation):
+# the id is `name`, `name:port` or `scheme:name:port` (else 400 "invalid service request"); a port
+# *number* is looked up in the Service's ports for its name (a missing Service is 404, a number it
+# does not have 503 "no service port N found for service"); then the Service's endpoints are
+# looked up by name: none (no Service, so no Endpoints object) is 404 `endpoints "<name>" not
+# found`, no ready backend 503 "no endpoints available for service". The request (method, the path
+# after /proxy, query, body) goes to the backend and its status, Content-Type and body come back
+# unchanged. Authorization is the verb of the method on the `services/proxy` subresource.
+# Backends stand for the endpoints: a test registers one per (namespace, service, port name) with
+# the control `service-proxy` {"namespace", "service", "port", "url"} ("url": null removes it);
+# `service-proxy-rbac` {"forbiddenUsers": [...]} refuses those users `services/proxy` (as a
+# ClusterRole without that rule would).
+
+class ServiceProxyState:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.backends = {}  # (namespace, service, port name) -> base URL
+        self.forbidden_users = set()
+
+
+SERVICE_PROXY = ServiceProxyState()
+SERVICE_PROXY_MAX_BODY = 256 << 20  # bounds the fake's memory only; the real server streams any size
+SERVICE_PROXY_VERBS = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def service_proxy_parts(path):
+    """(namespace, id, rest of the path) of a service proxy path, else None."""
+    parts = [unquote(p) for p in path.strip("/").split("/")]
+    if len(parts) >= 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "services" and parts[6] == "proxy":
+        prefix = "/" + "/".join(path.strip("/").split("/")[:7])
+        rest = path[len(prefix):] if path.startswith(prefix) else "/"
+        return parts[3], parts[5], rest or "/"
+    return None
+
+
+def split_scheme_name_port(service_id):
+    """utilnet.SplitSchemeNamePort: `name`, `name:port` or `scheme:name:port` (scheme http or https)."""
+    pieces = service_id.split(":")
+    if len(pieces) == 1:
+        scheme, name, port = "", pieces[0], ""
+    elif len(pieces) == 2:
+        scheme, name, port = "", pieces[0], pieces[1]
+    elif len(pieces) == 3:
+        scheme, name, port = pieces
+    else:
+        return None
+    if not name or scheme not in ("", "http", "https"):
+        return None
+    return scheme, name, port
+
+
+def service_proxy_control(handler, name, args):
+    with SERVICE_PROXY.lock:
+        if name == "service-proxy":
+            key = (args["namespace"], args["service"], args.get("port", ""))
+            if args.get("url"):
+                SERVICE_PROXY.backends[key] = args["url"].rstrip("/")
+            else:
+                SERVICE_PROXY.backends.pop(key, None)
+        elif name == "service-proxy-rbac":
+            SERVICE_PROXY.forbidden_users = set(args.get("forbiddenUsers", []))
+        else:
+            return handler.send_json(404, {"error": "unknown control " + name})
+    handler.send_json(200, {"ok": True})
+
+
+def service_proxy(handler, namespace, service_id, rest, query, body, user):
+    store = handler.store
+    verb = SERVICE_PROXY_VERBS.get(handler.command, "get")
+    services = store.find("", "v1", "services")
+    handler.authorize(user, verb, services, namespace, service_id)
+    with SERVICE_PROXY.lock:
+        forbidden = user in SERVICE_PROXY.forbidden_users
+    if forbidden:
+        raise APIError(403, "Forbidden", 'services "%s" is forbidden: User "%s" cannot %s resource "services/proxy" in API group "" in the namespace "%s"'
+                       % (service_id, user, verb, namespace), {"name": service_id, "kind": "services"})
+    split = split_scheme_name_port(service_id)
+    if split is None:
+        raise APIError(400, "BadRequest", 'invalid service request "%s"' % service_id)
+    _, name, port = split
+    with store.lock:
+        svc = store.objects.get(("", "services", namespace, name))
+        svc = copy.deepcopy(svc) if svc else None
+    if port.isdigit():
+        if svc is None:
+            raise APIError(404, "NotFound", 'services "%s" not found' % name, {"name": name, "kind": "services"})
+        named = [p.get("name", "") for p in (svc.get("spec") or {}).get("ports") or [] if str(p.get("port")) == port]
+        if not named:
+            raise APIError(503, "ServiceUnavailable", 'no service port %s found for service "%s"' % (port, name))
+        port = named[0]
+    if svc is None:  # the endpoints controller keeps an Endpoints object for every Service
+        raise APIError(404, "NotFound", 'endpoints "%s" not found' % name, {"name": name, "kind": "endpoints"})
+    with SERVICE_PROXY.lock:
+        backends = {k: v for k, v in SERVICE_PROXY.backends.items() if k[0] == namespace and k[1] == name}
+    if not backends:
+        raise APIError(503, "ServiceUnavailable", 'no endpoints available for service "%s"' % name)
+    backend = backends.get((namespace, name, port))
+    if backend is None:
+        raise APIError(503, "ServiceUnavailable", 'no endpoints available for service "%s"' % service_id)
+    forward_to_backend(handler, backend, rest, query, body)
+
+
+def forward_to_backend(handler, backend, rest, query, body):
+    import http.client
+    target = urlsplit(backend)
+    path = (target.path.rstrip("/") + rest) or "/"
+    if query:
+        path += "?" + query
+    connection_type = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
+    connection = connection_type(target.hostname, target.port, timeout=30)
+    try:
+        headers = {k: v for k, v in handler.headers.items() if k.lower() in ("content-type", "accept")}
+        try:
+            connection.request(handler.command, path, body=body or None, headers=headers)
+            answer = connection.getresponse()
+        except OSError as error:
+            raise APIError(503, "ServiceUnavailable", "error trying to reach service: %s" % error)
+        length = answer.getheader("Content-Length")
+        handler.send_response(answer.status)
+        handler.send_header("Content-Type", answer.getheader("Content-Type") or "application/octet-stream")
+        if length is not None and length.isdigit() and int(length) <= SERVICE_PROXY_MAX_BODY:
+            handler.send_header("Content-Length", length)
+            handler.end_headers()
+            remaining = int(length)
+            try:
+                while remaining > 0:
+                    chunk = answer.read(min(remaining, 1 << 16))
+                    if not chunk:
+                        break
+                    handler.wfile.write(chunk)
+                    remaining -= len(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                handler.close_connection = True  # the client stopped reading (its size limit)
+        else:
+            data = answer.read(SERVICE_PROXY_MAX_BODY)
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            try:
+                handler.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                handler.close_connection = True
+    finally:
+        connection.close()
 
 
 def exit_with_parent():
