@@ -151,7 +151,9 @@ struct FlinkSyncTests {
         #expect(try await world.runningCounterJobs().count == 1, "never two jobs for one object")
 
         // A cluster that is down fails only itself.
-        try world.repo.cluster("down", url: URL(string: "http://127.0.0.1:\(try freePort())")!)
+        let down = try RefusingPort()
+        defer { down.close() }
+        try world.repo.cluster("down", url: URL(string: "http://127.0.0.1:\(down.port)")!)
         job.tag = "v6"
         try world.repo.job(job)
         (_, report) = try await world.sync()

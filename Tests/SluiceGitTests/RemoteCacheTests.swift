@@ -71,7 +71,9 @@ struct RemoteCacheTests {
 
     @Test("an unreachable remote names the URL without credentials and says what to check")
     func unreachable() throws {
-        let port = try freePort()  // nothing listens here
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let cacheDir = try TemporaryDirectory(prefix: "sluice-cache")
         let error = #expect(throws: GitError.self) {
             try GitRepository.cache(url: "git://127.0.0.1:\(port)/specs.git", in: cacheDir.url)

@@ -69,7 +69,9 @@ import Testing
     }
 
     @Test func errorsDropUserInfoAndQuery() async throws {
-        let port = try freePort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let url = URL(string: "http://admin:hunter22@127.0.0.1:\(port)/api?access_token=abcdef")!
         let error = await #expect(throws: HTTPError.self) {
             try await testClient { $0.retry = .none }.send(HTTPRequest(.GET, url))

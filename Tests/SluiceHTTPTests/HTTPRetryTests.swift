@@ -57,7 +57,9 @@ import Testing
     }
 
     @Test func connectionRefusedIsRetriedForAnyMethodThenFailsFast() async throws {
-        let port = try freePort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let client = testClient { $0.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20)) }
         let url = URL(string: "http://127.0.0.1:\(port)/jars/upload")!
         // Fails after the policy's attempts, not after a connect timeout: no time bound here, as a

@@ -148,6 +148,40 @@ public func freePort() throws -> UInt16 {
     return UInt16(bigEndian: address.sin_port)
 }
 
+/// A TCP port on 127.0.0.1 that refuses connections for as long as this value is open: it is bound
+/// but never listens, so no other test can take it (as one did to a port `freePort` had given,
+/// which then answered a "connection refused" test with an empty reply).
+public final class RefusingPort: @unchecked Sendable {
+    public let port: UInt16
+    private var descriptor: Int32
+
+    public init() throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw SubprocessError(description: "socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = descriptor
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            Glibc.close(fd)
+            throw SubprocessError(description: "cannot bind 127.0.0.1:0")
+        }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    /// Frees the port; call it (usually in a `defer`) once the test is done with it.
+    public func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { close() }
+}
+
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
 public func isListening(port: UInt16) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
