@@ -168,6 +168,8 @@ struct PolicySharingTests {
                         try subject(note: composed, count: .double(1)), try subject(note: composed, count: .int(1))]
         let shared = engine.evaluate(subjects)
         #expect(shared == subjects.flatMap { engine.evaluate($0) })
-        #expect(shared.map(\.message) == ["note 1, half 0", "note 2, half 0", "note 1, half 0.5", "note 1, half 0"])
+        // CEL has no double / int overload: for the double the message expression fails and the
+        // validation's default message is used, so that subject was evaluated on its own.
+        #expect(shared.map(\.message) == ["note 1, half 0", "note 2, half 0", "failed expression: false", "note 1, half 0"])
     }
 }
