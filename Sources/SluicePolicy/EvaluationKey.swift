@@ -49,6 +49,11 @@ struct ExactValue: Hashable, Sendable {
         s.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 
+    /// Whether two arrays are one storage (so the same elements): no element need be compared.
+    private static func sharesStorage<T>(_ a: [T], _ b: [T]) -> Bool {
+        a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress && x.count == y.count } }
+    }
+
     private static func same(_ a: Value, _ b: Value) -> Bool {
         switch (a.kind, b.kind) {
         case (.null, .null): return true
@@ -57,9 +62,11 @@ struct ExactValue: Hashable, Sendable {
         case let (.double(x), .double(y)): return x.bitPattern == y.bitPattern
         case let (.string(x), .string(y)): return x.utf8.elementsEqual(y.utf8)
         case let (.list(x), .list(y)):
-            return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+            return x.count == y.count && (sharesStorage(x, y) || zip(x, y).allSatisfy { same($0, $1) })
         case let (.map(x), .map(y)):
             guard x.count == y.count else { return false }
+            // The renderer gives the clusters that place a job alike one shared object.
+            if sharesStorage(x.entries, y.entries) { return true }
             return zip(x.entries, y.entries).allSatisfy { $0.key.utf8.elementsEqual($1.key.utf8) && same($0.value, $1.value) }
         default: return false
         }
@@ -111,8 +118,9 @@ struct InputReads: Sendable, Hashable {
         case notAMap(ExactValue)
     }
 
-    /// The values of the slots in `inputs`; `cache` keeps each slot's value across policies.
-    func key(_ inputs: [String: Value], cache: inout [Slot: SlotValue]) -> [SlotValue] {
+    /// Where the values of the slots in `inputs` are in `values`: each slot's value is found once
+    /// per subject and appended to `values`, and `cache` keeps its place there across policies.
+    func key(_ inputs: [String: Value], cache: inout [Slot: Int], values: inout [SlotValue]) -> [Int] {
         slots.map { slot in
             if let known = cache[slot] { return known }
             let found: SlotValue
@@ -126,8 +134,9 @@ struct InputReads: Sendable, Hashable {
                     found = .notAMap(ExactValue(whole))
                 }
             }
-            cache[slot] = found
-            return found
+            values.append(found)
+            cache[slot] = values.count - 1
+            return values.count - 1
         }
     }
 }

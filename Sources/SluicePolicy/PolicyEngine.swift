@@ -112,16 +112,26 @@ public struct PolicyEngine: Sendable {
         // What each subject needs, in the order its violations are reported.
         let allNeeds = chunks(subjects.count).concurrentMap { range in range.map { needs(of: subjects[$0]) } }.flatMap { $0 }
 
-        // Each distinct evaluation once, by the first subject that needs it.
+        // Each distinct evaluation once, by the first subject that needs it. Each distinct slot
+        // value of a subject is interned once (one exact comparison with the value first seen),
+        // so the evaluations are told apart by small numbers, not by comparing whole objects
+        // once per binding.
+        var interned: [InputReads.SlotValue: Int] = [:]
         var taskIndex: [EvaluationTask: Int] = [:]
         var tasks: [(subject: Int, task: EvaluationTask)] = []
         var steps: [[Step]] = []
         steps.reserveCapacity(subjects.count)
         for (s, subjectNeeds) in allNeeds.enumerated() {
-            steps.append(subjectNeeds.map { need in
+            let ids = subjectNeeds.slotValues.map { value in
+                if let id = interned[value] { return id }
+                interned[value] = interned.count
+                return interned.count - 1
+            }
+            steps.append(subjectNeeds.needs.map { need in
                 switch need {
                 case .violation(let v): return .violation(v)
-                case .evaluation(let task):
+                case .evaluation(let binding, let parameter, let slots):
+                    let task = EvaluationTask(binding: binding, parameter: parameter, slots: slots.map { ids[$0] })
                     if let known = taskIndex[task] { return .task(known) }
                     tasks.append((s, task))
                     taskIndex[task] = tasks.count - 1
@@ -174,16 +184,23 @@ public struct PolicyEngine: Sendable {
     }
 
     /// One evaluation of one binding's policy with one of its parameter objects, on inputs that
-    /// agree on every slot the policy reads.
+    /// agree on every slot the policy reads: `slots` are the interned slot values.
     struct EvaluationTask: Hashable, Sendable {
         var binding: Int
         var parameter: Int
-        var slots: [InputReads.SlotValue]
+        var slots: [Int]
     }
 
     enum Need: Sendable {
         case violation(Violation)
-        case evaluation(EvaluationTask)
+        /// `slots` index the subject's `SubjectNeeds.slotValues`.
+        case evaluation(binding: Int, parameter: Int, slots: [Int])
+    }
+
+    /// What one subject needs, and the distinct values of the slots its evaluations read.
+    struct SubjectNeeds: Sendable {
+        var needs: [Need] = []
+        var slotValues: [InputReads.SlotValue] = []
     }
 
     enum Step {
@@ -192,13 +209,13 @@ public struct PolicyEngine: Sendable {
     }
 
     /// What the bindings that select `subject` need, in binding and parameter order.
-    func needs(of subject: Subject) -> [Need] {
-        var out: [Need] = []
+    func needs(of subject: Subject) -> SubjectNeeds {
+        var out = SubjectNeeds()
         let namespaceLabels = subject.identity.namespace.map { ["kubernetes.io/metadata.name": $0] } ?? [:]
         let target = MatchResources.Target(subject.object ?? subject.oldObject ?? .null, namespaceLabels: namespaceLabels,
                                            operation: subject.operation)
         var inputs: [String: Value]?
-        var slotCache: [InputReads.Slot: InputReads.SlotValue] = [:]
+        var slotCache: [InputReads.Slot: Int] = [:]
         for (index, binding) in set.bindings.enumerated() {
             guard let policy = compiled[binding.policyName],
                   policy.policy.matchConstraints.matches(target),
@@ -207,14 +224,14 @@ public struct PolicyEngine: Sendable {
             let paramSets = parameters[binding.name] ?? [.null]
             if paramSets.isEmpty {
                 if binding.paramRef?.denyWhenNotFound == true {
-                    out.append(.violation(violation(policy.policy, binding, subject, "no parameter object found for binding \(binding.name)", reason: "Invalid", at: binding.location)))
+                    out.needs.append(.violation(violation(policy.policy, binding, subject, "no parameter object found for binding \(binding.name)", reason: "Invalid", at: binding.location)))
                 }
                 continue
             }
             if inputs == nil { inputs = Self.inputs(for: subject) }
-            let slots = reads[binding.policyName]?.key(inputs!, cache: &slotCache) ?? []
+            let slots = reads[binding.policyName]?.key(inputs!, cache: &slotCache, values: &out.slotValues) ?? []
             for parameter in paramSets.indices {
-                out.append(.evaluation(EvaluationTask(binding: index, parameter: parameter, slots: slots)))
+                out.needs.append(.evaluation(binding: index, parameter: parameter, slots: slots))
             }
         }
         return out

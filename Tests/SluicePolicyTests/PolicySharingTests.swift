@@ -126,4 +126,50 @@ struct PolicySharingTests {
         #expect(!shared.isEmpty)
         #expect(shared == subjects.flatMap { engine.evaluate($0) })
     }
+
+    /// Slot values are interned once per subject; the interning must keep the exactness of the
+    /// comparison it replaces: CEL sees code points, so "é" (U+00E9) and "e" + U+0301 are
+    /// different inputs although Swift's `==` calls them equal, and an int is not a double.
+    @Test("subjects whose objects differ only in Unicode form or in int against double are evaluated apart")
+    func internedSlotsStayExact() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("policies.yaml", """
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: note-size}
+            spec:
+              matchConstraints:
+                resourceRules:
+                  - {apiGroups: ["*"], apiVersions: ["*"], operations: [CREATE, UPDATE], resources: ["*"]}
+              validations:
+                - expression: "false"
+                  messageExpression: "'note ' + string(size(object.spec.note)) + ', half ' + string(object.spec.count / 2)"
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicyBinding
+            metadata: {name: note-size}
+            spec: {policyName: note-size, validationActions: [Warn]}
+            """)
+        let engine = try PolicyEngine(try PolicyLoader.load(from: DirectoryTree(path: dir.path), path: "", specs: nil))
+        let template = try #require(try Self.subjects().first { $0.identity.kind == "FlinkDeployment" && $0.oldObject == nil })
+        func subject(note: String, count: Value) throws -> PolicyEngine.Subject {
+            var root = try #require(template.object?.mapValue)
+            var spec = try #require(root["spec"]?.mapValue)
+            spec["note"] = .string(note)
+            spec["count"] = count
+            root["spec"] = .map(spec)
+            var out = template
+            out.object = .map(root)
+            return out
+        }
+        let composed = "\u{E9}", decomposed = "e\u{301}"
+        #expect(composed == decomposed)  // equal to Swift, not to CEL
+        let subjects = [try subject(note: composed, count: .int(1)), try subject(note: decomposed, count: .int(1)),
+                        try subject(note: composed, count: .double(1)), try subject(note: composed, count: .int(1))]
+        let shared = engine.evaluate(subjects)
+        #expect(shared == subjects.flatMap { engine.evaluate($0) })
+        // CEL has no double / int overload: for the double the message expression fails and the
+        // validation's default message is used, so that subject was evaluated on its own.
+        #expect(shared.map(\.message) == ["note 1, half 0", "note 2, half 0", "failed expression: false", "note 1, half 0"])
+    }
 }

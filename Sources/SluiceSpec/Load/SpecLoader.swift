@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceYAML
 
@@ -25,19 +26,14 @@ public struct SpecLoader: Sendable {
                                           "skipped: \(entry.reason)", hint: "specs are regular files inside the repository"))
         }
         var objects: [SpecObject] = []
-        let keys = KeyInterner()
-        for file in files {
-            let display = file
-            do {
-                // Refused before reading when too large (a stat, or the blob's header).
-                let bytes = try tree.read(file, maxBytes: yamlLimits.maxBytes)
-                let documents = try YAML.parseDocuments(bytes, file: display, limits: yamlLimits, keys: keys)
+        for parsed in try parseAll(files, from: tree) {
+            switch parsed {
+            case .documents(let file, let documents):
                 for document in documents {
-                    if let object = Self.object(from: document, file: display, &diagnostics) { objects.append(object) }
+                    if let object = Self.object(from: document, file: file, &diagnostics) { objects.append(object) }
                 }
-            } catch let error as any SluiceError {
-                diagnostics.append(Diagnostic(.error, at: error.location ?? SourceLocation(file: display, line: 1, column: 1),
-                                              error.message, hint: error.hint))
+            case .failed(let diagnostic):
+                diagnostics.append(diagnostic)
             }
         }
         if objects.isEmpty, diagnostics.isEmpty {
@@ -52,6 +48,34 @@ public struct SpecLoader: Sendable {
         set!.warnings = diagnostics.sorted()
         set!.files = Set(files)
         return set!
+    }
+
+    /// One file: its documents, or why it cannot be read.
+    private enum Parsed: Sendable {
+        case documents(file: String, [Value])
+        case failed(Diagnostic)
+    }
+
+    /// Every file read and parsed, in `files` order. The files are parsed on all cores in
+    /// contiguous chunks, each chunk with its own key interner; an error that is not a
+    /// `SluiceError` (the tree cannot be read at all) is thrown, the first one in file order.
+    private func parseAll(_ files: [String], from tree: any SourceTree) throws -> [Parsed] {
+        let limits = yamlLimits
+        let chunkCount = Swift.min(files.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let chunks = (0..<chunkCount).map { files.count * $0 / chunkCount ..< files.count * ($0 + 1) / chunkCount }
+        return try chunks.concurrentMap { range -> [Parsed] in
+            let keys = KeyInterner()
+            return try files[range].map { file -> Parsed in
+                do {
+                    // Refused before reading when too large (a stat, or the blob's header).
+                    let bytes = try tree.read(file, maxBytes: limits.maxBytes)
+                    return .documents(file: file, try YAML.parseDocuments(bytes, file: file, limits: limits, keys: keys))
+                } catch let error as any SluiceError {
+                    return .failed(Diagnostic(.error, at: error.location ?? SourceLocation(file: file, line: 1, column: 1),
+                                              error.message, hint: error.hint))
+                }
+            }
+        }.flatMap { $0 }
     }
 
     /// Checks the envelope every document needs (a map with apiVersion, kind and metadata.name).

@@ -19,10 +19,130 @@ public struct Renderer: Sendable {
 
     /// - Throws: `DiagnosticError` when a patch fails, a patched Flink object breaks its schema, or
     ///   two sources render to one identity; `UnknownNameError` when a filter names nothing.
+    ///
+    /// The clusters are rendered on all cores (each cluster's rendering is independent of the
+    /// others'); the state and the diagnostics come out in cluster order, as `renderEach` gives them.
+    ///
+    /// A workload placed by one environment comes out the same on every cluster whose patches for
+    /// it are the same (only messages name the cluster), so each distinct placement is rendered
+    /// once and its object shared, storage and spec hash included, by those clusters.
     public func render(_ specs: SpecSet) throws -> DesiredState {
+        try checkFilters(specs)
+        let plan = Placement(specs, environments: environments)
+        let selectedClusters = specs.clusters.filter { clusters?.contains($0.name) ?? true }
+        var keys: [PlacementKey] = []
+        var representative: [PlacementKey: ClusterSpec] = [:]
+        for cluster in selectedClusters {
+            plan.forEachPlacement(on: cluster, specs) { key in
+                if representative[key] == nil {
+                    representative[key] = cluster
+                    keys.append(key)
+                }
+            }
+        }
+        let firstCluster = representative
+        let placedObjects = keys.concurrentMap { key -> DesiredObject? in
+            var ignored: [Diagnostic] = []  // a failed placement is rendered again per cluster, for its messages
+            return place(key, plan, on: firstCluster[key]!, specs, &ignored)
+        }
+        var placed: [PlacementKey: DesiredObject] = [:]
+        for (key, object) in zip(keys, placedObjects) { placed[key] = object }
+        let shared = placed
+        let rendered = selectedClusters.concurrentMap { cluster in
+            renderCluster(cluster, plan, specs, placed: shared)
+        }
+        var diagnostics: [Diagnostic] = []
         var states: [ClusterDesiredState] = []
-        try renderEach(specs) { states.append($0) }
+        for (state, found) in rendered {
+            diagnostics += found
+            if let state { states.append(state) }
+        }
+        if diagnostics.contains(where: { $0.severity == .error }) { throw DiagnosticError(diagnostics) }
         return DesiredState(revision: specs.revision, clusters: states)
+    }
+
+    /// What every cluster's rendering reads of the specs, found once.
+    struct Placement: Sendable {
+        let selected: [EnvironmentSpec]
+        let sources: [SourceLocation: SpecObject]
+        /// Read once: selectors and patch targets ask for every workload's labels many times.
+        let labels: [[String: String]]
+        /// Each environment's workloads, selected once rather than once per cluster.
+        let workloadsOf: [[Int]]
+
+        init(_ specs: SpecSet, environments: Set<String>?) {
+            selected = specs.environments.filter { environments?.contains($0.name) ?? true }
+            sources = Dictionary(specs.workloads.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
+            let labels = specs.workloads.map(\.labels)
+            self.labels = labels
+            workloadsOf = selected.map { environment in specs.workloads.indices.filter { environment.jobSelector.matches(labels[$0]) } }
+        }
+
+        /// Every workload placed on `cluster`, in rendering order: environments in wave order,
+        /// workloads in document order.
+        func forEachPlacement(on cluster: ClusterSpec, _ specs: SpecSet, _ body: (PlacementKey) -> Void) {
+            for (e, environment) in selected.enumerated() where environment.clusterSelector.matches(cluster.selectorLabels) {
+                for w in workloadsOf[e] where specs.workloads[w].isPlaced(on: cluster) {
+                    let workload = specs.workloads[w]
+                    let patches = environment.patches.indices.filter {
+                        environment.patches[$0].target.matches(kind: workload.kind, name: workload.name, labels: labels[w], cluster: cluster)
+                    }
+                    body(PlacementKey(environment: e, workload: w, patches: patches))
+                }
+            }
+        }
+    }
+
+    /// What a placed object depends on: the environment, the workload and which of the
+    /// environment's patches apply to it on the cluster.
+    struct PlacementKey: Hashable, Sendable {
+        var environment: Int
+        var workload: Int
+        var patches: [Int]
+    }
+
+    private func place(_ key: PlacementKey, _ plan: Placement, on cluster: ClusterSpec, _ specs: SpecSet,
+                       _ diagnostics: inout [Diagnostic]) -> DesiredObject? {
+        let environment = plan.selected[key.environment]
+        return place(specs.workloads[key.workload], patches: key.patches.map { environment.patches[$0] }, in: environment, on: cluster,
+                     revision: specs.revision, &diagnostics)
+    }
+
+    /// One cluster's desired state, or `nil` when rendering it found an error; and what it found.
+    /// `placed` holds objects already rendered for another cluster with the same placement.
+    func renderCluster(_ cluster: ClusterSpec, _ plan: Placement, _ specs: SpecSet,
+                       placed: [PlacementKey: DesiredObject] = [:]) -> (ClusterDesiredState?, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var objects: [DesiredObject] = []
+        let environmentNames = plan.selected.filter { $0.clusterSelector.matches(cluster.selectorLabels) }.map(\.name)
+        // Where each identity already rendered on this cluster sits in `objects`.
+        var claimed: [ObjectIdentity: Int] = [:]
+        plan.forEachPlacement(on: cluster, specs) { key in
+            let environment = plan.selected[key.environment], workload = specs.workloads[key.workload]
+            let object: DesiredObject
+            if var known = placed[key] {
+                known.cluster = cluster.name
+                object = known
+            } else {
+                guard let made = place(key, plan, on: cluster, specs, &diagnostics) else { return }
+                object = made
+            }
+            if let index = claimed[object.identity] {
+                let other = objects[index]
+                let otherWorkload = plan.sources[other.source]
+                diagnostics.append(Self.renderedTwice(object, from: workload, in: environment, other: other,
+                                                      otherWorkload: otherWorkload, specs: specs))
+                return
+            }
+            claimed[object.identity] = objects.count
+            objects.append(object)
+        }
+        checkSessionJobs(objects, &diagnostics)
+        if diagnostics.contains(where: { $0.severity == .error }) { return (nil, diagnostics) }
+
+        objects = Self.inApplyOrder(objects)
+        let rules = cluster.ignore + environmentNames.flatMap { specs.environment(named: $0)?.ignore ?? [] }
+        return (ClusterDesiredState(cluster: cluster, environments: environmentNames, objects: objects, ignoreRules: rules), diagnostics)
     }
 
     /// Renders one cluster at a time, in cluster order, and hands each to `body` as soon as it is
@@ -36,42 +156,13 @@ public struct Renderer: Sendable {
     public func renderEach(_ specs: SpecSet, _ body: (ClusterDesiredState) throws -> Void) throws {
         var diagnostics: [Diagnostic] = []
         try checkFilters(specs)
-        let selected = specs.environments.filter { environments?.contains($0.name) ?? true }
-        let sources = Dictionary(specs.workloads.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
-        // Read once: selectors and patch targets ask for every workload's labels many times.
-        let labels = specs.workloads.map(\.labels)
-        // Each environment's workloads, selected once rather than once per cluster.
-        let workloadsOf = selected.map { environment in specs.workloads.indices.filter { environment.jobSelector.matches(labels[$0]) } }
+        let plan = Placement(specs, environments: environments)
         for cluster in specs.clusters where clusters?.contains(cluster.name) ?? true {
-            var objects: [DesiredObject] = []
-            var environmentNames: [String] = []
-            // Where each identity already rendered on this cluster sits in `objects`.
-            var claimed: [ObjectIdentity: Int] = [:]
-            for (environment, workloads) in zip(selected, workloadsOf)
-            where environment.clusterSelector.matches(cluster.selectorLabels) {
-                environmentNames.append(environment.name)
-                for w in workloads where specs.workloads[w].isPlaced(on: cluster) {
-                    let workload = specs.workloads[w]
-                    guard let object = place(workload, labels: labels[w], in: environment, on: cluster, revision: specs.revision,
-                                             &diagnostics)
-                    else { continue }
-                    if let index = claimed[object.identity] {
-                        let other = objects[index]
-                        let otherWorkload = sources[other.source]
-                        diagnostics.append(Self.renderedTwice(object, from: workload, in: environment, other: other,
-                                                              otherWorkload: otherWorkload, specs: specs))
-                        continue
-                    }
-                    claimed[object.identity] = objects.count
-                    objects.append(object)
-                }
-            }
-            checkSessionJobs(objects, &diagnostics)
-            if diagnostics.contains(where: { $0.severity == .error }) { continue }
-
-            objects = Self.inApplyOrder(objects)
-            let rules = cluster.ignore + environmentNames.flatMap { specs.environment(named: $0)?.ignore ?? [] }
-            try body(ClusterDesiredState(cluster: cluster, environments: environmentNames, objects: objects, ignoreRules: rules))
+            let (state, found) = renderCluster(cluster, plan, specs)
+            diagnostics += found
+            // After the first error `body` sees no more clusters; the rest are rendered for their errors.
+            guard let state, !diagnostics.contains(where: { $0.severity == .error }) else { continue }
+            try body(state)
         }
         if diagnostics.contains(where: { $0.severity == .error }) { throw DiagnosticError(diagnostics) }
     }
@@ -133,7 +224,7 @@ public struct Renderer: Sendable {
 
     /// One workload placed in one environment on one cluster; `nil` (with a diagnostic) when a patch fails.
     private func place(
-        _ workload: SpecObject, labels: [String: String], in environment: EnvironmentSpec, on cluster: ClusterSpec, revision: String,
+        _ workload: SpecObject, patches: [EnvironmentPatch], in environment: EnvironmentSpec, on cluster: ClusterSpec, revision: String,
         _ diagnostics: inout [Diagnostic]
     ) -> DesiredObject? {
         var value = FlinkConfiguration.canonical(workload.value)
@@ -146,8 +237,7 @@ public struct Renderer: Sendable {
         }
 
         var patched = false
-        for patch in environment.patches
-        where patch.target.matches(kind: workload.kind, name: workload.name, labels: labels, cluster: cluster) {
+        for patch in patches {
             switch patch.operation {
             case .merge(let merge):
                 value = FlinkConfiguration.mergePatch(merge, into: value)

@@ -15,22 +15,34 @@ public enum FlinkSchemas {
         "FlinkBlueGreenDeployment": "flinkbluegreendeployments.flink.apache.org-v1.yml",
     ]
 
-    /// The compiled schema of each Flink kind; loading problems are a programming error, so they trap
-    /// with the reason (the CRDs are part of the build).
-    static let compiled: [String: OpenAPISchema] = {
-        var out: [String: OpenAPISchema] = [:]
-        for (kind, file) in files {
-            do {
-                out[kind] = try schema(fromCRD: file)
-            } catch {
-                fatalError("the bundled CRD \(file) cannot be used: \(error)")
-            }
+    // Each kind's schema is compiled the first time a document of that kind asks for it: the
+    // CRDs are large (the FlinkBlueGreenDeployment one is 680 KB of YAML), and most repositories
+    // use one or two of the kinds. A `static let` is initialised once, safely across threads.
+    private static let flinkDeployment = compiledSchema("FlinkDeployment")
+    private static let flinkSessionJob = compiledSchema("FlinkSessionJob")
+    private static let flinkStateSnapshot = compiledSchema("FlinkStateSnapshot")
+    private static let flinkBlueGreenDeployment = compiledSchema("FlinkBlueGreenDeployment")
+
+    /// Loading problems are a programming error, so they trap with the reason (the CRDs are part of the build).
+    private static func compiledSchema(_ kind: String) -> OpenAPISchema {
+        let file = files[kind]!
+        do {
+            return try schema(fromCRD: file)
+        } catch {
+            fatalError("the bundled CRD \(file) cannot be used: \(error)")
         }
-        return out
-    }()
+    }
 
     /// The schema of a Flink kind, or `nil` when Sluice has no CRD for it.
-    public static func schema(for kind: String) -> OpenAPISchema? { compiled[kind] }
+    public static func schema(for kind: String) -> OpenAPISchema? {
+        switch kind {
+        case "FlinkDeployment": flinkDeployment
+        case "FlinkSessionJob": flinkSessionJob
+        case "FlinkStateSnapshot": flinkStateSnapshot
+        case "FlinkBlueGreenDeployment": flinkBlueGreenDeployment
+        default: nil
+        }
+    }
 
     public static var kinds: [String] { files.keys.sorted() }
 
