@@ -84,9 +84,6 @@ extension KubernetesDriver: JobInspecting {
 
     /// What the status of one FlinkDeployment or FlinkSessionJob says about its job; `object` null
     /// (absent) gives an observation with only the time.
-    // Not optimised: Swift 6's optimiser crashes on this function in release builds
-    // ("Found ownership error?!" in CopyPropagation); it runs once per job per status read.
-    @_optimize(none)
     public static func jobObservation(_ object: Value, at now: Date = Date()) -> JobObservation {
         let job = object[path: "status", "jobStatus"]
         var observation = JobObservation(observedAt: now)
