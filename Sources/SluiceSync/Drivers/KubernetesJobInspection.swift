@@ -77,7 +77,10 @@ extension KubernetesDriver: JobInspecting {
         observation.state = nonEmpty(job?["state"]?.stringValue, limit: 64)
         if let savepoint = job?[path: "savepointInfo", "lastSavepoint"],
            let location = nonEmpty(savepoint["location"]?.stringValue, limit: maxSavepointLocation) {
-            let triggered = savepoint["timeStamp"]?.intValue.flatMap { $0 > 0 ? Date(timeIntervalSince1970: Double($0) / 1000) : nil }
+            // Written without `flatMap` over the optional: Swift 6.3.1's release build (CopyPropagation)
+            // crashed on that form of this line.
+            var triggered: Date?
+            if let millis = savepoint["timeStamp"]?.intValue, millis > 0 { triggered = Date(timeIntervalSince1970: Double(millis) / 1000) }
             observation.lastSavepoint = .init(path: location, completedAt: triggered, source: "operator")
         }
         return observation
