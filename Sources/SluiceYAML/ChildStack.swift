@@ -17,7 +17,7 @@ final class ChildStack<Element> {
         base.deallocate()
     }
 
-    func push(_ element: Element) {
+    func push(_ element: consuming Element) {
         if count == capacity { grow() }
         (base + count).initialize(to: element)
         count += 1
@@ -64,7 +64,7 @@ extension ChildStack where Element == Mapping.Entry {
     }
 
     /// Sets the value of the top entry, in place.
-    func setValueOfTop(_ value: Value) {
+    func setValueOfTop(_ value: consuming Value) {
         precondition(count > 0)
         base[count - 1].value = value
     }

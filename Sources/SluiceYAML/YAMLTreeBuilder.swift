@@ -295,7 +295,7 @@ struct YAMLTreeBuilder {
     }
 
     /// Hands a finished node to its parent: the document, a list, or a map (as key or value).
-    private mutating func deliver(_ value: Value, depth: Int) throws {
+    private mutating func deliver(_ value: consuming Value, depth: Int) throws {
         guard let top = frames.indices.last else {
             root = value
             return
