@@ -7,7 +7,7 @@ final class ChildStack<Element> {
     private var capacity: Int
     private(set) var count = 0
 
-    init(capacity: Int = 64) {
+    init(capacity: Int = 16) {
         base = .allocate(capacity: capacity)
         self.capacity = capacity
     }
@@ -17,7 +17,7 @@ final class ChildStack<Element> {
         base.deallocate()
     }
 
-    func push(_ element: Element) {
+    func push(_ element: consuming Element) {
         if count == capacity { grow() }
         (base + count).initialize(to: element)
         count += 1
@@ -41,6 +41,13 @@ final class ChildStack<Element> {
         return out
     }
 
+    /// Drops the elements from `start` to the top.
+    func truncate(to start: Int) {
+        precondition(start >= 0 && start <= count)
+        (base + start).deinitialize(count: count - start)
+        count = start
+    }
+
     private func grow() {
         let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
         bigger.moveInitialize(from: base, count: count)
@@ -54,6 +61,12 @@ extension ChildStack where Element == Mapping.Entry {
     func key(at index: Int) -> String {
         precondition(index >= 0 && index < count)
         return base[index].key
+    }
+
+    /// Sets the value of the top entry, in place.
+    func setValueOfTop(_ value: consuming Value) {
+        precondition(count > 0)
+        base[count - 1].value = value
     }
 
     func keyLocation(at index: Int) -> NodeLocation {

@@ -14,12 +14,15 @@ public final class KeyInterner {
 
     public init(capacity: Int = 8192) {
         self.capacity = capacity
-        slots = Array(repeating: nil, count: 64)
+        // The table is made on the first long key: most single-file parses (a kubeconfig, a
+        // policy, a benchmark's file) would otherwise allocate, and free, 64 empty slots.
+        slots = []
     }
 
     /// The key spelled by `bytes` (valid UTF-8), shared when it was seen before.
     func key(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard bytes.count > 15 else { return String(decoding: bytes, as: UTF8.self) }
+        if slots.isEmpty { slots = Array(repeating: nil, count: 16) }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
         let mask = slots.count - 1

@@ -16,10 +16,14 @@ struct YAMLTreeBuilder {
         var depth: Int
     }
 
-    private enum PendingKey {
-        case none
-        case key(String, NodeLocation)
-        case merge(NodeLocation)
+    /// What a map expects next. A key is pushed onto `entries` as soon as it is read, with a
+    /// null placeholder that its value replaces in place: the key's `String` is never copied into
+    /// the frame and out again (each copy was a retain and a release in the hottest loop).
+    private enum Expecting {
+        case key
+        case value
+        /// The value of a `<<` key, written at `mergeLocation`.
+        case mergeValue
     }
 
     /// `<<` entries of a map: the maps to merge, and where among the explicit entries they sat.
@@ -38,16 +42,14 @@ struct YAMLTreeBuilder {
         var start: Int
         /// The deepest nesting among the children so far.
         var childDepth = 0
-        var pending: PendingKey = .none
+        var expecting: Expecting = .key
+        var mergeLocation = NodeLocation(file: 0, line: 0, column: 0)
         var merges: [MergeSlot] = []
         /// Key -> entry index; filled only for large maps, where a linear duplicate check would
         /// make hostile input quadratic.
-        var keyIndex: [String: Int] = [:]
+        var keyIndex = [String: Int]()
 
-        var awaitingKey: Bool {
-            if isMap, case .none = pending { return true }
-            return false
-        }
+        var awaitingKey: Bool { isMap && expecting == .key }
 
         /// The finished map: explicit entries, with merged entries at the place of their `<<`
         /// unless an explicit key or an earlier merged map already has the key.
@@ -80,6 +82,8 @@ struct YAMLTreeBuilder {
     private var frames: [Frame] = []
     private let items = ChildStack<Value>()
     private let entries = ChildStack<Mapping.Entry>()
+    /// `KeyFingerprint` of each key in `entries`, at the same index.
+    private let fingerprints = ChildStack<UInt64>()
     private var anchors: [String: Anchored] = [:]
     private var nodeCount = 0
     private var aliasCount = 0
@@ -92,6 +96,8 @@ struct YAMLTreeBuilder {
         self.file = file
         self.fileID = SourceFileNames.id(of: file)
         self.limits = limits
+        // Spec files nest 4 to 6 levels: one allocation instead of growing 1, 2, 4, 8.
+        frames.reserveCapacity(8)
     }
 
     /// Parses every document in `bytes`.
@@ -179,16 +185,39 @@ struct YAMLTreeBuilder {
         if top >= 0, frames[top].awaitingKey, plain, data.tag == nil, data.length == 2,
             text[0] == UInt8(ascii: "<"), text[1] == UInt8(ascii: "<")
         {
-            frames[top].pending = .merge(loc)
+            frames[top].expecting = .mergeValue
+            frames[top].mergeLocation = loc
             return
         }
+        if top >= 0, frames[top].awaitingKey {
+            try scalarKey(text, plain: plain, tag: data.tag, anchor: anchor, at: loc, top: top)
+            return
+        }
+        let value = Value(try resolve(text, tag: data.tag, plain: plain, at: loc), at: loc)
+        if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
+        try deliver(value, depth: 0)
+    }
+
+    /// A scalar in a map's key position. The common key, an untagged string, goes straight from
+    /// libyaml's bytes to the map's entry: no `Value` is made for it and its bytes give the
+    /// fingerprint the duplicate check compares first.
+    private mutating func scalarKey(
+        _ text: UnsafeBufferPointer<UInt8>, plain: Bool, tag: UnsafeMutablePointer<yaml_char_t>?, anchor: String?,
+        at loc: NodeLocation, top: Int
+    ) throws {
         let kind: Value.Kind
-        if top >= 0, frames[top].awaitingKey, data.tag == nil {
-            // A map key: repeated across maps, so read through the interner.
+        if tag == nil {
+            // Keys repeat across maps (and files), so they are read through the interner.
             let resolved: ResolvedScalar = plain ? ScalarResolver.resolvePlain(text) : .string
-            if case .string = resolved { kind = .string(keys.key(text)) } else { kind = Self.kind(resolved, text) }
+            if case .string = resolved {
+                let key = keys.key(text)
+                if let anchor { anchors[anchor] = Anchored(value: Value(.string(key), at: loc), expandedCount: 1, depth: 0) }
+                try setKey(key, fingerprint: KeyFingerprint.of(text), at: loc.isNone ? frames[top].location : loc, top: top)
+                return
+            }
+            kind = Self.kind(resolved, text)
         } else {
-            kind = try resolve(text, tag: data.tag, plain: plain, at: loc)
+            kind = try resolve(text, tag: tag, plain: plain, at: loc)
         }
         let value = Value(kind, at: loc)
         if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
@@ -228,10 +257,13 @@ struct YAMLTreeBuilder {
 
     private mutating func endCollection() throws {
         let frame = frames.removeLast()
-        let value =
-            frame.isMap
-            ? Value(.map(frame.mapping(entries.pop(from: frame.start))), at: frame.location)
-            : Value(.list(items.pop(from: frame.start)), at: frame.location)
+        let value: Value
+        if frame.isMap {
+            fingerprints.truncate(to: frame.start)
+            value = Value(.map(frame.mapping(entries.pop(from: frame.start))), at: frame.location)
+        } else {
+            value = Value(.list(items.pop(from: frame.start)), at: frame.location)
+        }
         let depth = frame.childDepth + 1
         if let anchor = frame.anchor {
             anchors[anchor] = Anchored(value: value, expandedCount: nodeCount - frame.nodeCountAtStart, depth: depth)
@@ -263,7 +295,7 @@ struct YAMLTreeBuilder {
     }
 
     /// Hands a finished node to its parent: the document, a list, or a map (as key or value).
-    private mutating func deliver(_ value: Value, depth: Int) throws {
+    private mutating func deliver(_ value: consuming Value, depth: Int) throws {
         guard let top = frames.indices.last else {
             root = value
             return
@@ -273,8 +305,8 @@ struct YAMLTreeBuilder {
             items.push(value)
             return
         }
-        switch frames[top].pending {
-        case .none:
+        switch frames[top].expecting {
+        case .key:
             guard let key = MapKeyText.text(of: value.kind) else {
                 let loc = value.nodeLocation
                 if value.isNull {
@@ -284,31 +316,38 @@ struct YAMLTreeBuilder {
                     at: source(loc), "a map key must be a string, number or boolean, not a \(value.typeName)",
                     hint: "Kubernetes objects only have string keys")
             }
-            try setKey(key, at: value.nodeLocation.isNone ? frames[top].location : value.nodeLocation, top: top)
-        case .key(let key, let keyLocation):
-            entries.push(Mapping.Entry(key: key, value: value, keyLocation: keyLocation))
-            frames[top].pending = .none
-        case .merge(let mergeLocation):
-            try merge(value, at: mergeLocation, top: top)
-            frames[top].pending = .none
+            try setKey(key, fingerprint: KeyFingerprint.of(key), at: value.nodeLocation.isNone ? frames[top].location : value.nodeLocation, top: top)
+        case .value:
+            entries.setValueOfTop(value)
+            frames[top].expecting = .key
+        case .mergeValue:
+            try merge(value, at: frames[top].mergeLocation, top: top)
+            frames[top].expecting = .key
         }
     }
 
-    private mutating func setKey(_ key: String, at loc: NodeLocation, top: Int) throws {
-        if let first = locationOfKey(key, top: top) {
+    /// Checks `key` is new in the map at `top` and pushes its entry, whose value comes next.
+    private mutating func setKey(_ key: String, fingerprint: UInt64, at loc: NodeLocation, top: Int) throws {
+        if let first = locationOfKey(key, fingerprint: fingerprint, top: top) {
             throw YAMLError(
                 at: source(loc), "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
                 hint: "remove one of the two; YAML tools disagree on which one wins")
         }
-        frames[top].pending = .key(key, loc)
+        entries.push(Mapping.Entry(key: key, value: Value(.null, at: loc), keyLocation: loc))
+        fingerprints.push(fingerprint)
+        frames[top].expecting = .value
     }
 
     /// Where `key` was first written in the map at `top`, if it was.
-    private mutating func locationOfKey(_ key: String, top: Int) -> NodeLocation? {
+    private mutating func locationOfKey(_ key: String, fingerprint: UInt64, top: Int) -> NodeLocation? {
         let start = frames[top].start
         let count = entries.count - start
         if count < 16 {
-            for i in start..<entries.count where entries.key(at: i) == key { return entries.keyLocation(at: i) }
+            // Keys whose fingerprints differ cannot be equal; only a match is compared as text.
+            for i in start..<entries.count
+            where KeyFingerprint.mayBeEqual(fingerprints[i], fingerprint) && entries.key(at: i) == key {
+                return entries.keyLocation(at: i)
+            }
             return nil
         }
         let indexed = frames[top].keyIndex.count
