@@ -1,3 +1,4 @@
+import Foundation
 import SluiceYAML
 
 /// A value compared as CEL sees it once converted: kinds exact (an int is not a double), map
@@ -73,6 +74,55 @@ struct ExactValue: Hashable, Sendable {
     }
 }
 
+/// Where a map's entries or a list's items are stored. Two values with one storage are one value,
+/// so what was found for one holds for the other without looking inside: the renderer gives the
+/// clusters that place a job alike one object, and every subject on them the same `object.spec`.
+/// An address means something only while a value with that storage is held (a freed storage's
+/// address is reused), so whoever keys by it holds the value too.
+struct StorageIdentity: Hashable, Sendable {
+    let address: UInt
+    let count: Int
+    let isMap: Bool
+
+    /// `nil` for scalars and empty collections, which are cheap to look at anyway.
+    init?(_ value: Value) {
+        switch value.kind {
+        case .map(let map) where !map.isEmpty:
+            address = map.entries.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            count = map.count
+            isMap = true
+        case .list(let items) where !items.isEmpty:
+            address = items.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            count = items.count
+            isMap = false
+        default:
+            return nil
+        }
+    }
+}
+
+/// The `ExactValue` of each storage met while the subjects of one `PolicyEngine.evaluate` find
+/// their slot values, so that a shared object is hashed once, not once per subject. It holds
+/// every value it keys by, so no address in it can be reused while it lives. Used from all cores.
+final class ExactValueMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: [StorageIdentity: ExactValue] = [:]
+    /// How many values were hashed whole (for tests).
+    private(set) var hashed = 0
+
+    func exact(_ value: Value) -> ExactValue {
+        guard let identity = StorageIdentity(value) else { return ExactValue(value) }
+        if let found = lock.withLock({ known[identity] }) { return found }
+        // Hashed outside the lock; two cores may both hash one storage, and either answer is right.
+        let made = ExactValue(value)
+        lock.withLock {
+            known[identity] = made
+            hashed += 1
+        }
+        return made
+    }
+}
+
 /// Which parts of the evaluation inputs a policy's expressions can read (see
 /// `CELProgram.referencedVariables`): `object` whole, `cluster.tier`, ... Two subjects that agree
 /// on all of them get the same results from the policy, so it is evaluated once for both.
@@ -116,22 +166,37 @@ struct InputReads: Sendable, Hashable {
         /// A field of an input that is not a map: selecting any field fails the same way only
         /// for the same value, so the value itself is the key.
         case notAMap(ExactValue)
+
+        /// Slot values whose storages are one are the same slot value.
+        struct Storage: Hashable {
+            var identity: StorageIdentity
+            var notAMap: Bool
+        }
+
+        var storage: Storage? {
+            switch self {
+            case .absent: nil
+            case .value(let v): StorageIdentity(v.value).map { Storage(identity: $0, notAMap: false) }
+            case .notAMap(let v): StorageIdentity(v.value).map { Storage(identity: $0, notAMap: true) }
+            }
+        }
     }
 
     /// Where the values of the slots in `inputs` are in `values`: each slot's value is found once
     /// per subject and appended to `values`, and `cache` keeps its place there across policies.
-    func key(_ inputs: [String: Value], cache: inout [Slot: Int], values: inout [SlotValue]) -> [Int] {
-        slots.map { slot in
+    func key(_ inputs: [String: Value], cache: inout [Slot: Int], values: inout [SlotValue], memo: ExactValueMemo? = nil) -> [Int] {
+        func exact(_ value: Value) -> ExactValue { memo?.exact(value) ?? ExactValue(value) }
+        return slots.map { slot in
             if let known = cache[slot] { return known }
             let found: SlotValue
             switch (inputs[slot.input], slot.field) {
             case (nil, _): found = .absent
-            case (let whole?, nil): found = .value(ExactValue(whole))
+            case (let whole?, nil): found = .value(exact(whole))
             case (let whole?, let field?):
                 if let map = whole.mapValue {
-                    found = map[field].map { .value(ExactValue($0)) } ?? .absent
+                    found = map[field].map { .value(exact($0)) } ?? .absent
                 } else {
-                    found = .notAMap(ExactValue(whole))
+                    found = .notAMap(exact(whole))
                 }
             }
             values.append(found)

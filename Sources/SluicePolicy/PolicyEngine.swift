@@ -8,12 +8,23 @@ import SluiceYAML
 /// conditions select objects, variables are computed in order, and every failed validation of a
 /// binding becomes a `Violation` with the binding's actions.
 public struct PolicyEngine: Sendable {
-    /// One compiled policy: every expression compiled once.
-    struct Compiled: Sendable {
-        var policy: AdmissionPolicy
-        var conditions: [(name: String, expression: CELExpressionEngine.Compiled)]
-        var variables: [(name: String, expression: CELExpressionEngine.Compiled)]
-        var validations: [(validation: AdmissionPolicy.Validation, expression: CELExpressionEngine.Compiled, message: CELExpressionEngine.Compiled?)]
+    /// One compiled policy: every expression compiled once. A class, so that the hot loops that
+    /// look a policy up for every subject take a reference rather than copy every field.
+    final class Compiled: Sendable {
+        let policy: AdmissionPolicy
+        let conditions: [(name: String, expression: CELExpressionEngine.Compiled)]
+        let variables: [(name: String, expression: CELExpressionEngine.Compiled)]
+        let validations: [(validation: AdmissionPolicy.Validation, expression: CELExpressionEngine.Compiled, message: CELExpressionEngine.Compiled?)]
+
+        init(policy: AdmissionPolicy, conditions: [(name: String, expression: CELExpressionEngine.Compiled)],
+             variables: [(name: String, expression: CELExpressionEngine.Compiled)],
+             validations: [(validation: AdmissionPolicy.Validation, expression: CELExpressionEngine.Compiled, message: CELExpressionEngine.Compiled?)]) {
+            self.policy = policy
+            self.conditions = conditions
+            self.variables = variables
+            self.validations = validations
+        }
+
         /// What its expressions can read of a subject: subjects that agree on it get the same results.
         var reads: InputReads {
             InputReads(conditions.map(\.expression.program.referencedVariables) + variables.map(\.expression.program.referencedVariables)
@@ -27,6 +38,12 @@ public struct PolicyEngine: Sendable {
     let reads: [String: InputReads]
     /// The parameter objects of each binding, by binding name, found once.
     let parameters: [String: [Value]]
+    /// By binding index (`set.bindings`): its compiled policy (`nil`: the policy does not exist),
+    /// what that policy reads and the binding's parameter objects, so that the loops over every
+    /// subject look nothing up by name.
+    let bindingPolicies: [Compiled?]
+    let bindingReads: [InputReads]
+    let bindingParameters: [[Value]]
 
     /// Compiles every expression of every policy. Expressions that do not compile are reported
     /// together, each at its file:line:column with the position inside the expression.
@@ -70,6 +87,10 @@ public struct PolicyEngine: Sendable {
             parameters[binding.name] = Self.parameters(for: binding, policy: policy, in: set)
         }
         self.parameters = parameters
+        let reads = self.reads
+        bindingPolicies = set.bindings.map { compiled[$0.policyName] }
+        bindingReads = set.bindings.map { reads[$0.policyName] ?? InputReads([]) }
+        bindingParameters = set.bindings.map { parameters[$0.name] ?? [.null] }
     }
 
     /// What an evaluation looks at: the object (or `nil` for a deletion), its previous version,
@@ -109,23 +130,36 @@ public struct PolicyEngine: Sendable {
             let n = Swift.min(count, chunkCount)
             return (0..<n).map { count * $0 / n ..< count * ($0 + 1) / n }
         }
-        // What each subject needs, in the order its violations are reported.
-        let allNeeds = chunks(subjects.count).concurrentMap { range in range.map { needs(of: subjects[$0]) } }.flatMap { $0 }
+        // What each subject needs, in the order its violations are reported. A storage shared by
+        // several subjects is hashed once (`memo`).
+        let memo = ExactValueMemo()
+        let allNeeds = chunks(subjects.count).concurrentMap { range in range.map { needs(of: subjects[$0], memo: memo) } }.flatMap { $0 }
 
         // Each distinct evaluation once, by the first subject that needs it. Each distinct slot
         // value of a subject is interned once (one exact comparison with the value first seen),
         // so the evaluations are told apart by small numbers, not by comparing whole objects
         // once per binding.
+        // A slot value whose storage was met before has that one's number without a comparison
+        // (`memo` holds every such storage, so no address is reused meanwhile).
         var interned: [InputReads.SlotValue: Int] = [:]
+        var internedStorage: [InputReads.SlotValue.Storage: Int] = [:]
         var taskIndex: [EvaluationTask: Int] = [:]
         var tasks: [(subject: Int, task: EvaluationTask)] = []
         var steps: [[Step]] = []
         steps.reserveCapacity(subjects.count)
         for (s, subjectNeeds) in allNeeds.enumerated() {
             let ids = subjectNeeds.slotValues.map { value in
-                if let id = interned[value] { return id }
-                interned[value] = interned.count
-                return interned.count - 1
+                let storage = value.storage
+                if let storage, let id = internedStorage[storage] { return id }
+                let id: Int
+                if let known = interned[value] {
+                    id = known
+                } else {
+                    id = interned.count
+                    interned[value] = id
+                }
+                if let storage { internedStorage[storage] = id }
+                return id
             }
             steps.append(subjectNeeds.needs.map { need in
                 switch need {
@@ -153,10 +187,9 @@ public struct PolicyEngine: Sendable {
                 let subject = subjects[planned[group.lowerBound].subject]
                 let inputs = ExpressionInputs(Self.inputs(for: subject))
                 return planned[group].map { entry in
-                    let binding = set.bindings[entry.task.binding]
-                    guard let policy = compiled[binding.policyName] else { return [] }
-                    inputs["params"] = (parameters[binding.name] ?? [.null])[entry.task.parameter]
-                    return evaluate(policy, binding: binding, subject: subject, inputs: inputs)
+                    guard let policy = bindingPolicies[entry.task.binding] else { return [] }
+                    inputs["params"] = bindingParameters[entry.task.binding][entry.task.parameter]
+                    return evaluate(policy, binding: set.bindings[entry.task.binding], subject: subject, inputs: inputs)
                 }
             }
         }.flatMap { $0 }
@@ -180,7 +213,14 @@ public struct PolicyEngine: Sendable {
                 }
             }
         }
+        // The tables above are several small allocations per subject; they are freed on another
+        // thread rather than keep the caller waiting.
+        freeElsewhere((allNeeds, steps, tasks, taskIndex, interned, internedStorage, results, memo))
         return out
+    }
+
+    private func freeElsewhere<T: Sendable>(_ value: T) {
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(value) {} }
     }
 
     /// One evaluation of one binding's policy with one of its parameter objects, on inputs that
@@ -209,27 +249,28 @@ public struct PolicyEngine: Sendable {
     }
 
     /// What the bindings that select `subject` need, in binding and parameter order.
-    func needs(of subject: Subject) -> SubjectNeeds {
+    func needs(of subject: Subject, memo: ExactValueMemo? = nil) -> SubjectNeeds {
         var out = SubjectNeeds()
         let namespaceLabels = subject.identity.namespace.map { ["kubernetes.io/metadata.name": $0] } ?? [:]
         let target = MatchResources.Target(subject.object ?? subject.oldObject ?? .null, namespaceLabels: namespaceLabels,
                                            operation: subject.operation)
         var inputs: [String: Value]?
         var slotCache: [InputReads.Slot: Int] = [:]
-        for (index, binding) in set.bindings.enumerated() {
-            guard let policy = compiled[binding.policyName],
+        for index in set.bindings.indices {
+            guard let policy = bindingPolicies[index],
                   policy.policy.matchConstraints.matches(target),
-                  binding.matchResources?.matches(target) ?? true
+                  set.bindings[index].matchResources?.matches(target) ?? true
             else { continue }
-            let paramSets = parameters[binding.name] ?? [.null]
+            let paramSets = bindingParameters[index]
             if paramSets.isEmpty {
+                let binding = set.bindings[index]
                 if binding.paramRef?.denyWhenNotFound == true {
                     out.needs.append(.violation(violation(policy.policy, binding, subject, "no parameter object found for binding \(binding.name)", reason: "Invalid", at: binding.location)))
                 }
                 continue
             }
             if inputs == nil { inputs = Self.inputs(for: subject) }
-            let slots = reads[binding.policyName]?.key(inputs!, cache: &slotCache, values: &out.slotValues) ?? []
+            let slots = bindingReads[index].key(inputs!, cache: &slotCache, values: &out.slotValues, memo: memo)
             for parameter in paramSets.indices {
                 out.needs.append(.evaluation(binding: index, parameter: parameter, slots: slots))
             }
