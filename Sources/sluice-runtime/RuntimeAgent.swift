@@ -13,8 +13,8 @@ import SluiceRuntime
 /// `sluice-runtime`: the bundled runtime's agent for edge hosts. It serves the same API and
 /// supervises the same processes as `sluice runtime serve` (which runs this binary when it sits
 /// beside `sluice`), but links only the runtime: no Git, no Kubernetes driver, no policies, and no
-/// Foundation, ICU or FoundationInternationalization, which makes it about half as large in
-/// memory (docs/runtime.md, "Idle memory").
+/// Foundation, ICU or FoundationInternationalization: about a quarter less resident memory
+/// (docs/runtime.md, "Idle memory").
 @main
 struct RuntimeAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

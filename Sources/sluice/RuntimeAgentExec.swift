@@ -3,7 +3,7 @@ import SluiceCore
 
 /// `sluice runtime serve` hands itself over to the `sluice-runtime` agent installed beside
 /// `sluice`: the same flags and API in a binary that links only the runtime (no Foundation, ICU,
-/// Git or Kubernetes code), about half the resident memory (docs/runtime.md, "Idle memory").
+/// Git or Kubernetes code), about a quarter less resident memory (docs/runtime.md, "Idle memory").
 /// Without the agent, or with SLUICE_RUNTIME_IN_PROCESS=1, `sluice` serves the runtime itself.
 enum RuntimeAgentExec {
     static let binaryName = "sluice-runtime"

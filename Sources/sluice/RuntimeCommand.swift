@@ -57,8 +57,8 @@ struct RuntimeCommand: AsyncParsableCommand {
             abstract: "Serve the runtime's HTTP API (bearer-token auth) and supervise its processes.",
             discussion: """
                 When the `sluice-runtime` agent is installed beside `sluice` (`make release` builds \
-                both), this command runs it with the same flags: the same API and state in a process \
-                about half as large, the one to run on an edge host. Set SLUICE_RUNTIME_IN_PROCESS=1 \
+                both), this command runs it with the same flags: the same API and state in a smaller \
+                process (no Foundation, ICU or Git), the one to run on an edge host. Set SLUICE_RUNTIME_IN_PROCESS=1 \
                 to serve from `sluice` itself.
                 """
         )
