@@ -14,16 +14,18 @@ help:
 	@echo "make bench  - run the benchmarks (release build) and print their figures"
 	@echo "make fuzz   - run the CEL and YAML fuzzers for FUZZ_SECONDS (default 300) from a random seed;"
 	@echo "              the seed is printed; FUZZ_SEED=<seed> replays a run"
-	@echo "make build  - debug build of the sluice binary"
+	@echo "make build  - debug build of the sluice binary and the sluice-runtime agent"
 
 deps:
 	@scripts/install-deps.sh
 
 build: deps
 	$(SWIFT) build --product sluice
+	$(SWIFT) build --product sluice-runtime
 
 release: deps
 	$(SWIFT) build -c release --product sluice
+	$(SWIFT) build -c release --product sluice-runtime
 
 test: deps
 	@scripts/install-flink.sh >/dev/null
@@ -36,6 +38,7 @@ demo: release
 bench: deps
 	$(SWIFT) build -c release --product sluice-bench
 	$(SWIFT) build -c release --product sluice
+	$(SWIFT) build -c release --product sluice-runtime
 	@scripts/bench.sh $(RELEASE_BIN)/sluice-bench
 
 # Not part of `make test` (which runs the same fuzz tests briefly, from fixed seeds).

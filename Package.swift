@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // Sluice: GitOps for Apache Flink jobs. The targets follow the flow in docs/ARCHITECTURE.md:
 // Git commit -> SpecSet -> DesiredState -> Plan -> Verdicts -> Apply -> Status (SluicePipeline runs the stages in order).
 import PackageDescription
@@ -8,11 +8,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
+        .executable(name: "sluice-runtime", targets: ["sluice-runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.0"),
+        // Without Hummingbird's default FullFoundation trait (only its URL-encoded forms use it, and Sluice
+        // has none), Hummingbird imports FoundationEssentials alone: the runtime agent links no Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
@@ -25,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // RE2 (libre2-dev) behind a small extern "C" shim: RE2 has only a C++ API.
         .target(name: "CRE2Shim", linkerSettings: [.linkedLibrary("re2")]),
-        .target(name: "SluiceRegex", dependencies: ["CRE2Shim"]),
+        .target(name: "SluiceRegex", dependencies: ["CRE2Shim", "SluiceCore"]),
 
         .target(name: "SluiceCore"),
         .target(name: "SluiceYAML", dependencies: ["CYAML", "SluiceCore"]),
@@ -36,10 +39,13 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // The CRDs are compiled into the binary (C23 #embed), not a resource bundle: no Foundation `Bundle`
+        // in the runtime agent's link, and no resource directory to install beside the binaries.
+        .target(name: "CSluiceCRDs"),
         .target(
             name: "SluiceSpec",
-            dependencies: ["SluiceYAML", "SluiceCore", "SluiceRegex", .product(name: "Crypto", package: "swift-crypto")],
-            resources: [.copy("CRDs")]
+            dependencies: ["SluiceYAML", "SluiceCore", "SluiceRegex", "CSluiceCRDs", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["CRDs"]
         ),
         .target(name: "SluiceCEL", dependencies: ["SluiceRegex"]),
         .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore", "SluiceHTTP", .product(name: "Crypto", package: "swift-crypto")]),
@@ -92,6 +98,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The runtime's agent for edge hosts: `sluice runtime serve` in a binary that links no Foundation (docs/runtime.md).
+        .executableTarget(
+            name: "sluice-runtime",
+            dependencies: ["SluiceCore", "SluiceRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "sluice-bench",

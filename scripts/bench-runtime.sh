@@ -53,7 +53,11 @@ kind: Cluster
 metadata: {name: edge, labels: {purpose: bench}}
 spec: {tier: edge, driver: runtime, runtime: {url: "http://127.0.0.1:$rt_port", token: {file: $rt/token}}}
 YAML
-"$sluice_bin" runtime serve --listen "127.0.0.1:$rt_port" --token-file "$rt/token" --cluster edge --state-dir "$rt/state" 2>"$rt/runtime.log" &
+# The runtime's agent when it is built beside sluice (what `sluice runtime serve` runs then), else sluice itself.
+agent_bin="$(dirname "$sluice_bin")/sluice-runtime"
+if [ -x "$agent_bin" ]; then serve_cmd=("$agent_bin" serve); else serve_cmd=("$sluice_bin" runtime serve); fi
+echo "runtime served by: ${serve_cmd[*]}"
+"${serve_cmd[@]}" --listen "127.0.0.1:$rt_port" --token-file "$rt/token" --cluster edge --state-dir "$rt/state" 2>"$rt/runtime.log" &
 rt_pid=$!
 trap 'kill $rt_pid 2>/dev/null || true; "$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $rt_port), 0.2)" 2>/dev/null && break; sleep 0.1; done
@@ -106,7 +110,18 @@ time.sleep(20)
 t1, c1 = time.time(), ticks()
 hz = 100
 m = memory()
-print(f"runtime idle with 3 deployments: {m['VmRSS']:.1f} MiB resident = {m['RssAnon']:.1f} MiB its own (heap, stacks) + {m['RssFile']:.1f} MiB of mapped binary and libraries (Foundation, ICU, shared with other processes); proportional share (PSS) {m.get('Pss', 0):.1f} MiB; {100 * (c1 - c0) / hz / (t1 - t0):.2f} % of one core over {t1 - t0:.0f} s")
+print(f"runtime idle with 3 deployments: {m['VmRSS']:.1f} MiB resident = {m['RssAnon']:.1f} MiB its own (heap, stacks) + {m['RssFile']:.1f} MiB of mapped binary and libraries (shared with other processes); proportional share (PSS) {m.get('Pss', 0):.1f} MiB; {100 * (c1 - c0) / hz / (t1 - t0):.2f} % of one core over {t1 - t0:.0f} s")
+# Resident pages by mapped file, largest first: what the mapped share is made of.
+files = {}
+current = None
+for line in open(f"/proc/{pid}/smaps"):
+    parts = line.split()
+    if len(parts) >= 5 and "-" in parts[0] and ":" not in parts[0]:
+        current = parts[5] if len(parts) > 5 and parts[5].startswith("/") else None
+    elif current and line.startswith("Rss:"):
+        files[current] = files.get(current, 0) + int(parts[1])
+top = sorted(files.items(), key=lambda item: -item[1])[:10]
+print("  mapped files by resident size: " + ", ".join(f"{path.rsplit('/', 1)[-1]} {kib / 1024:.1f}" for path, kib in top) + " MiB")
 PY
 kill $rt_pid 2>/dev/null || true
 "$sluice_bin" runtime down --cluster edge --state-dir "$rt/state" >/dev/null 2>&1 || true

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +38,7 @@ public final class ClusterLock: @unchecked Sendable {
         public var isServe: Bool { command.split(separator: " ").contains("serve") }
 
         public var description: String {
-            "\(command) (pid \(pid) on \(host), since \(ISO8601DateFormatter().string(from: since)))"
+            "\(command) (pid \(pid) on \(host), since \(Date.ISO8601FormatStyle().format(since)))"
         }
     }
 
@@ -49,7 +53,7 @@ public final class ClusterLock: @unchecked Sendable {
     public let holder: Holder
     private let descriptor: Int32
 
-    private static let registry = NSLock()
+    private static let registry = ThreadLock()
     nonisolated(unsafe) private static var held: [String: ClusterLock] = [:]
 
     private init(file: URL, holder: Holder, descriptor: Int32) {
@@ -98,9 +102,7 @@ public final class ClusterLock: @unchecked Sendable {
 
     /// The holder written in a lock file, if it can be read (bounded: a holder is a few hundred bytes).
     public static func holder(of file: URL) -> Holder? {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else { return nil }
-        defer { try? handle.close() }
-        guard let data = try? handle.read(upToCount: 4096) else { return nil }
+        guard let data = try? FileBytes.read(file.path, limit: 4096) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try? decoder.decode(Holder.self, from: data)

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 
 extension Array where Element: Sendable {
     /// `map` over all cores, results in input order. For CPU-bound, independent work only: the
@@ -16,7 +21,7 @@ extension Array where Element: Sendable {
 
 /// One slot per input; each slot is written by exactly one iteration.
 private final class ResultSlots<T: Sendable, E: Error>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var results: [Result<T, E>?]
 
     init(count: Int) { results = Array(repeating: nil, count: count) }

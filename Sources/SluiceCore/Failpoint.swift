@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A deliberate test seam, the one piece of Sources that exists for tests: named points where a
 /// test can make Sluice die as if the machine lost power, to prove that the next run recovers

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The folders of this host that specs may name: local jars, CA files, kubeconfigs, token files,
 /// runtime state and savepoint directories.
@@ -17,7 +24,7 @@ public final class HostPathPolicy: @unchecked Sendable {
     public static let shared = HostPathPolicy(roots: (ProcessInfo.processInfo.environment[environmentVariable] ?? "")
         .split(separator: ":").map(String.init))
 
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var roots: [String] = []
 
     public init(roots: [String] = []) {

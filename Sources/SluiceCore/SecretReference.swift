@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a secret (a token, a passphrase) is read from when it is needed: an environment variable
 /// or a file. Specs and command lines only ever hold the reference, never the value.
@@ -21,7 +28,7 @@ public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
         case .environment(let name): raw = ProcessInfo.processInfo.environment[name]
         case .file(let path): raw = try? String(contentsOfFile: path, encoding: .utf8)
         }
-        let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = raw?.trimmingWhitespaceAndNewlines()
         return trimmed?.isEmpty == false ? trimmed : nil
     }
 }

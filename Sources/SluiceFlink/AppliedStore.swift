@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 import SluiceSpec
 import SluiceYAML
@@ -40,7 +47,7 @@ public final class AppliedStore: @unchecked Sendable {
     }
 
     public let file: URL
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var entries: [ObjectIdentity: Entry]
 
     /// Opens the store of `cluster` under `directory`; an unreadable file starts empty (see above).

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceHTTP
 
 /// A client of the Flink REST API (Flink 1.19 to 2.x) of one session cluster or JobManager.
@@ -176,7 +180,7 @@ public struct FlinkClient: Sendable {
 
     /// The exception line of a Java stack trace, which is what a person needs to read.
     static func firstLine(_ trace: String) -> String {
-        let lines = trace.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = trace.split(separator: "\n").map { $0.trimmingWhitespace() }
         // The root cause is the last "Caused by:" line; fall back to the first line.
         if let cause = lines.last(where: { $0.hasPrefix("Caused by:") }) { return String(cause.dropFirst("Caused by: ".count)) }
         return lines.first ?? trace

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `GET /overview`: the session cluster as a whole.
 public struct ClusterOverview: Decodable, Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 
 /// A job's subtasks by execution state, as `GET /jobs/overview` reports them (Flink's

@@ -1,5 +1,12 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 import SluiceHTTP
 
@@ -102,7 +109,7 @@ public struct JarStore: Sendable {
         if !FileManager.default.fileExists(atPath: file.path) {
             try Data(bytes).write(to: file, options: .atomic)
         }
-        return LocalJar(file: file, sha256: sha256, name: (relative as NSString).lastPathComponent)
+        return LocalJar(file: file, sha256: sha256, name: lastPathComponent(of: relative))
     }
 
     static func local(_ file: URL, name: String? = nil) throws -> LocalJar {
@@ -119,4 +126,10 @@ public struct JarStore: Sendable {
         components.query = nil
         return components.string ?? uri
     }
+}
+
+/// The last component of a relative path, as `NSString.lastPathComponent` reads it (trailing
+/// slashes ignored).
+private func lastPathComponent(of path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? (path.hasPrefix("/") ? "/" : "")
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A job's exception history (`GET /jobs/<id>/exceptions`, field `exceptionHistory`, Flink 1.13
 /// and later; the older `root-exception` fields are gone in Flink 2.x): every failure that made

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 
 /// A FlinkBlueGreenDeployment's transition on a Flink cluster Sluice drives over REST, the way the

@@ -104,10 +104,10 @@ extension JobLifecycle {
 
     /// `vertexId:parallelism,…` as Flink's `PipelineOptions.PARALLELISM_OVERRIDES` writes it.
     static func parallelismOverrides(_ text: String?) throws -> [String: Int] {
-        guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [:] }
+        guard let text, !text.trimmingWhitespace().isEmpty else { return [:] }
         var out: [String: Int] = [:]
         for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard parts.count == 2, !parts[0].isEmpty, let parallelism = Int(parts[1]), parallelism > 0 else {
                 throw FlinkError("\(parallelismOverridesKey) has \"\(pair)\"; expected vertexId:parallelism with a positive parallelism")
             }

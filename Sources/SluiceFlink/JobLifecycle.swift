@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 
 /// The Flink Kubernetes Operator's job lifecycle, carried out over the REST API of one cluster:
@@ -139,7 +143,7 @@ public struct JobLifecycle: Sendable {
         guard let current, current.state == .running else {
             throw FlinkError("cannot take a savepoint of \(context.owner) on \(cluster): its job is not running")
         }
-        let trigger = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let trigger = UUID().uuidString.replacing("-", with: "").lowercased()
         try record(.savepoint, .intent, context, jobID: current.id, triggerID: trigger)
         let started = ContinuousClock.now
         do {
@@ -226,7 +230,7 @@ public struct JobLifecycle: Sendable {
     /// Stops a job with a savepoint and returns its path; an interrupted stop of the same job is
     /// polled by its trigger id instead of being triggered again.
     public func stopWithSavepoint(_ jobID: String, directory: String?, _ context: Context) async throws -> String {
-        var trigger = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var trigger = UUID().uuidString.replacing("-", with: "").lowercased()
         if let open = try journal.unfinishedIntent(cluster: cluster, object: context.owner.object),
            open.step == .stopWithSavepoint, open.jobID == jobID, let previous = open.triggerID {
             trigger = previous

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 
 /// Sluice-chosen Flink job ids, which say which object a job belongs to and which spec it runs,
@@ -28,7 +32,7 @@ public struct JobOwner: Sendable, Hashable, CustomStringConvertible {
     /// A fresh job id for a submission of the spec with `specHash`.
     public func newJobID(specHash: String) -> String {
         let serial = String(UInt32.random(in: .min ... .max), radix: 16)
-        return Self.mark + key + String(specHash.prefix(8)).padding(toLength: 8, withPad: "0", startingAt: 0)
+        return Self.mark + key + String(specHash.prefix(8)).paddedWithZeros(to: 8)
             + String(repeating: "0", count: 8 - serial.count) + serial
     }
 
@@ -43,4 +47,12 @@ public struct JobOwner: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `jobID` was submitted by Sluice for any owner.
     public static func isSluiceJob(_ jobID: String) -> Bool { jobID.count == 32 && jobID.hasPrefix(mark) }
+}
+
+extension String {
+    /// The string with "0"s appended up to `length` characters (`padding(toLength:withPad: "0", startingAt: 0)`
+    /// for a string no longer than `length`).
+    fileprivate func paddedWithZeros(to length: Int) -> String {
+        self + String(repeating: "0", count: max(0, length - count))
+    }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 
 /// A checkpoint or savepoint a job can be restored from, with when it was taken and where Sluice

@@ -1,5 +1,10 @@
 import CCurl
+import SluiceCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `curl_global_init` must run once before any other libcurl call; a static `let` is initialised
 /// exactly once, thread-safely.
@@ -24,7 +29,7 @@ final class EasyHandle: @unchecked Sendable {
 /// used on one thread, reset and put back. `curl_easy_reset` clears options but keeps the live
 /// connections, which is what makes keep-alive work across requests.
 final class EasyHandlePool: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var idle: [EasyHandle] = []
     private let capacity: Int
 

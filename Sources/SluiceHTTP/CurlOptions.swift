@@ -1,5 +1,12 @@
 import CCurl
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Sets every option of one attempt on an easy handle (which `curl_easy_reset` left at defaults).
 struct CurlOptions {

@@ -1,5 +1,12 @@
 import CCurl
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 
 /// The one HTTP client of Sluice, over libcurl.
@@ -170,7 +177,7 @@ public final class HTTPClient: HTTPTransport {
         // A reset shows up under whichever phase it hit (a TLS handshake, a send, a receive):
         // name what happened, not the phase, so nobody checks a CA bundle for a dead server.
         if [CURLE_SSL_CONNECT_ERROR, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING].contains(code),
-           detail.localizedCaseInsensitiveContains("connection reset") || detail.contains("ECONNRESET") || detail.contains("errno 104") {
+           detail.asciiCaseInsensitiveContains("connection reset") || detail.contains("ECONNRESET") || detail.contains("errno 104") {
             return .connectionReset
         }
         switch code {

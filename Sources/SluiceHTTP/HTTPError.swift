@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 
 /// An HTTP request failed: it names the method and the URL (without credentials or query), the
@@ -76,7 +80,7 @@ public struct HTTPError: SluiceError, Equatable {
     /// What the user can check or change.
     public var hint: String? {
         switch kind {
-        case .couldNotConnect where detail?.localizedCaseInsensitiveContains("resolve") == true:
+        case .couldNotConnect where detail?.asciiCaseInsensitiveContains("resolve") == true:
             return "check the host name (DNS) and the proxy settings"
         case .couldNotConnect:
             return "check that the server is running and reachable at this address (and the proxy settings)"

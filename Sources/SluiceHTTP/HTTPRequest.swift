@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One HTTP request: method, URL, headers and body, plus how the client may retry it.
 public struct HTTPRequest: Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A complete HTTP response held in memory.
 public struct HTTPResponse: Sendable, CustomStringConvertible {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Keeps credentials out of everything Sluice prints about HTTP: URLs, libcurl messages and
 /// response excerpts.
@@ -34,7 +38,7 @@ enum Redaction {
     /// `text` with every secret and every `Bearer <token>` replaced by `<redacted>`.
     static func scrub(_ text: String, secrets: [String]) -> String {
         var result = text
-        for secret in secrets { result = result.replacingOccurrences(of: secret, with: "<redacted>") }
+        for secret in secrets { result = result.replacing(secret, with: "<redacted>") }
         return scrubBearer(result)
     }
 
@@ -42,7 +46,7 @@ enum Redaction {
     private static func scrubBearer(_ text: String) -> String {
         var result = ""
         var rest = Substring(text)
-        while let range = rest.range(of: "bearer ", options: .caseInsensitive) {
+        while let range = rest.asciiCaseInsensitiveRange(of: "bearer ") {
             result += rest[..<range.upperBound]
             rest = rest[range.upperBound...]
             let token = rest.prefix { !$0.isWhitespace && $0 != "\"" && $0 != "'" && $0 != "," }
@@ -57,7 +61,7 @@ enum Redaction {
         let text = String(decoding: body.prefix(limit * 4), as: UTF8.self)
         let oneLine = text.map { $0.isNewline || $0 == "\t" ? " " : $0 }
             .filter { !($0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } ?? false) }
-        var excerpt = scrub(String(oneLine), secrets: secrets).trimmingCharacters(in: .whitespaces)
+        var excerpt = scrub(String(oneLine), secrets: secrets).trimmingWhitespace()
         if excerpt.count > limit { excerpt = String(excerpt.prefix(limit)) + "…" }
         return excerpt
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// PEM material from a file or inline (kubeconfig `*-data` fields are base64 of PEM; callers decode
 /// them before).

@@ -1,11 +1,18 @@
 import CCurl
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 
 /// A flag the task's cancellation handler sets and the transfer thread polls.
 final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var set = false
 
     func cancel() { lock.lock(); set = true; lock.unlock() }
@@ -52,7 +59,7 @@ final class TransferState {
     deinit { errorBuffer.deallocate() }
 
     /// libcurl's message for the last failure, or an empty string.
-    var errorMessage: String { String(cString: errorBuffer).trimmingCharacters(in: .whitespacesAndNewlines) }
+    var errorMessage: String { String(cString: errorBuffer).trimmingWhitespaceAndNewlines() }
 
     /// The SHA-256 of the bytes received so far (file sinks only).
     var sha256Hex: String { hasher.finalize().hexString }
@@ -94,13 +101,13 @@ final class TransferState {
 
     /// Takes one header line. A new status line starts a new header block (after `100 Continue`).
     func receiveHeader(_ line: UnsafeRawBufferPointer) {
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: line, as: UTF8.self).trimmingWhitespaceAndNewlines()
         if text.hasPrefix("HTTP/") {
             headers = HTTPHeaders()
             status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         } else if let colon = text.firstIndex(of: ":") {
-            let name = text[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let name = text[..<colon].trimmingWhitespace()
+            let value = text[text.index(after: colon)...].trimmingWhitespace()
             if !name.isEmpty { headers.add(name, value) }
         }
     }

@@ -1,5 +1,10 @@
 import CRE2Shim
+import SluiceCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A regular expression in RE2 syntax, run by RE2 itself (Debian's libre2): the syntax Kubernetes
 /// and cel-go accept (https://github.com/google/re2/wiki/Syntax), and matching in time linear in
@@ -94,7 +99,7 @@ public final class RE2: @unchecked Sendable {
 /// limited by RE2 (`max_mem`, 8 MiB).
 public enum RE2Cache {
     public static let capacity = 64
-    private static let lock = NSLock()
+    private static let lock = ThreadLock()
     nonisolated(unsafe) private static var entries: [String: Result<RE2, RE2.SyntaxError>] = [:]
     nonisolated(unsafe) private static var order: [String] = []
 

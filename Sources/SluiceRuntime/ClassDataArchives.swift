@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,7 +42,7 @@ struct ClassDataArchives: Sendable {
             .filter { $0.hasPrefix("flink-dist") && $0.hasSuffix(".jar") }
         guard jars.count == 1, let jar = jars.first,
               let attributes = try? FileManager.default.attributesOfItem(atPath: "\(lib)/\(jar)"),
-              let size = (attributes[.size] as? NSNumber)?.intValue,
+              let size = (attributes[.size] as? UInt).flatMap { Int(exactly: $0) },
               let modified = attributes[.modificationDate] as? Date else { return nil }
         distributionJar = jar
         directory = cache.appendingPathComponent("\(jar.dropLast(4))-\(size)-\(Int(modified.timeIntervalSince1970))", isDirectory: true)
@@ -52,7 +56,7 @@ struct ClassDataArchives: Sendable {
         var result: [Kind: URL] = [:]
         for kind in Kind.allCases {
             guard let text = try? String(contentsOf: sizeFile(kind), encoding: .utf8),
-                  let recorded = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), recorded > 0,
+                  let recorded = Int(text.trimmingWhitespaceAndNewlines()), recorded > 0,
                   Self.size(of: archive(kind)) == recorded else { return nil }
             result[kind] = archive(kind)
         }
@@ -86,6 +90,6 @@ struct ClassDataArchives: Sendable {
     static func size(of file: URL) -> Int? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
               attributes[.type] as? FileAttributeType == .typeRegular else { return nil }
-        return (attributes[.size] as? NSNumber)?.intValue
+        return (attributes[.size] as? UInt).flatMap { Int(exactly: $0) }
     }
 }

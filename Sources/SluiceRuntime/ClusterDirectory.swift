@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The files of one deployment under `<stateDirectory>/clusters/<name>/`: `conf/` (the distribution's
 /// conf with our config.yaml and log4j settings), `log/`, `state/` (checkpoints, savepoints, tmp, pid
@@ -73,7 +80,7 @@ struct ClusterDirectory {
             if block == "env", !line.hasPrefix("#"), !settings.keys.contains(where: { $0.hasPrefix("env.") }) { kept.append(line) }
         }
         let lines = settings.sorted { $0.key < $1.key }.map { key, value in
-            "\(key): '\(value.replacingOccurrences(of: "'", with: "''"))'"
+            "\(key): '\(value.replacing("'", with: "''"))'"
         }
         return kept.joined(separator: "\n") + "\n" + lines.joined(separator: "\n") + "\n"
     }
@@ -84,7 +91,7 @@ struct ClusterDirectory {
         let file = conf.appendingPathComponent("log4j-console.properties")
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            let key = line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }
+            let key = line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingWhitespace() }
             switch key {
             case "appender.rolling.policies.size.size": return "appender.rolling.policies.size.size = \(configuration.logMaxBytes)"
             case "appender.rolling.strategy.max": return "appender.rolling.strategy.max = \(configuration.logFiles)"

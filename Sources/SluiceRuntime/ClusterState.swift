@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import SluiceCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which Flink process: the JobManager (index 1) or TaskManager `index` (1-based).
 struct ProcessKey: Hashable, Codable, Sendable, CustomStringConvertible {
@@ -74,10 +82,7 @@ struct ClusterState: Codable, Sendable {
         guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
             throw RuntimeError(.state, "cannot write \(temporary.path)", hint: "check free space and permissions of the state directory")
         }
-        if let handle = FileHandle(forWritingAtPath: temporary.path) {
-            try? handle.synchronize()
-            try? handle.close()
-        }
+        FileBytes.synchronize(temporary.path)
         guard rename(temporary.path, file.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where a running cluster's JobManager answers.
 public struct ClusterEndpoint: Sendable, Codable, Equatable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 import SluiceFlink
 import SluiceYAML
@@ -88,8 +92,10 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
         }
         let namespace = deployment[path: "metadata", "namespace"]?.stringValue ?? "default"
         let key = "\(namespace).\(name)"
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".-_"))
-        guard key.unicodeScalars.allSatisfy({ allowed.contains($0) && $0.isASCII }), !key.hasPrefix(".") else {
+        let allowed = { (scalar: Unicode.Scalar) in
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || ".-_".unicodeScalars.contains(scalar)
+        }
+        guard key.unicodeScalars.allSatisfy(allowed), !key.hasPrefix(".") else {
             throw RuntimeError(.invalidPlan, "metadata.name/namespace \"\(key)\" has characters the runtime cannot use in a directory name",
                                at: deployment[path: "metadata", "name"]?.location,
                                hint: "use letters, digits, '.', '-' and '_' (Kubernetes DNS names always qualify)")
@@ -127,7 +133,7 @@ public struct FlinkProcessPlan: Sendable, Codable, Equatable {
 
     private static func positiveInt(_ text: String?, default fallback: Int, path: String, location: SourceLocation?) throws -> Int {
         guard let text else { return fallback }
-        guard let number = Int(text.trimmingCharacters(in: .whitespaces)), number >= 1 else {
+        guard let number = Int(text.trimmingWhitespace()), number >= 1 else {
             throw RuntimeError(.invalidPlan, "\(path): \"\(text)\" is not a whole number of at least 1", at: location)
         }
         return number

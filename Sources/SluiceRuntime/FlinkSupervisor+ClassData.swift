@@ -1,5 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
+import SluiceYAML
 import SluiceHTTP
 #if canImport(Glibc)
 import Glibc
@@ -57,17 +62,14 @@ extension FlinkSupervisor {
         let outcome: String
         do {
             try await runTraining(archives, work: work)
-            outcome = "built in \(String(format: "%.1f", (ContinuousClock.now - started).seconds)) s"
+            outcome = "built in \(decimalText((ContinuousClock.now - started).seconds, decimals: 1)) s"
         } catch {
             outcome = "not built: \(error)"
         }
-        let line = "\(ISO8601DateFormatter().string(from: Date())) class-data archives \(outcome)\n"
+        let line = "\(Date.ISO8601FormatStyle().format(Date())) class-data archives \(outcome)\n"
         let logFile = archives.directory.appendingPathComponent("training.log")
-        if let handle = FileHandle(forWritingAtPath: logFile.path) ?? (fileManager.createFile(atPath: logFile.path, contents: nil)
-            ? FileHandle(forWritingAtPath: logFile.path) : nil) {
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: Data(line.utf8))
-            try? handle.close()
+        if !FileBytes.append(Data(line.utf8), toExisting: logFile.path) {
+            _ = fileManager.createFile(atPath: logFile.path, contents: Data(line.utf8))
         }
     }
 
@@ -146,8 +148,8 @@ extension FlinkSupervisor {
             var request = HTTPRequest(.GET, url)
             request.timeout = .seconds(3)
             if let response = try? await http.send(request), response.isSuccess,
-               let answer = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-               let taskManagers = answer["taskmanagers"] as? [Any], !taskManagers.isEmpty {
+               let answer = try? JSON.decode([UInt8](response.body)),
+               let taskManagers = answer["taskmanagers"]?.listValue, !taskManagers.isEmpty {
                 return
             }
             if records.contains(where: { ProcessTable.reap($0.pid) != nil }) {

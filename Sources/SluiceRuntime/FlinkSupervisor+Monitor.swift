@@ -1,5 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import SluiceCore
 import SluiceHTTP
+import SluiceYAML
 
 /// The monitor: one task per deployment that looks at its processes every `monitorInterval`, restarts
 /// the ones that exited (with backoff, up to the restart limit), rotates their output logs, probes
@@ -106,7 +112,7 @@ extension FlinkSupervisor {
         guard cluster.phase != .degraded else { return }
         cluster.phase = .restarting
         cluster.reason = "\(key) exited (\(exit)); restart \(exits) of at most \(configuration.maxRestartsBeforeDegraded) "
-            + "in \(Self.describe(window)) in \(String(format: "%.1f", delay.seconds)) s; see \(log)"
+            + "in \(Self.describe(window)) in \(decimalText(delay.seconds, decimals: 1)) s; see \(log)"
     }
 
     /// Before a JobManager restart: its REST and RPC ports are reused so the endpoint stays the same;
@@ -142,7 +148,8 @@ extension FlinkSupervisor {
     /// The ids of the TaskManagers the JobManager lists (`/taskmanagers`), or nil when it does not answer.
     private func registeredTaskManagers(_ cluster: ManagedCluster) async -> [String]? {
         let answer = await getJSON(endpoint(cluster).restURL.appendingPathComponent("taskmanagers"))
-        return (answer?["taskmanagers"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        guard let taskManagers = answer?["taskmanagers"]?.listValue, taskManagers.allSatisfy({ $0.mapValue != nil }) else { return nil }
+        return taskManagers.compactMap { $0["id"]?.stringValue }
     }
 
     /// Whether every TaskManager process runs and is registered under the resource id it was started
@@ -159,15 +166,15 @@ extension FlinkSupervisor {
     private func pollCheckpoint(_ cluster: ManagedCluster) async {
         let base = endpoint(cluster).restURL
         guard let overview = await getJSON(base.appendingPathComponent("jobs/overview")),
-              let jobs = overview["jobs"] as? [[String: Any]] else { return }
+              let jobs = overview["jobs"]?.listValue, jobs.allSatisfy({ $0.mapValue != nil }) else { return }
         var jobID = cluster.state.jobID
         // Until the driver records its job, follow the newest running one. A recorded job is never
         // replaced here: after a JobManager restart the driver resubmits and records the new id.
         if jobID == nil {
-            let running = jobs.filter { ($0["state"] as? String) == "RUNNING" }
-            jobID = running.max { ($0["start-time"] as? Int ?? 0) < ($1["start-time"] as? Int ?? 0) }?["jid"] as? String
+            let running = jobs.filter { $0["state"]?.stringValue == "RUNNING" }
+            jobID = running.max { ($0["start-time"]?.intValue ?? 0) < ($1["start-time"]?.intValue ?? 0) }?["jid"]?.stringValue
         }
-        guard let jobID, jobs.contains(where: { ($0["jid"] as? String) == jobID }),
+        guard let jobID, jobs.contains(where: { $0["jid"]?.stringValue == jobID }),
               let checkpoints = await getJSON(base.appendingPathComponent("jobs/\(jobID)/checkpoints")),
               let path = Self.latestCompletedCheckpoint(checkpoints) else { return }
         guard cluster.state.latestCheckpoint != path || cluster.state.jobID != jobID else { return }
@@ -177,17 +184,17 @@ extension FlinkSupervisor {
     }
 
     /// `latest.completed.external_path` of a `/jobs/<id>/checkpoints` answer.
-    static func latestCompletedCheckpoint(_ checkpoints: [String: Any]) -> String? {
-        let latest = checkpoints["latest"] as? [String: Any]
-        let completed = latest?["completed"] as? [String: Any]
-        return completed?["external_path"] as? String
+    static func latestCompletedCheckpoint(_ checkpoints: Value) -> String? {
+        checkpoints[path: "latest", "completed", "external_path"]?.stringValue
     }
 
-    private func getJSON(_ url: URL) async -> [String: Any]? {
+    /// The JSON object `url` answers with; nil when it does not answer one.
+    private func getJSON(_ url: URL) async -> Value? {
         var request = HTTPRequest(.GET, url)
         request.timeout = .seconds(3)
         guard let response = try? await http.send(request), response.isSuccess else { return nil }
-        return (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
+        guard let answer = try? JSON.decode([UInt8](response.body)), answer.mapValue != nil else { return nil }
+        return answer
     }
 
     static func describe(_ seconds: Double) -> String {

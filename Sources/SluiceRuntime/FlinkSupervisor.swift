@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import SluiceCore
 import SluiceHTTP
 #if canImport(Glibc)
 import Glibc
@@ -242,12 +247,8 @@ public actor FlinkSupervisor {
                            niceness: Int? = nil) throws -> ProcessRecord {
         let script = configuration.flinkHome.appendingPathComponent("bin/\(key.role == .jobManager ? "jobmanager.sh" : "taskmanager.sh")")
         let output = directory.outputLog(key)
-        let banner = "--- \(ISO8601DateFormatter().string(from: Date())) sluice runtime: starting \(key) ---\n"
-        if let handle = FileHandle(forWritingAtPath: output.path) {
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: Data(banner.utf8))
-            try? handle.close()
-        } else {
+        let banner = "--- \(Date.ISO8601FormatStyle().format(Date())) sluice runtime: starting \(key) ---\n"
+        if !FileBytes.append(Data(banner.utf8), toExisting: output.path) {
             _ = FileManager.default.createFile(atPath: output.path, contents: Data(banner.utf8))
         }
         let resourceID = key.role == .taskManager ? "sluice-\(key.fileStem)-\(UUID().uuidString.prefix(8).lowercased())" : nil

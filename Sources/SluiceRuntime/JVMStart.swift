@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How the runtime starts Flink's JVMs quickly (docs/runtime.md, "JVM start").
 ///
@@ -39,7 +43,7 @@ enum JVMStart {
         if let archive = archives?[kind] { own += sharing(archive) }
         if let target = training?[kind] { own.append("-XX:ArchiveClassesAtExit=\(target.path)") }
         for key in ["env.java.default-opts.\(role.rawValue)", "env.java.opts.\(role.rawValue)"] {
-            if let value = plan.flinkConfiguration[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty {
+            if let value = plan.flinkConfiguration[key]?.trimmingWhitespace(), !value.isEmpty {
                 // The scripts strip one pair of surrounding double quotes from these values; so do we.
                 own.append(value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") ? String(value.dropFirst().dropLast()) : value)
             }

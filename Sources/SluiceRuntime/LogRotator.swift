@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Size-based rotation of a log file that a child process appends to (`copytruncate`): the content
 /// moves to `<file>.1` (older ones shift to `.2`, ...; at most `keep` are kept) and the live file is

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The supervisor's working record of one deployment: the durable state plus what only lives while
 /// the runtime runs (phase, pending restarts, the monitor task). Confined to the `FlinkSupervisor` actor.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Parses memory sizes as a FlinkDeployment writes them, into whole MiB (rounded up).
 ///
@@ -8,10 +12,10 @@ import Foundation
 enum MemorySize {
     /// The size in MiB, or nil when `text` is not a size.
     static func mebibytes(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         let number = trimmed.prefix { $0.isNumber || $0 == "." }
         guard !number.isEmpty, let amount = Double(number), amount > 0 else { return nil }
-        let unit = trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let unit = trimmed.dropFirst(number.count).trimmingWhitespace().lowercased()
         let bytesPerUnit: Double
         switch unit {
         case "", "b": bytesPerUnit = 1

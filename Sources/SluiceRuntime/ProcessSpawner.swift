@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 
 /// Starts the runtime's Flink processes (see `Spawn`): output is appended to the process's log
@@ -10,7 +17,7 @@ enum ProcessSpawner {
         do {
             return try Spawn.start(executable, arguments, environment: environment, standardOutput: outputPath, append: true)
         } catch {
-            throw RuntimeError(.startFailed, error.description,
+            throw RuntimeError(.startFailed, String(describing: error),
                                hint: "check that the Flink distribution's scripts exist and are executable")
         }
     }

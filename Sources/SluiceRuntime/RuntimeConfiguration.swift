@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How the bundled runtime runs Flink processes on this host.
 public struct RuntimeConfiguration: Sendable {

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 
 /// Where the runtime finds Flink and keeps its state.
@@ -39,10 +46,8 @@ public enum RuntimeLocation {
     /// when Sluice last used it, else the default place.
     public static func resolve(stateDirectory: URL, cluster: String) -> URL {
         let file = pointer(stateDirectory: stateDirectory, cluster: cluster)
-        let handle = FileHandle(forReadingAtPath: file.path)
-        defer { try? handle?.close() }
-        if let data = try? handle?.read(upToCount: 4096),
-           let path = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), path.hasPrefix("/") {
+        if let data = try? FileBytes.read(file.path, limit: 4096),
+           let path = String(data: data, encoding: .utf8)?.trimmingWhitespaceAndNewlines(), path.hasPrefix("/") {
             return URL(fileURLWithPath: path)
         }
         return directory(stateDirectory: stateDirectory, cluster: cluster)

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SluiceCore
 
 /// Where a node was read, as every `Value` and map key stores it: 12 bytes and no reference count.
@@ -57,7 +61,7 @@ public struct NodeLocation: Sendable, Hashable {
 /// of the servers whose responses are parsed: a set bounded by the repository and the
 /// configuration, so the table is never trimmed.
 enum SourceFileNames {
-    private static let lock = NSLock()
+    private static let lock = ThreadLock()
     nonisolated(unsafe) private static var ids: [String: UInt32] = [:]
     nonisolated(unsafe) private static var names: [String] = []
 

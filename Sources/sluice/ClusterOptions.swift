@@ -56,9 +56,7 @@ struct ClusterOptions: ParsableArguments {
 
     /// `--state-dir`, else `$SLUICE_STATE_DIR`, else `~/.local/state/sluice`.
     static func stateDirectory(_ option: String?) -> URL {
-        if let option { return URL(fileURLWithPath: option) }
-        if let env = ProcessInfo.processInfo.environment["SLUICE_STATE_DIR"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/state/sluice")
+        StateDirectory.resolve(option)
     }
 }
 

@@ -53,7 +53,15 @@ struct RuntimeCommand: AsyncParsableCommand {
     }
 
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Serve the runtime's HTTP API (bearer-token auth) and supervise its processes.")
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the runtime's HTTP API (bearer-token auth) and supervise its processes.",
+            discussion: """
+                When the `sluice-runtime` agent is installed beside `sluice` (`make release` builds \
+                both), this command runs it with the same flags: the same API and state in a smaller \
+                process (no Foundation, ICU or Git), the one to run on an edge host. Set SLUICE_RUNTIME_IN_PROCESS=1 \
+                to serve from `sluice` itself.
+                """
+        )
 
         @OptionGroup var options: Options
 
@@ -62,10 +70,21 @@ struct RuntimeCommand: AsyncParsableCommand {
 
         func validate() throws { try Bounded.checkListen(listen, "--listen") }
 
+        /// This command's flags for `sluice-runtime serve`, which reads them the same way.
+        var agentArguments: [String] {
+            var arguments = ["--cluster", options.cluster, "--listen", listen, "--token-file", tokenFile]
+            if let runtimeDir = options.runtimeDir { arguments += ["--runtime-dir", runtimeDir] }
+            if let stateDir = options.stateDir { arguments += ["--state-dir", stateDir] }
+            return arguments
+        }
+
         @Option(name: .long, help: ArgumentHelp("File holding the bearer token clients must send (never pass the token itself).", valueName: "file"))
         var tokenFile: String
 
         func run() async throws {
+            if let agent = RuntimeAgentExec.installedAgent() {
+                RuntimeAgentExec.replaceProcess(with: agent, serveArguments: agentArguments)
+            }
             guard let token = SecretReference.file(tokenFile).read() else {
                 throw Console.fail(RuntimeCLIError(message: "the token file \(tokenFile) is missing or empty", hint: "write a long random token there, e.g. `openssl rand -hex 32 > \(tokenFile)`"))
             }

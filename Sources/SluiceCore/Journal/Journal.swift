@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Sluice's append-only, crash-safe record of what it did: every lifecycle step, trigger id,
 /// savepoint path, revision, outcome and duration, one JSON object per line (`journal.jsonl`).
@@ -17,7 +24,7 @@ public final class Journal: @unchecked Sendable {
     public let retention: JournalRetention
     let snapshotFile: URL
     let lockFile: URL
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var index: JournalIndex?
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()

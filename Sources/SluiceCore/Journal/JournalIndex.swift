@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The journal's lines in order, with the positions of each object's lines. Lines are kept as
 /// the bytes read and decoded when their object is asked about: loading a long journal costs a
@@ -128,10 +135,7 @@ enum JournalFiles {
     /// The bytes of the whole lines from `offset` on (a last line without its newline is left
     /// for later: it is being written, or torn), and how many bytes that is.
     static func wholeLines(_ url: URL, from offset: Int) throws -> (data: Data, consumed: Int) {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else { return (Data(), 0) }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let data = try handle.readToEnd() ?? Data()
+        guard let data = try FileBytes.read(url.path, from: offset) else { return (Data(), 0) }
         guard let lastNewline = data.lastIndex(of: UInt8(ascii: "\n")) else { return (Data(), 0) }
         let consumed = lastNewline - data.startIndex + 1
         return (Data(data.prefix(consumed)), consumed)
@@ -141,8 +145,7 @@ enum JournalFiles {
     static func snapshotBytes(_ url: URL) throws -> (lines: Data, through: Int) {
         guard let data = FileManager.default.contents(atPath: url.path), !data.isEmpty else { return (Data(), 0) }
         let firstLine = data.prefix { $0 != UInt8(ascii: "\n") }
-        guard let header = try? JSONSerialization.jsonObject(with: firstLine) as? [String: Any],
-              let through = header["snapshotThrough"] as? Int else {
+        guard let through = SnapshotHeader.through(firstLine) else {
             throw JournalError(message: "\(url.path) does not start with a snapshot header; move it aside to rebuild the journal's snapshot from its segments")
         }
         return (Data(data.dropFirst(firstLine.count + 1)), through)
@@ -151,10 +154,7 @@ enum JournalFiles {
     /// The records of the whole lines from `offset` on, and how many bytes those lines took (a
     /// last line without its newline is left for later: it is being written, or torn).
     static func readLines(_ url: URL, from offset: Int) throws -> (records: [JournalRecord], consumed: Int) {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else { return ([], 0) }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let data = try handle.readToEnd() ?? Data()
+        guard let data = try FileBytes.read(url.path, from: offset) else { return ([], 0) }
         return data.withUnsafeBytes { raw -> ([JournalRecord], Int) in
             let bytes = raw.bindMemory(to: UInt8.self)
             guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return ([], 0) }
@@ -191,8 +191,7 @@ enum JournalFiles {
     static func readSnapshot(_ url: URL) throws -> (records: [JournalRecord], through: Int) {
         guard let data = FileManager.default.contents(atPath: url.path), !data.isEmpty else { return ([], 0) }
         let firstLine = data.prefix { $0 != UInt8(ascii: "\n") }
-        guard let header = try? JSONSerialization.jsonObject(with: firstLine) as? [String: Any],
-              let through = header["snapshotThrough"] as? Int else {
+        guard let through = SnapshotHeader.through(firstLine) else {
             throw JournalError(message: "\(url.path) does not start with a snapshot header; move it aside to rebuild the journal's snapshot from its segments")
         }
         return (try readLines(url, from: firstLine.count + 1).records, through)
@@ -229,5 +228,14 @@ enum JournalFiles {
         guard fd >= 0 else { return }
         _ = fsync(fd)
         close(fd)
+    }
+}
+
+/// The first line of a journal snapshot: `{"snapshotThrough":<last segment number>}`.
+private struct SnapshotHeader: Decodable {
+    var snapshotThrough: Int
+
+    static func through(_ line: Data) -> Int? {
+        (try? JSONDecoder().decode(SnapshotHeader.self, from: line))?.snapshotThrough
     }
 }

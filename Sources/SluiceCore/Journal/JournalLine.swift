@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads one journal line without `JSONDecoder`: a record is a flat JSON object of strings,
 /// numbers, booleans and nulls, so a small scanner builds it directly, about a hundred times

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// ISO 8601 times with milliseconds (`2026-11-25T07:58:31.123Z`); older whole-second records still read.
 ///

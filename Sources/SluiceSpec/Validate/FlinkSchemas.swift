@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import CSluiceCRDs
 import SluiceCore
 import SluiceYAML
 
@@ -47,11 +52,8 @@ public enum FlinkSchemas {
     public static var kinds: [String] { files.keys.sorted() }
 
     static func schema(fromCRD file: String) throws -> OpenAPISchema {
-        guard let url = Bundle.module.url(forResource: "CRDs/\(file)", withExtension: nil)
-            ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "CRDs"),
-              let data = FileManager.default.contents(atPath: url.path)
-        else { throw TreeError(message: "missing resource CRDs/\(file)", hint: "rebuild Sluice") }
-        let crd = try YAML.parseDocument([UInt8](data), file: "CRDs/\(file)")
+        guard let data = bundledCRD(file) else { throw TreeError(message: "missing resource CRDs/\(file)", hint: "rebuild Sluice") }
+        let crd = try YAML.parseDocument(data, file: "CRDs/\(file)")
         let versions = crd[path: "spec", "versions"]?.listValue ?? []
         guard let entry = versions.first(where: { $0["name"]?.stringValue == version }),
               let schema = entry[path: "schema", "openAPIV3Schema"]
@@ -64,12 +66,16 @@ extension FlinkSchemas {
     /// The `specReplicasPath` of a Flink kind's scale subresource in the bundled CRD
     /// (`.spec.taskManager.replicas` for FlinkDeployment); nil for a kind without one.
     public static func specReplicasPath(for kind: String) -> String? {
-        guard let file = files[kind],
-              let url = Bundle.module.url(forResource: "CRDs/\(file)", withExtension: nil)
-                ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "CRDs"),
-              let data = FileManager.default.contents(atPath: url.path),
-              let crd = try? YAML.parseDocument([UInt8](data), file: "CRDs/\(file)") else { return nil }
+        guard let file = files[kind], let data = bundledCRD(file),
+              let crd = try? YAML.parseDocument(data, file: "CRDs/\(file)") else { return nil }
         let entry = (crd[path: "spec", "versions"]?.listValue ?? []).first { $0["name"]?.stringValue == version }
         return entry?[path: "subresources", "scale", "specReplicasPath"]?.stringValue
     }
+}
+
+/// The bytes of a CRD of Sources/SluiceSpec/CRDs, compiled into the binary (CSluiceCRDs).
+func bundledCRD(_ file: String) -> [UInt8]? {
+    var size = 0
+    guard let bytes = sluice_bundled_crd(file, &size) else { return nil }
+    return Array(UnsafeBufferPointer(start: bytes, count: size))
 }

@@ -1,0 +1,105 @@
+import Foundation
+import SluiceCore
+import SluiceHTTP
+import SluiceTestSupport
+import Testing
+
+/// The `sluice-runtime` agent (docs/runtime.md, "Idle memory"): it serves the runtime's API and
+/// maps no Foundation, ICU or FoundationInternationalization; `sluice runtime serve` runs it when
+/// it is installed beside `sluice`.
+@Suite("runtime agent")
+struct RuntimeAgentTests {
+    /// Where `swift build` put the binaries, symbolic links resolved (as /proc/<pid>/exe shows them).
+    static let productsDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().resolvingSymlinksInPath()
+    static let foundationLibraries = ["libFoundation.so", "lib_FoundationICU.so", "libFoundationInternationalization.so"]
+
+    struct Served {
+        let process: SpawnedProcess
+        let port: UInt16
+        let token: String
+    }
+
+    /// Starts `binary arguments... serve` on a free port with a fresh token and state directory;
+    /// Flink is not needed until something is deployed.
+    static func serve(_ binary: String, _ leading: [String], in work: TemporaryDirectory, env: [String: String] = [:]) async throws -> Served {
+        let token = "agent-\(UUID().uuidString)"
+        let tokenFile = work.url.appendingPathComponent("token")
+        try Data(token.utf8).write(to: tokenFile)
+        let port = try freePort()
+        let process = try SpawnedProcess(binary, leading + ["serve", "--listen", "127.0.0.1:\(port)", "--token-file", tokenFile.path,
+                                                            "--cluster", "agent-test", "--state-dir", work.url.appendingPathComponent("state").path],
+                                         env: ["FLINK_HOME": work.url.appendingPathComponent("flink").path].merging(env) { $1 },
+                                         stderrPath: work.url.appendingPathComponent("serve.log").path)
+        let listening = await eventually(timeout: .seconds(30)) { isListening(port: port) }
+        if !listening { process.stop() }
+        try #require(listening, "\((try? String(contentsOf: work.url.appendingPathComponent("serve.log"), encoding: .utf8)) ?? "")")
+        return Served(process: process, port: port, token: token)
+    }
+
+    /// Every mapped file of `pid`. Read to the end through a file handle: /proc/<pid>/maps is a
+    /// kernel sequence file that answers about a page per read.
+    static func mappedFiles(_ pid: pid_t) throws -> Set<String> {
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/\(pid)/maps"))
+        defer { try? handle.close() }
+        let listing = String(decoding: try #require(try handle.readToEnd()), as: UTF8.self)
+        return Set(listing.split(separator: "\n").compactMap { line in
+            line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true).dropFirst(5).first.map {
+                String($0.drop { $0 == " " })
+            }
+        })
+    }
+
+    static func executable(of pid: pid_t) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+    }
+
+    @Test("sluice-runtime serves the runtime API and maps no Foundation, ICU or FoundationInternationalization")
+    func agentIsFoundationFree() async throws {
+        let work = try TemporaryDirectory(prefix: "sluice-agent")
+        let served = try await Self.serve(Self.productsDirectory.appendingPathComponent("sluice-runtime").path, [], in: work)
+        defer { served.process.stop() }
+        let base = URL(string: "http://127.0.0.1:\(served.port)")!
+
+        let health = try await HTTPClient().send(HTTPRequest(.GET, base.appendingPathComponent("healthz")))
+        #expect(health.status == 200)
+        let anonymous = try await HTTPClient().send(HTTPRequest(.GET, base.appendingPathComponent("v1/objects")))
+        #expect(anonymous.status == 401)
+        let authorized = HTTPClient(configuration: .init(bearerToken: served.token))
+        let objects = try await authorized.send(HTTPRequest(.GET, base.appendingPathComponent("v1/objects")))
+        #expect(objects.status == 200)
+        #expect(String(decoding: objects.body, as: UTF8.self) == "[]")
+        let processes = try await authorized.send(HTTPRequest(.GET, base.appendingPathComponent("v1/processes")))
+        #expect(processes.status == 200)
+
+        let mapped = try Self.mappedFiles(served.process.pid)
+        let names = Set(mapped.map { URL(fileURLWithPath: $0).lastPathComponent })
+        // The listing was read whole: the stack is listed after every library.
+        #expect(mapped.contains("[stack]"))
+        #expect(names.contains("libFoundationEssentials.so"))
+        for library in Self.foundationLibraries {
+            #expect(!names.contains(library), "sluice-runtime maps \(library)")
+        }
+        #expect(!names.contains { $0.hasPrefix("libgit2") }, "sluice-runtime maps libgit2")
+    }
+
+    @Test("sluice runtime serve hands over to the sluice-runtime beside it; SLUICE_RUNTIME_IN_PROCESS=1 keeps it in sluice")
+    func sluiceExecsTheAgent() async throws {
+        let sluice = Self.productsDirectory.appendingPathComponent("sluice").path
+        let agent = Self.productsDirectory.appendingPathComponent("sluice-runtime").path
+
+        let work = try TemporaryDirectory(prefix: "sluice-agent-exec")
+        let handedOver = try await Self.serve(sluice, ["runtime"], in: work)
+        defer { handedOver.process.stop() }
+        #expect(Self.executable(of: handedOver.process.pid) == agent)
+        let names = Set(try Self.mappedFiles(handedOver.process.pid).map { URL(fileURLWithPath: $0).lastPathComponent })
+        #expect(!names.contains("libFoundation.so"))
+        let answer = try await HTTPClient(configuration: .init(bearerToken: handedOver.token))
+            .send(HTTPRequest(.GET, URL(string: "http://127.0.0.1:\(handedOver.port)/v1/objects")!))
+        #expect(answer.status == 200)
+
+        let inProcessWork = try TemporaryDirectory(prefix: "sluice-agent-inprocess")
+        let inProcess = try await Self.serve(sluice, ["runtime"], in: inProcessWork, env: ["SLUICE_RUNTIME_IN_PROCESS": "1"])
+        defer { inProcess.process.stop() }
+        #expect(Self.executable(of: inProcess.process.pid) == sluice)
+    }
+}
