@@ -16,10 +16,13 @@ static inline size_t sluice_malloc_in_use(void) {
 }
 /* Returns the free pages of every arena to the system; 1 when some memory was released. */
 static inline int sluice_malloc_trim(void) { return malloc_trim(0); }
+/* Arenas made from now on: at most `count` (those already made stay). 1 on success. */
+static inline int sluice_malloc_limit_arenas(int count) { return mallopt(M_ARENA_MAX, count); }
 #else
 #define SLUICE_HAS_GLIBC_MALLOC 0
 static inline size_t sluice_malloc_in_use(void) { return 0; }
 static inline int sluice_malloc_trim(void) { return 0; }
+static inline int sluice_malloc_limit_arenas(int count) { (void)count; return 0; }
 #endif
 static inline int sluice_malloc_available(void) { return SLUICE_HAS_GLIBC_MALLOC; }
 #endif

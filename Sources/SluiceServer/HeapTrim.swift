@@ -35,6 +35,18 @@ public final class HeapTrim: @unchecked Sendable {
 
     public init(threshold: Int = HeapTrim.defaultThreshold) { self.threshold = max(0, threshold) }
 
+    /// Makes the threads started from now on share at most `count` malloc arenas.
+    ///
+    /// glibc gives threads up to 8 arenas per core. A round's transient trees land in whichever
+    /// arenas the threads that build them use, and the values kept between rounds end up spread
+    /// over all of them, so each arena keeps pages a later round cannot reuse: with 16 arenas the
+    /// resident set of a 10,000-job serve grew from 194 to 464 MiB in 22 minutes while the memory
+    /// in use stayed near 100 MiB; with one it stayed flat at 169 MiB, for the same CPU per round.
+    @discardableResult
+    public static func limitArenas(_ count: Int) -> Bool {
+        available && sluice_malloc_limit_arenas(Int32(clamping: max(1, count))) == 1
+    }
+
     /// Whether this C library's allocator can be read and trimmed (glibc 2.33 or later).
     public static var available: Bool { sluice_malloc_available() != 0 }
 

@@ -159,6 +159,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the service's threads start: they share one malloc arena (HeapTrim.limitArenas).
+        HeapTrim.limitArenas(1)
         let repository: GitRepository
         do {
             repository = try source.openRepository(fetch: false)

@@ -43,4 +43,11 @@ final class HeapTrimTests: XCTestCase {
         XCTAssertNil(heap.afterRound())
         XCTAssertEqual(heap.trims, 1)
     }
+
+    /// serve starts with one arena (docs/bench-notes-serve.md); glibc takes the limit. A limit
+    /// above the default (8 per core) is asked here, so the other tests' threads are not affected.
+    func testArenaLimitIsTaken() throws {
+        guard HeapTrim.available else { throw XCTSkip("needs glibc 2.33 or later") }
+        XCTAssertTrue(HeapTrim.limitArenas(8 * ProcessInfo.processInfo.activeProcessorCount + 8))
+    }
 }
