@@ -159,6 +159,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the service's threads start: they share one malloc arena (HeapTrim.limitArenas).
+        HeapTrim.limitArenas(1)
         let repository: GitRepository
         do {
             repository = try source.openRepository(fetch: false)
@@ -192,6 +194,15 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         await loop.observe { round in metrics.record(round, journal: journal) }
+        // A full resync frees most of what it allocated, and glibc keeps it resident; it is given
+        // back when a round leaves much of it idle (HeapTrim, docs/bench-notes-serve.md).
+        let heap = HeapTrim()
+        await loop.observe { _ in
+            if let after = await onDedicatedThread("sluice-heap-trim", { heap.afterRound() }) {
+                logger.debug("returned idle memory to the system",
+                             metadata: ["residentMiB": "\(after.residentAnonymous >> 20)", "inUseMiB": "\(after.inUse >> 20)", "trims": "\(heap.trims)"])
+            }
+        }
         let targets: [Notifier.Target]
         do { targets = try notificationTargets() } catch { throw Console.fail(error) }
         if !targets.isEmpty {
