@@ -53,7 +53,7 @@ struct YAMLTreeBuilder {
 
         /// The finished map: explicit entries, with merged entries at the place of their `<<`
         /// unless an explicit key or an earlier merged map already has the key.
-        func mapping(_ entries: [Mapping.Entry]) -> Mapping {
+        func mapping(_ entries: consuming [Mapping.Entry]) -> Mapping {
             if merges.isEmpty { return Mapping(entries) }
             var taken = Set(entries.map(\.key))
             var out: [Mapping.Entry] = []
@@ -80,10 +80,11 @@ struct YAMLTreeBuilder {
     private let limits: YAMLLimits
     private let keys: KeyInterner
     private var frames: [Frame] = []
-    private let items = ChildStack<Value>()
-    private let entries = ChildStack<Mapping.Entry>()
+    private let scratch: ParseScratch
+    private let items: ChildStack<Value>
+    private let entries: ChildStack<Mapping.Entry>
     /// `KeyFingerprint` of each key in `entries`, at the same index.
-    private let fingerprints = ChildStack<UInt64>()
+    private let fingerprints: ChildStack<UInt64>
     private var anchors: [String: Anchored] = [:]
     private var nodeCount = 0
     private var aliasCount = 0
@@ -96,12 +97,18 @@ struct YAMLTreeBuilder {
         self.file = file
         self.fileID = SourceFileNames.id(of: file)
         self.limits = limits
+        scratch = ParseScratch.take()
+        items = scratch.items
+        entries = scratch.entries
+        fingerprints = scratch.fingerprints
         // Spec files nest 4 to 6 levels: one allocation instead of growing 1, 2, 4, 8.
         frames.reserveCapacity(8)
     }
 
-    /// Parses every document in `bytes`.
+    /// Parses every document in `bytes`. Call once: the builder's stacks go back to the pool
+    /// when it returns or throws.
     mutating func run(_ input: UnsafeBufferPointer<UInt8>) throws {
+        defer { ParseScratch.giveBack(scratch) }
         guard let base = input.baseAddress, input.count > 0 else { return }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) != 0 else {
@@ -210,9 +217,10 @@ struct YAMLTreeBuilder {
             // Keys repeat across maps (and files), so they are read through the interner.
             let resolved: ResolvedScalar = plain ? ScalarResolver.resolvePlain(text) : .string
             if case .string = resolved {
-                let key = keys.key(text)
+                let (hash, ascii) = KeyFingerprint.hashAndASCII(text)
+                let key = keys.key(text, hash: hash)
                 if let anchor { anchors[anchor] = Anchored(value: Value(.string(key), at: loc), expandedCount: 1, depth: 0) }
-                try setKey(key, fingerprint: KeyFingerprint.of(text), at: loc.isNone ? frames[top].location : loc, top: top)
+                try setKey(key, fingerprint: ascii ? hash | 1 : 0, at: loc.isNone ? frames[top].location : loc, top: top)
                 return
             }
             kind = Self.kind(resolved, text)
@@ -327,7 +335,7 @@ struct YAMLTreeBuilder {
     }
 
     /// Checks `key` is new in the map at `top` and pushes its entry, whose value comes next.
-    private mutating func setKey(_ key: String, fingerprint: UInt64, at loc: NodeLocation, top: Int) throws {
+    private mutating func setKey(_ key: consuming String, fingerprint: UInt64, at loc: NodeLocation, top: Int) throws {
         if let first = locationOfKey(key, fingerprint: fingerprint, top: top) {
             throw YAMLError(
                 at: source(loc), "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
