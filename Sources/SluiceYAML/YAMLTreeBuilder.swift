@@ -44,17 +44,17 @@ struct YAMLTreeBuilder {
         var childDepth = 0
         var expecting: Expecting = .key
         var mergeLocation = NodeLocation(file: 0, line: 0, column: 0)
-        var merges: [MergeSlot] = []
-        /// Key -> entry index; filled only for large maps, where a linear duplicate check would
-        /// make hostile input quadratic.
-        var keyIndex = [String: Int]()
+        /// Whether `mergesByLevel` has this frame's merges. Merges and the key index of large maps
+        /// are rare, so they live beside the frames: a frame without references is copied,
+        /// pushed and popped without a retain or release.
+        var hasMerges = false
+        var hasKeyIndex = false
 
         var awaitingKey: Bool { isMap && expecting == .key }
 
         /// The finished map: explicit entries, with merged entries at the place of their `<<`
         /// unless an explicit key or an earlier merged map already has the key.
-        func mapping(_ entries: consuming [Mapping.Entry]) -> Mapping {
-            if merges.isEmpty { return Mapping(entries) }
+        static func mapping(_ entries: [Mapping.Entry], merges: [MergeSlot]) -> Mapping {
             var taken = Set(entries.map(\.key))
             var out: [Mapping.Entry] = []
             out.reserveCapacity(entries.count)
@@ -80,6 +80,11 @@ struct YAMLTreeBuilder {
     private let limits: YAMLLimits
     private let keys: KeyInterner
     private var frames: [Frame] = []
+    /// `<<` entries of the maps being read, by frame index.
+    private var mergesByLevel: [Int: [MergeSlot]] = [:]
+    /// Key -> entry index of the large maps being read, by frame index: a linear duplicate
+    /// check would make hostile input quadratic.
+    private var keyIndexByLevel: [Int: [String: Int]] = [:]
     private let scratch: ParseScratch
     private let items: ChildStack<Value>
     private let entries: ChildStack<Mapping.Entry>
@@ -265,10 +270,19 @@ struct YAMLTreeBuilder {
 
     private mutating func endCollection() throws {
         let frame = frames.removeLast()
+        let level = frames.count
+        if frame.hasKeyIndex { keyIndexByLevel[level] = nil }
         let value: Value
         if frame.isMap {
             fingerprints.truncate(to: frame.start)
-            value = Value(.map(frame.mapping(entries.pop(from: frame.start))), at: frame.location)
+            let children = entries.pop(from: frame.start)
+            let map: Mapping
+            if frame.hasMerges, let merges = mergesByLevel.removeValue(forKey: level) {
+                map = Frame.mapping(children, merges: merges)
+            } else {
+                map = Mapping(children)
+            }
+            value = Value(.map(map), at: frame.location)
         } else {
             value = Value(.list(items.pop(from: frame.start)), at: frame.location)
         }
@@ -358,11 +372,13 @@ struct YAMLTreeBuilder {
             }
             return nil
         }
-        let indexed = frames[top].keyIndex.count
-        if indexed < count {
-            for i in indexed..<count { frames[top].keyIndex[entries.key(at: start + i)] = i }
+        frames[top].hasKeyIndex = true
+        var keyIndex = keyIndexByLevel.removeValue(forKey: top) ?? [:]
+        defer { keyIndexByLevel[top] = keyIndex }
+        if keyIndex.count < count {
+            for i in keyIndex.count..<count { keyIndex[entries.key(at: start + i)] = i }
         }
-        return frames[top].keyIndex[key].map { entries.keyLocation(at: start + $0) }
+        return keyIndex[key].map { entries.keyLocation(at: start + $0) }
     }
 
     private mutating func merge(_ value: Value, at loc: NodeLocation, top: Int) throws {
@@ -381,7 +397,8 @@ struct YAMLTreeBuilder {
         default:
             throw YAMLError(at: value.location ?? source(loc), "cannot merge a \(value.typeName) into a map", hint: hint)
         }
-        frames[top].merges.append(MergeSlot(position: entries.count - frames[top].start, maps: maps))
+        frames[top].hasMerges = true
+        mergesByLevel[top, default: []].append(MergeSlot(position: entries.count - frames[top].start, maps: maps))
     }
 
     // MARK: - Scalars
