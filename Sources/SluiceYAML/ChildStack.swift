@@ -4,7 +4,7 @@
 /// half of each array unused, and retained and released every child on the way.
 final class ChildStack<Element> {
     private var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
+    private(set) var capacity: Int
     private(set) var count = 0
 
     init(capacity: Int = 16) {

@@ -14,36 +14,74 @@ import Glibc
 /// each cost a heap allocation per map they appear in. A Kubernetes list of 10,000 objects, or
 /// 10,000 spec files, repeats the same few hundred keys: read through one interner they are
 /// allocated once. Bounded: past `capacity` distinct keys, new keys are no longer remembered.
+///
+/// A key is stored on its second sighting, not its first: the first only records its hash. Most
+/// parses read one small file whose long keys are all different, and storing each of them (a
+/// retained `String` in a table that grew and was torn down again) cost more than the parse
+/// spent on its whole tree above libyaml's work, for nothing shared.
 public final class KeyInterner {
-    private var slots: [String?]
+    /// Keys seen at least twice, by hash (open addressing, linear probing).
+    private var slots: [String?] = []
     private var count = 0
+    /// Hashes (with the low bit set, so 0 means empty) of long keys seen once.
+    private var sightings: [UInt64] = []
+    private var sightingCount = 0
     private let capacity: Int
 
     public init(capacity: Int = 8192) {
         self.capacity = capacity
-        // The table is made on the first long key: most single-file parses (a kubeconfig, a
-        // policy, a benchmark's file) would otherwise allocate, and free, 64 empty slots.
-        slots = []
     }
 
     /// The key spelled by `bytes` (valid UTF-8), shared when it was seen before.
     func key(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard bytes.count > 15 else { return String(decoding: bytes, as: UTF8.self) }
-        if slots.isEmpty { slots = Array(repeating: nil, count: 16) }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while let existing = slots[i] {
-            if Self.equal(existing, bytes) { return existing }
-            i = (i + 1) & mask
+        return key(bytes, hash: KeyFingerprint.hashAndASCII(bytes).hash)
+    }
+
+    /// The key spelled by `bytes`, whose `KeyFingerprint.hashAndASCII` hash the caller has already.
+    func key(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> String {
+        guard bytes.count > 15 else { return String(decoding: bytes, as: UTF8.self) }
+        if !slots.isEmpty {
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while let existing = slots[i] {
+                if Self.equal(existing, bytes) { return existing }
+                i = (i + 1) & mask
+            }
         }
         let key = String(decoding: bytes, as: UTF8.self)
-        guard count < capacity else { return key }
+        // A hash seen before may be another key's (a collision): that key is then stored early,
+        // which costs a slot and changes nothing else.
+        guard sawBefore(hash), count < capacity else { return key }
+        store(key, hash: hash)
+        return key
+    }
+
+    /// Whether a long key with `hash` was read before; records it when not.
+    private func sawBefore(_ hash: UInt64) -> Bool {
+        let tagged = hash | 1
+        if sightings.isEmpty { sightings = Array(repeating: 0, count: 32) }
+        let mask = sightings.count - 1
+        var i = Int(truncatingIfNeeded: hash >> 7) & mask
+        while sightings[i] != 0 {
+            if sightings[i] == tagged { return true }
+            i = (i + 1) & mask
+        }
+        guard sightingCount < capacity else { return false }
+        sightings[i] = tagged
+        sightingCount += 1
+        if sightingCount * 2 > sightings.count { growSightings() }
+        return false
+    }
+
+    private func store(_ key: String, hash: UInt64) {
+        if slots.isEmpty { slots = Array(repeating: nil, count: 16) }
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while slots[i] != nil { i = (i + 1) & mask }
         slots[i] = key
         count += 1
-        if count * 2 > slots.count { grow() }
-        return key
+        if count * 2 > slots.count { growSlots() }
     }
 
     private static func equal(_ s: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -53,17 +91,24 @@ public final class KeyInterner {
         return fast ?? s.utf8.elementsEqual(bytes)
     }
 
-    private func grow() {
+    private func growSightings() {
+        let old = sightings
+        sightings = Array(repeating: 0, count: old.count * 2)
+        let mask = sightings.count - 1
+        for tagged in old where tagged != 0 {
+            var i = Int(truncatingIfNeeded: tagged >> 7) & mask
+            while sightings[i] != 0 { i = (i + 1) & mask }
+            sightings[i] = tagged
+        }
+    }
+
+    private func growSlots() {
         let old = slots
         slots = Array(repeating: nil, count: old.count * 2)
         let mask = slots.count - 1
         for case let key? in old {
             var copy = key
-            let hash = copy.withUTF8 { bytes in
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-                return hash
-            }
+            let hash = copy.withUTF8 { KeyFingerprint.hashAndASCII($0).hash }
             var i = Int(truncatingIfNeeded: hash) & mask
             while slots[i] != nil { i = (i + 1) & mask }
             slots[i] = key

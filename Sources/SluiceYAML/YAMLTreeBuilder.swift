@@ -44,17 +44,17 @@ struct YAMLTreeBuilder {
         var childDepth = 0
         var expecting: Expecting = .key
         var mergeLocation = NodeLocation(file: 0, line: 0, column: 0)
-        var merges: [MergeSlot] = []
-        /// Key -> entry index; filled only for large maps, where a linear duplicate check would
-        /// make hostile input quadratic.
-        var keyIndex = [String: Int]()
+        /// Whether `mergesByLevel` has this frame's merges. Merges and the key index of large maps
+        /// are rare, so they live beside the frames: a frame without references is copied,
+        /// pushed and popped without a retain or release.
+        var hasMerges = false
+        var hasKeyIndex = false
 
         var awaitingKey: Bool { isMap && expecting == .key }
 
         /// The finished map: explicit entries, with merged entries at the place of their `<<`
         /// unless an explicit key or an earlier merged map already has the key.
-        func mapping(_ entries: [Mapping.Entry]) -> Mapping {
-            if merges.isEmpty { return Mapping(entries) }
+        static func mapping(_ entries: [Mapping.Entry], merges: [MergeSlot]) -> Mapping {
             var taken = Set(entries.map(\.key))
             var out: [Mapping.Entry] = []
             out.reserveCapacity(entries.count)
@@ -80,10 +80,16 @@ struct YAMLTreeBuilder {
     private let limits: YAMLLimits
     private let keys: KeyInterner
     private var frames: [Frame] = []
-    private let items = ChildStack<Value>()
-    private let entries = ChildStack<Mapping.Entry>()
+    /// `<<` entries of the maps being read, by frame index.
+    private var mergesByLevel: [Int: [MergeSlot]] = [:]
+    /// Key -> entry index of the large maps being read, by frame index: a linear duplicate
+    /// check would make hostile input quadratic.
+    private var keyIndexByLevel: [Int: [String: Int]] = [:]
+    private let scratch: ParseScratch
+    private let items: ChildStack<Value>
+    private let entries: ChildStack<Mapping.Entry>
     /// `KeyFingerprint` of each key in `entries`, at the same index.
-    private let fingerprints = ChildStack<UInt64>()
+    private let fingerprints: ChildStack<UInt64>
     private var anchors: [String: Anchored] = [:]
     private var nodeCount = 0
     private var aliasCount = 0
@@ -96,12 +102,18 @@ struct YAMLTreeBuilder {
         self.file = file
         self.fileID = SourceFileNames.id(of: file)
         self.limits = limits
+        scratch = ParseScratch.take()
+        items = scratch.items
+        entries = scratch.entries
+        fingerprints = scratch.fingerprints
         // Spec files nest 4 to 6 levels: one allocation instead of growing 1, 2, 4, 8.
         frames.reserveCapacity(8)
     }
 
-    /// Parses every document in `bytes`.
+    /// Parses every document in `bytes`. Call once: the builder's stacks go back to the pool
+    /// when it returns or throws.
     mutating func run(_ input: UnsafeBufferPointer<UInt8>) throws {
+        defer { ParseScratch.giveBack(scratch) }
         guard let base = input.baseAddress, input.count > 0 else { return }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) != 0 else {
@@ -210,9 +222,10 @@ struct YAMLTreeBuilder {
             // Keys repeat across maps (and files), so they are read through the interner.
             let resolved: ResolvedScalar = plain ? ScalarResolver.resolvePlain(text) : .string
             if case .string = resolved {
-                let key = keys.key(text)
+                let (hash, ascii) = KeyFingerprint.hashAndASCII(text)
+                let key = keys.key(text, hash: hash)
                 if let anchor { anchors[anchor] = Anchored(value: Value(.string(key), at: loc), expandedCount: 1, depth: 0) }
-                try setKey(key, fingerprint: KeyFingerprint.of(text), at: loc.isNone ? frames[top].location : loc, top: top)
+                try setKey(key, fingerprint: ascii ? hash | 1 : 0, at: loc.isNone ? frames[top].location : loc, top: top)
                 return
             }
             kind = Self.kind(resolved, text)
@@ -257,10 +270,19 @@ struct YAMLTreeBuilder {
 
     private mutating func endCollection() throws {
         let frame = frames.removeLast()
+        let level = frames.count
+        if frame.hasKeyIndex { keyIndexByLevel[level] = nil }
         let value: Value
         if frame.isMap {
             fingerprints.truncate(to: frame.start)
-            value = Value(.map(frame.mapping(entries.pop(from: frame.start))), at: frame.location)
+            let children = entries.pop(from: frame.start)
+            let map: Mapping
+            if frame.hasMerges, let merges = mergesByLevel.removeValue(forKey: level) {
+                map = Frame.mapping(children, merges: merges)
+            } else {
+                map = Mapping(children)
+            }
+            value = Value(.map(map), at: frame.location)
         } else {
             value = Value(.list(items.pop(from: frame.start)), at: frame.location)
         }
@@ -327,7 +349,7 @@ struct YAMLTreeBuilder {
     }
 
     /// Checks `key` is new in the map at `top` and pushes its entry, whose value comes next.
-    private mutating func setKey(_ key: String, fingerprint: UInt64, at loc: NodeLocation, top: Int) throws {
+    private mutating func setKey(_ key: consuming String, fingerprint: UInt64, at loc: NodeLocation, top: Int) throws {
         if let first = locationOfKey(key, fingerprint: fingerprint, top: top) {
             throw YAMLError(
                 at: source(loc), "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
@@ -350,11 +372,13 @@ struct YAMLTreeBuilder {
             }
             return nil
         }
-        let indexed = frames[top].keyIndex.count
-        if indexed < count {
-            for i in indexed..<count { frames[top].keyIndex[entries.key(at: start + i)] = i }
+        frames[top].hasKeyIndex = true
+        var keyIndex = keyIndexByLevel.removeValue(forKey: top) ?? [:]
+        defer { keyIndexByLevel[top] = keyIndex }
+        if keyIndex.count < count {
+            for i in keyIndex.count..<count { keyIndex[entries.key(at: start + i)] = i }
         }
-        return frames[top].keyIndex[key].map { entries.keyLocation(at: start + $0) }
+        return keyIndex[key].map { entries.keyLocation(at: start + $0) }
     }
 
     private mutating func merge(_ value: Value, at loc: NodeLocation, top: Int) throws {
@@ -373,7 +397,8 @@ struct YAMLTreeBuilder {
         default:
             throw YAMLError(at: value.location ?? source(loc), "cannot merge a \(value.typeName) into a map", hint: hint)
         }
-        frames[top].merges.append(MergeSlot(position: entries.count - frames[top].start, maps: maps))
+        frames[top].hasMerges = true
+        mergesByLevel[top, default: []].append(MergeSlot(position: entries.count - frames[top].start, maps: maps))
     }
 
     // MARK: - Scalars

@@ -76,7 +76,10 @@ public struct SpecLoader: Sendable {
                 do {
                     // Refused before reading when too large (a stat, or the blob's header).
                     let bytes = try tree.read(file, maxBytes: limits.maxBytes)
-                    return .documents(file: file, try YAML.parseDocuments(bytes, file: file, limits: limits, keys: keys))
+                    let documents = try YAML.parseDocuments(bytes, file: file, limits: limits, keys: keys)
+                    // Validation needs the CRD schema of every Flink kind: compiled meanwhile.
+                    for document in documents { FlinkSchemas.prepare(forDocument: document) }
+                    return .documents(file: file, documents)
                 } catch let error as any SluiceError {
                     return .failed(Diagnostic(.error, at: error.location ?? SourceLocation(file: file, line: 1, column: 1),
                                               error.message, hint: error.hint))

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceYAML
 
@@ -11,10 +12,12 @@ struct SpecValidator {
         var workloads: [SpecObject] = []
         var policies: [SpecObject] = []
         var seen: [ObjectIdentity: SpecObject] = [:]
+        let checks = documentChecks(objects)
 
-        for var object in objects {
+        for (index, var object) in objects.enumerated() {
             var reader = FieldReader(fallback: object.location)
-            checkName(object, &reader)
+            // The name's problems come first, as when they were checked in this loop.
+            diagnostics += checks[index].name
             if let first = seen[object.sourceIdentity] {
                 reader.error(object.value["metadata"]?["name"] ?? object.value,
                              "duplicate \(object.sourceIdentity): also defined at \(first.location)",
@@ -37,8 +40,7 @@ struct SpecValidator {
             case (KnownKinds.admissionGroup, "ValidatingAdmissionPolicy"),
                  (KnownKinds.admissionGroup, "ValidatingAdmissionPolicyBinding"):
                 policies.append(object)
-            case (KnownKinds.flinkGroup, let kind):
-                checkFlink(object, kind: kind, &reader)
+            case (KnownKinds.flinkGroup, _):
                 workloads.append(object)
             case ("", "Secret"):
                 reader.error(object.value, "Secret \(object.name): secrets must not be stored in Git",
@@ -48,6 +50,7 @@ struct SpecValidator {
                 workloads.append(object)
             }
             diagnostics += reader.diagnostics
+            diagnostics += checks[index].flink
         }
 
         checkReferences(clusters: clusters, environments: environments, workloads: workloads, &diagnostics)
@@ -97,6 +100,32 @@ struct SpecValidator {
                 }
             }
         }
+    }
+
+    /// The checks of one document that read nothing but the document: its name and labels, and
+    /// for a Flink kind its CRD schema.
+    private struct DocumentChecks: Sendable {
+        var name: [Diagnostic]
+        var flink: [Diagnostic]
+    }
+
+    /// `checkName` and, for the Flink kinds, `checkFlink` of every object. Schema checks are most
+    /// of validation's time and each reads only its own document, so they run on all cores, in
+    /// contiguous chunks; the results keep the objects' order.
+    private func documentChecks(_ objects: [SpecObject]) -> [DocumentChecks] {
+        let chunkCount = Swift.min(objects.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        guard chunkCount > 0 else { return [] }
+        let chunks = (0..<chunkCount).map { objects.count * $0 / chunkCount ..< objects.count * ($0 + 1) / chunkCount }
+        return chunks.concurrentMap { range in
+            objects[range].map { object -> DocumentChecks in
+                var names = FieldReader(fallback: object.location)
+                checkName(object, &names)
+                guard object.group == KnownKinds.flinkGroup else { return DocumentChecks(name: names.diagnostics, flink: []) }
+                var flink = FieldReader(fallback: object.location)
+                checkFlink(object, kind: object.kind, &flink)
+                return DocumentChecks(name: names.diagnostics, flink: flink.diagnostics)
+            }
+        }.flatMap { $0 }
     }
 
     private func checkFlink(_ object: SpecObject, kind: String, _ reader: inout FieldReader) {

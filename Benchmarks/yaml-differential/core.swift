@@ -1,0 +1,20 @@
+// The two SluiceCore types the parser uses, so that the parser compiles on its own (see yaml-differential.sh).
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public init(file: String, line: Int, column: Int) { self.file = file; self.line = line; self.column = column }
+    public var description: String { "\(file):\(line):\(column)" }
+}
+public protocol SluiceError: Error, CustomStringConvertible, Sendable {
+    var location: SourceLocation? { get }
+    var message: String { get }
+    var hint: String? { get }
+}
+extension SluiceError {
+    public var description: String {
+        var text = location.map { "\($0): \(message)" } ?? message
+        if let hint { text += "\n  hint: \(hint)" }
+        return text
+    }
+}
