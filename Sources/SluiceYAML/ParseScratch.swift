@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import SluiceCore
 
 /// The child stacks one parse works on, kept for the next parse. Each parse used to allocate
 /// three stacks (six heap blocks) and free them again: for a spec file of 90 events that was a
@@ -16,7 +21,7 @@ final class ParseScratch {
     /// Sets kept at most: one per thread parsing at once is enough.
     static let maxPooled = 16
 
-    private static let lock = NSLock()
+    private static let lock = ThreadLock()
     nonisolated(unsafe) private static var pool: [ParseScratch] = []
 
     /// A set of empty stacks, from the pool when one is there.

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 import SluiceCore
 import SluiceYAML
 
@@ -25,7 +30,7 @@ extension FlinkSchemas {
 
 /// The kinds whose schema compilation has been started.
 enum SchemaWarmUp {
-    private static let lock = NSLock()
+    private static let lock = ThreadLock()
     nonisolated(unsafe) private static var started: Set<String> = []
 
     /// True for the first caller with `kind`, false for every later one.
