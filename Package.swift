@@ -69,6 +69,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // The flags `sluice runtime` and the `sluice-runtime` agent share (the one hands them to the other).
+        .target(
+            name: "SluiceRuntimeOptions",
+            dependencies: ["SluiceCore", "SluiceRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(
             name: "SluiceSync",
             dependencies: [
@@ -96,7 +101,7 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluicePipeline", "SluiceSync", "SluiceReport",
-                "SluiceRuntime", "SluiceServer", "SluiceStatusClient",
+                "SluiceRuntime", "SluiceRuntimeOptions", "SluiceServer", "SluiceStatusClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,7 +109,7 @@ let package = Package(
         // The runtime's agent for edge hosts: `sluice runtime serve` in a binary that links no Foundation (docs/runtime.md).
         .executableTarget(
             name: "sluice-runtime",
-            dependencies: ["SluiceCore", "SluiceRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceRuntimeOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "sluice-bench",

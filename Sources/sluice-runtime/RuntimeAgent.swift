@@ -9,6 +9,7 @@ import Glibc
 #endif
 import SluiceCore
 import SluiceRuntime
+import SluiceRuntimeOptions
 
 /// `sluice-runtime`: the bundled runtime's agent for edge hosts. It serves the same API and
 /// supervises the same processes as `sluice runtime serve` (which runs this binary when it sits
@@ -35,37 +36,19 @@ struct RuntimeAgent: AsyncParsableCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Serve the runtime's HTTP API (bearer-token auth) and supervise its processes.")
 
-        @Option(name: .long, help: ArgumentHelp("The runtime's state directory (default: the Cluster's spec.runtime.stateDirectory as last used by sync, else <state dir>/runtime/<cluster>).", valueName: "dir"))
-        var runtimeDir: String?
+        @OptionGroup var options: RuntimeOptions
 
-        @Option(name: .long, help: ArgumentHelp("The Cluster this runtime is (names its journal records).", valueName: "name"))
-        var cluster: String = "local"
-
-        @Option(name: .long, help: ArgumentHelp("Sluice's state directory (default: $SLUICE_STATE_DIR or ~/.local/state/sluice).", valueName: "dir"))
-        var stateDir: String?
-
-        @Option(name: .long, help: ArgumentHelp("Address and port to listen on (port 0 to 65535).", valueName: "host:port"))
-        var listen: String = "127.0.0.1:7443"
-
-        @Option(name: .long, help: ArgumentHelp("File holding the bearer token clients must send (never pass the token itself).", valueName: "file"))
-        var tokenFile: String
-
-        func validate() throws { _ = try Self.listenAddress(listen) }
+        @OptionGroup var serve: RuntimeServeOptions
 
         func run() async throws {
-            guard let token = SecretReference.file(tokenFile).read() else {
-                Self.err("error: the token file \(tokenFile) is missing or empty\n  hint: write a long random token there, e.g. `openssl rand -hex 32 > \(tokenFile)`\n")
+            guard let token = SecretReference.file(serve.tokenFile).read() else {
+                Self.err("error: the token file \(serve.tokenFile) is missing or empty\n  hint: write a long random token there, e.g. `openssl rand -hex 32 > \(serve.tokenFile)`\n")
                 throw ExitCode(2)
             }
-            let address = try Self.listenAddress(listen)
+            let address = try serve.listenAddress()
             let runtime: FlinkRuntime
             do {
-                let stateDirectory = StateDirectory.resolve(stateDir)
-                let journal = try Journal(directory: stateDirectory)
-                let directory = runtimeDir.map { URL(fileURLWithPath: $0) } ?? RuntimeLocation.resolve(stateDirectory: stateDirectory, cluster: cluster)
-                var configuration = RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory)
-                configuration.buildsClassDataArchives = true
-                runtime = try FlinkRuntime(cluster: cluster, configuration: configuration, journal: journal)
+                runtime = try options.runtime(buildsClassDataArchives: true)
             } catch {
                 Self.err("error: \(error)\n")
                 throw ExitCode(2)
@@ -76,18 +59,6 @@ struct RuntimeAgent: AsyncParsableCommand {
                 Self.err("sluice runtime: listening on \(address.host):\(bound)\n")
             }
             await runtime.supervisor.shutdown(leaveRunning: true)
-        }
-
-        /// `host:port` with a port of 0 to 65535, as `sluice runtime serve` reads `--listen`.
-        static func listenAddress(_ text: String) throws -> (host: String, port: Int) {
-            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]) else {
-                throw ValidationError("--listen \(text) is not host:port, e.g. 127.0.0.1:8080")
-            }
-            guard (0...65_535).contains(port) else {
-                throw ValidationError("--listen port \(port) is out of range: it must be between 0 and 65535")
-            }
-            return (String(parts[0]), port)
         }
 
         static func err(_ text: String) {

@@ -3,6 +3,7 @@ import Foundation
 import SluiceCore
 import SluiceReport
 import SluiceRuntime
+import SluiceRuntimeOptions
 import SluiceSync
 
 /// `sluice runtime`: the bundled runtime on this host.
@@ -28,29 +29,7 @@ struct RuntimeCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Status.self, Down.self]
     )
 
-    struct Options: ParsableArguments {
-        @Option(name: .long, help: ArgumentHelp("The runtime's state directory (default: the Cluster's spec.runtime.stateDirectory as last used by sync, else <state dir>/runtime/<cluster>).", valueName: "dir"))
-        var runtimeDir: String?
-
-        @Option(name: .long, help: ArgumentHelp("The Cluster this runtime is (names its journal records).", valueName: "name"))
-        var cluster: String = "local"
-
-        @Option(name: .long, help: ArgumentHelp("Sluice's state directory (default: $SLUICE_STATE_DIR or ~/.local/state/sluice).", valueName: "dir"))
-        var stateDir: String?
-
-        var stateDirectory: URL {
-            ClusterOptions.stateDirectory(stateDir)
-        }
-
-        /// `buildsClassDataArchives`: only a runtime that keeps running builds them (docs/runtime.md, "JVM start").
-        func runtime(buildsClassDataArchives: Bool = false) throws -> FlinkRuntime {
-            let journal = try Journal(directory: stateDirectory)
-            let directory = runtimeDir.map { URL(fileURLWithPath: $0) } ?? RuntimeLocation.resolve(stateDirectory: stateDirectory, cluster: cluster)
-            var configuration = RuntimeConfiguration(flinkHome: try RuntimeLocation.flinkHome(), stateDirectory: directory)
-            configuration.buildsClassDataArchives = buildsClassDataArchives
-            return try FlinkRuntime(cluster: cluster, configuration: configuration, journal: journal)
-        }
-    }
+    typealias Options = RuntimeOptions
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -65,30 +44,16 @@ struct RuntimeCommand: AsyncParsableCommand {
 
         @OptionGroup var options: Options
 
-        @Option(name: .long, help: ArgumentHelp("Address and port to listen on (port 0 to 65535).", valueName: "host:port"))
-        var listen: String = "127.0.0.1:7443"
-
-        func validate() throws { try Bounded.checkListen(listen, "--listen") }
-
-        /// This command's flags for `sluice-runtime serve`, which reads them the same way.
-        var agentArguments: [String] {
-            var arguments = ["--cluster", options.cluster, "--listen", listen, "--token-file", tokenFile]
-            if let runtimeDir = options.runtimeDir { arguments += ["--runtime-dir", runtimeDir] }
-            if let stateDir = options.stateDir { arguments += ["--state-dir", stateDir] }
-            return arguments
-        }
-
-        @Option(name: .long, help: ArgumentHelp("File holding the bearer token clients must send (never pass the token itself).", valueName: "file"))
-        var tokenFile: String
+        @OptionGroup var serve: RuntimeServeOptions
 
         func run() async throws {
             if let agent = RuntimeAgentExec.installedAgent() {
-                RuntimeAgentExec.replaceProcess(with: agent, serveArguments: agentArguments)
+                RuntimeAgentExec.replaceProcess(with: agent, serveArguments: serve.agentArguments(options))
             }
-            guard let token = SecretReference.file(tokenFile).read() else {
-                throw Console.fail(RuntimeCLIError(message: "the token file \(tokenFile) is missing or empty", hint: "write a long random token there, e.g. `openssl rand -hex 32 > \(tokenFile)`"))
+            guard let token = SecretReference.file(serve.tokenFile).read() else {
+                throw Console.fail(RuntimeCLIError(message: "the token file \(serve.tokenFile) is missing or empty", hint: "write a long random token there, e.g. `openssl rand -hex 32 > \(serve.tokenFile)`"))
             }
-            let address = try Bounded.listenAddress(listen, "--listen")
+            let address = try serve.listenAddress()
             let runtime = try options.runtime(buildsClassDataArchives: true)
             Console.err("sluice runtime: adopting or restarting what the runtime ran before\n")
             for line in await runtime.recoverLostJobs() { Console.err("  \(line)\n") }
