@@ -1,4 +1,8 @@
-// The two SluiceCore types the parser uses, so that the parser compiles on its own (see yaml-differential.sh).
+// The three SluiceCore types the parser uses, so that the parser compiles on its own (see yaml-differential.sh).
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
@@ -17,4 +21,11 @@ extension SluiceError {
         if let hint { text += "\n  hint: \(hint)" }
         return text
     }
+}
+public final class ThreadLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    public init() { pthread_mutex_init(mutex, nil) }
+    deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
+    public func lock() { pthread_mutex_lock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -15,18 +15,29 @@ import Glibc
 /// 10,000 spec files, repeats the same few hundred keys: read through one interner they are
 /// allocated once. Bounded: past `capacity` distinct keys, new keys are no longer remembered.
 ///
+/// Keys longer than `longestStored` bytes are never stored: an interner may live as long as the
+/// process (the one each pooled parse reuses does), and its memory stays bounded by
+/// `capacity` times that length whatever the input.
+///
 /// A key is stored on its second sighting, not its first: the first only records its hash. Most
 /// parses read one small file whose long keys are all different, and storing each of them (a
 /// retained `String` in a table that grew and was torn down again) cost more than the parse
 /// spent on its whole tree above libyaml's work, for nothing shared.
+///
+/// An interner is used by one parse at a time (the parser's caller owns it), so its tables skip
+/// the runtime's dynamic exclusivity checks: three checks per long key cost more than the lookup.
 public final class KeyInterner {
     /// Keys seen at least twice, by hash (open addressing, linear probing).
-    private var slots: [String?] = []
-    private var count = 0
+    @exclusivity(unchecked) private var slots: [String?] = []
+    @exclusivity(unchecked) private var count = 0
     /// Hashes (with the low bit set, so 0 means empty) of long keys seen once.
-    private var sightings: [UInt64] = []
-    private var sightingCount = 0
+    @exclusivity(unchecked) private var sightings: [UInt64] = []
+    @exclusivity(unchecked) private var sightingCount = 0
     private let capacity: Int
+
+    /// The longest key stored, in UTF-8 bytes. Kubernetes keys are far shorter (a label key is at
+    /// most 317 bytes, and those in specs and responses are under 64).
+    public static let longestStored = 128
 
     public init(capacity: Int = 8192) {
         self.capacity = capacity
@@ -34,13 +45,17 @@ public final class KeyInterner {
 
     /// The key spelled by `bytes` (valid UTF-8), shared when it was seen before.
     func key(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        guard bytes.count > 15 else { return String(decoding: bytes, as: UTF8.self) }
+        guard bytes.count > 15 else { return UTF8Text.string(bytes) }
         return key(bytes, hash: KeyFingerprint.hashAndASCII(bytes).hash)
     }
 
     /// The key spelled by `bytes`, whose `KeyFingerprint.hashAndASCII` hash the caller has already.
+    ///
+    /// Short keys are stored too, on their first reading: such a key lives inside its `String`, so
+    /// storing it costs a slot and no heap block, and each later reading is a table lookup
+    /// instead of building the `String` again (the parser's most frequent string).
     func key(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> String {
-        guard bytes.count > 15 else { return String(decoding: bytes, as: UTF8.self) }
+        guard bytes.count <= Self.longestStored else { return String(decoding: bytes, as: UTF8.self) }
         if !slots.isEmpty {
             let mask = slots.count - 1
             var i = Int(truncatingIfNeeded: hash) & mask
@@ -49,10 +64,10 @@ public final class KeyInterner {
                 i = (i + 1) & mask
             }
         }
-        let key = String(decoding: bytes, as: UTF8.self)
+        let key = UTF8Text.string(bytes)
         // A hash seen before may be another key's (a collision): that key is then stored early,
         // which costs a slot and changes nothing else.
-        guard sawBefore(hash), count < capacity else { return key }
+        guard count < capacity, bytes.count <= 15 || sawBefore(hash) else { return key }
         store(key, hash: hash)
         return key
     }
@@ -84,7 +99,7 @@ public final class KeyInterner {
         if count * 2 > slots.count { growSlots() }
     }
 
-    private static func equal(_ s: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inline(__always) private static func equal(_ s: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let fast = s.utf8.withContiguousStorageIfAvailable { stored -> Bool in
             stored.count == bytes.count && (bytes.count == 0 || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
         }

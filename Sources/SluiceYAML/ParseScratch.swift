@@ -5,8 +5,8 @@ import Foundation
 #endif
 import SluiceCore
 
-/// The child stacks one parse works on, kept for the next parse. Each parse used to allocate
-/// three stacks (six heap blocks) and free them again: for a spec file of 90 events that was a
+/// The stacks one parse works on, kept for the next parse. Each parse used to allocate
+/// three stacks (six heap blocks) and an array of frames, and free them again: for a spec file of 90 events that was a
 /// fifth of the parser's own allocations. Parses take a set from a small process-wide pool and
 /// give it back empty; a set that grew past `maxKeptCapacity` is freed instead of kept, so a
 /// huge document does not pin its stacks' memory for the life of the process.
@@ -15,6 +15,15 @@ final class ParseScratch {
     let entries = ChildStack<Mapping.Entry>()
     /// `KeyFingerprint` of each key in `entries`, at the same index.
     let fingerprints = ChildStack<UInt64>()
+    /// The maps and lists being read, outermost first. Spec files nest 4 to 6 levels.
+    let frames = ChildStack<YAMLTreeBuilder.Frame>(capacity: 8)
+    /// The key interner of parses whose caller passes none: a parse reads the same long keys as
+    /// the parses before it (the next spec file, the next resync), which then share one storage
+    /// instead of each allocating and freeing its own. Bounded by `keysKept` keys of at most
+    /// `KeyInterner.longestStored` bytes each.
+    let keys = KeyInterner(capacity: keysKept)
+
+    static let keysKept = 2048
 
     /// Stacks larger than this many elements are not kept.
     static let maxKeptCapacity = 4096
@@ -37,8 +46,9 @@ final class ParseScratch {
         scratch.items.truncate(to: 0)
         scratch.entries.truncate(to: 0)
         scratch.fingerprints.truncate(to: 0)
+        scratch.frames.truncate(to: 0)
         guard scratch.items.capacity <= maxKeptCapacity, scratch.entries.capacity <= maxKeptCapacity,
-              scratch.fingerprints.capacity <= maxKeptCapacity
+              scratch.fingerprints.capacity <= maxKeptCapacity, scratch.frames.capacity <= maxKeptCapacity
         else { return }
         lock.lock()
         defer { lock.unlock() }

@@ -19,7 +19,7 @@ struct YAMLTreeBuilder {
     /// What a map expects next. A key is pushed onto `entries` as soon as it is read, with a
     /// null placeholder that its value replaces in place: the key's `String` is never copied into
     /// the frame and out again (each copy was a retain and a release in the hottest loop).
-    private enum Expecting {
+    enum Expecting {
         case key
         case value
         /// The value of a `<<` key, written at `mergeLocation`.
@@ -27,13 +27,13 @@ struct YAMLTreeBuilder {
     }
 
     /// `<<` entries of a map: the maps to merge, and where among the explicit entries they sat.
-    private struct MergeSlot {
+    fileprivate struct MergeSlot {
         var position: Int
         var maps: [Mapping]
     }
 
     /// A map or list that has started and not yet ended.
-    private struct Frame {
+    struct Frame {
         var isMap: Bool
         var location: NodeLocation
         var anchor: String?
@@ -54,7 +54,7 @@ struct YAMLTreeBuilder {
 
         /// The finished map: explicit entries, with merged entries at the place of their `<<`
         /// unless an explicit key or an earlier merged map already has the key.
-        static func mapping(_ entries: [Mapping.Entry], merges: [MergeSlot]) -> Mapping {
+        fileprivate static func mapping(_ entries: [Mapping.Entry], merges: [MergeSlot]) -> Mapping {
             var taken = Set(entries.map(\.key))
             var out: [Mapping.Entry] = []
             out.reserveCapacity(entries.count)
@@ -75,11 +75,12 @@ struct YAMLTreeBuilder {
         }
     }
 
-    private let file: String
-    private let fileID: UInt32
+    private let origin: Origin
     private let limits: YAMLLimits
     private let keys: KeyInterner
-    private var frames: [Frame] = []
+    /// The maps and lists being read, outermost first: a pooled stack, read and changed in place
+    /// (an array of frames was allocated per parse and checked for uniqueness on every change).
+    private let frames: ChildStack<Frame>
     /// `<<` entries of the maps being read, by frame index.
     private var mergesByLevel: [Int: [MergeSlot]] = [:]
     /// Key -> entry index of the large maps being read, by frame index: a linear duplicate
@@ -97,17 +98,17 @@ struct YAMLTreeBuilder {
     private var rootIsEmpty = false
     private(set) var documents: [Value] = []
 
-    init(file: String, limits: YAMLLimits, keys: KeyInterner = KeyInterner()) {
-        self.keys = keys
-        self.file = file
-        self.fileID = SourceFileNames.id(of: file)
+    /// A builder for `file`, reading keys through `keys`, or through the pooled interner of the
+    /// stacks it takes when `keys` is nil.
+    init(file: String, limits: YAMLLimits, keys: KeyInterner? = nil) {
+        self.origin = Origin(file: file)
         self.limits = limits
         scratch = ParseScratch.take()
+        self.keys = keys ?? scratch.keys
         items = scratch.items
         entries = scratch.entries
         fingerprints = scratch.fingerprints
-        // Spec files nest 4 to 6 levels: one allocation instead of growing 1, 2, 4, 8.
-        frames.reserveCapacity(8)
+        frames = scratch.frames
     }
 
     /// Parses every document in `bytes`. Call once: the builder's stacks go back to the pool
@@ -125,7 +126,7 @@ struct YAMLTreeBuilder {
         // Bounded: libyaml consumes input with every event and ends with STREAM_END or an error.
         while true {
             guard yaml_parser_parse(&parser, &event) != 0 else {
-                throw Self.syntaxError(parser, input: input, file: file)
+                throw Self.syntaxError(parser, input: input, file: origin.file)
             }
             defer { yaml_event_delete(&event) }
             if event.type == YAML_STREAM_END_EVENT { break }
@@ -161,28 +162,45 @@ struct YAMLTreeBuilder {
 
     // MARK: - Nodes
 
-    private func location(_ mark: yaml_mark_t) -> NodeLocation {
-        NodeLocation(fileID: fileID, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
-    }
+    /// The file being read, as its nodes and its errors name it. The builder's non-mutating
+    /// helpers go through this small value: calling a method of the whole builder from one of its
+    /// mutating methods copied all 200 bytes of it first, three times per scalar.
+    private struct Origin {
+        let file: String
+        let fileID: UInt32
 
-    /// The full location of a node of this file, for an error.
-    private func source(_ location: NodeLocation) -> SourceLocation {
-        SourceLocation(file: file, line: Int(location.line), column: Int(location.column))
-    }
-
-    private mutating func countNodes(_ n: Int, at loc: NodeLocation) throws {
-        nodeCount += n
-        if nodeCount > limits.maxNodes {
-            throw YAMLError(
-                at: source(loc), "the document expands to more than \(limits.maxNodes) nodes",
-                hint: "aliases count once per use; a small file that expands this far is an alias bomb ('billion laughs'). "
-                    + "Write the data out or split it into smaller documents")
+        init(file: String) {
+            self.file = file
+            fileID = SourceFileNames.id(of: file)
         }
+
+        @inline(__always) func location(_ mark: yaml_mark_t) -> NodeLocation {
+            NodeLocation(fileID: fileID, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        }
+
+        /// The full location of a node of this file, for an error.
+        func source(_ location: NodeLocation) -> SourceLocation {
+            SourceLocation(file: file, line: Int(location.line), column: Int(location.column))
+        }
+    }
+
+    private func source(_ location: NodeLocation) -> SourceLocation { origin.source(location) }
+
+    @inline(__always) private mutating func countNodes(_ n: Int, at loc: NodeLocation) throws {
+        nodeCount += n
+        if nodeCount > limits.maxNodes { throw tooManyNodes(at: loc) }
+    }
+
+    private func tooManyNodes(at loc: NodeLocation) -> YAMLError {
+        YAMLError(
+            at: source(loc), "the document expands to more than \(limits.maxNodes) nodes",
+            hint: "aliases count once per use; a small file that expands this far is an alias bomb ('billion laughs'). "
+                + "Write the data out or split it into smaller documents")
     }
 
     private mutating func scalar(_ event: inout yaml_event_t) throws {
         let data = event.data.scalar
-        let loc = location(event.start_mark)
+        let loc = origin.location(event.start_mark)
         let text = UnsafeBufferPointer(start: data.value, count: data.length)
         let anchor = data.anchor.map { String(cString: $0) }
         let plain = data.style == YAML_PLAIN_SCALAR_STYLE
@@ -205,7 +223,7 @@ struct YAMLTreeBuilder {
             try scalarKey(text, plain: plain, tag: data.tag, anchor: anchor, at: loc, top: top)
             return
         }
-        let value = Value(try resolve(text, tag: data.tag, plain: plain, at: loc), at: loc)
+        let value = Value(try Self.resolve(text, tag: data.tag, plain: plain, at: loc, in: origin), at: loc)
         if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
         try deliver(value, depth: 0)
     }
@@ -230,7 +248,7 @@ struct YAMLTreeBuilder {
             }
             kind = Self.kind(resolved, text)
         } else {
-            kind = try resolve(text, tag: tag, plain: plain, at: loc)
+            kind = try Self.resolve(text, tag: tag, plain: plain, at: loc, in: origin)
         }
         let value = Value(kind, at: loc)
         if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
@@ -241,13 +259,13 @@ struct YAMLTreeBuilder {
         isMap: Bool, anchor: UnsafeMutablePointer<yaml_char_t>?, tag: UnsafeMutablePointer<yaml_char_t>?,
         mark: yaml_mark_t
     ) throws {
-        let loc = location(mark)
+        let loc = origin.location(mark)
         if frames.count >= limits.maxDepth {
             throw YAMLError(
                 at: source(loc), "maps and lists are nested more than \(limits.maxDepth) levels deep",
                 hint: "flatten the structure; no Kubernetes object needs this depth")
         }
-        if let top = frames.indices.last, frames[top].awaitingKey {
+        if !frames.isEmpty, frames[frames.count - 1].awaitingKey {
             throw YAMLError(
                 at: source(loc), "a map key must be a string, number or boolean, not a \(isMap ? "map" : "list")",
                 hint: "Kubernetes objects only have string keys")
@@ -263,13 +281,13 @@ struct YAMLTreeBuilder {
         }
         let start = nodeCount
         try countNodes(1, at: loc)
-        frames.append(
+        frames.push(
             Frame(isMap: isMap, location: loc, anchor: anchor.map { String(cString: $0) }, nodeCountAtStart: start,
                   start: isMap ? entries.count : items.count))
     }
 
     private mutating func endCollection() throws {
-        let frame = frames.removeLast()
+        let frame = frames.popLast()
         let level = frames.count
         if frame.hasKeyIndex { keyIndexByLevel[level] = nil }
         let value: Value
@@ -294,7 +312,7 @@ struct YAMLTreeBuilder {
     }
 
     private mutating func alias(name: String, mark: yaml_mark_t) throws {
-        let loc = location(mark)
+        let loc = origin.location(mark)
         guard let anchored = anchors[name] else {
             throw YAMLError(
                 at: source(loc), "unknown alias *\(name)",
@@ -318,10 +336,11 @@ struct YAMLTreeBuilder {
 
     /// Hands a finished node to its parent: the document, a list, or a map (as key or value).
     private mutating func deliver(_ value: consuming Value, depth: Int) throws {
-        guard let top = frames.indices.last else {
+        guard !frames.isEmpty else {
             root = value
             return
         }
+        let top = frames.count - 1
         if depth > frames[top].childDepth { frames[top].childDepth = depth }
         if !frames[top].isMap {
             items.push(value)
@@ -419,8 +438,9 @@ struct YAMLTreeBuilder {
         }
     }
 
-    private func resolve(
-        _ text: UnsafeBufferPointer<UInt8>, tag: UnsafeMutablePointer<yaml_char_t>?, plain: Bool, at loc: NodeLocation
+    private static func resolve(
+        _ text: UnsafeBufferPointer<UInt8>, tag: UnsafeMutablePointer<yaml_char_t>?, plain: Bool, at loc: NodeLocation,
+        in origin: Origin
     ) throws -> Value.Kind {
         guard let tag else {
             return plain ? Self.kind(ScalarResolver.resolvePlain(text), text) : .string(Self.string(text))
@@ -439,14 +459,14 @@ struct YAMLTreeBuilder {
             if case .int(let i) = resolved { return .double(Double(i)) }
         case Tag.map, Tag.seq:
             throw YAMLError(
-                at: source(loc), "a \(Tag.short(name)) tag on a scalar", hint: "remove the tag or write a \(name == Tag.map ? "map" : "list")")
+                at: origin.source(loc), "a \(Tag.short(name)) tag on a scalar", hint: "remove the tag or write a \(name == Tag.map ? "map" : "list")")
         default:
             // !!str, !!binary (kept as its base64 text), !!timestamp, `!` and custom tags: the text.
             return .string(Self.string(text))
         }
         let short = Tag.short(name)
         throw YAMLError(
-            at: source(loc), "cannot read \"\(Self.string(text))\" as \(short)",
+            at: origin.source(loc), "cannot read \"\(Self.string(text))\" as \(short)",
             hint: "remove the \(short) tag or write a value of that type")
     }
 
@@ -461,7 +481,7 @@ struct YAMLTreeBuilder {
     }
 
     @inline(__always) private static func string(_ text: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: text, as: UTF8.self)
+        UTF8Text.string(text)
     }
 
     // MARK: - Errors

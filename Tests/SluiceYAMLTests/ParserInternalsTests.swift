@@ -79,6 +79,95 @@ import Testing
         #expect(value == ["p": [1, 2], "q": ["z": 3]])
     }
 
+    @Test func textOfEveryLengthIsWhatDecodingGives() {
+        // Around the 15 bytes a String holds inline, ASCII and not, and invalid UTF-8, which both
+        // paths must repair alike (libyaml rejects it first, but the two must not disagree).
+        var inputs: [[UInt8]] = []
+        for length in 0...40 {
+            inputs.append(Array(String(repeating: "k", count: length).utf8))
+            if length >= 2 { inputs.append(Array(String(repeating: "k", count: length - 2).utf8) + [0xC3, 0xA9]) }
+            if length >= 1 { inputs.append(Array(String(repeating: "k", count: length - 1).utf8) + [0xFF]) }
+        }
+        inputs.append([0xE2, 0x84, 0xAA])  // U+212A KELVIN SIGN
+        inputs.append([0xC3])  // a truncated sequence
+        for bytes in inputs {
+            let made = bytes.withUnsafeBufferPointer { UTF8Text.string($0) }
+            let decoded = String(decoding: bytes, as: UTF8.self)
+            #expect(Array(made.utf8) == Array(decoded.utf8), "\(bytes)")
+            #expect(made == decoded)
+        }
+    }
+
+    /// An object whose release is counted, to see that each element leaves the stack once.
+    private final class Counted {
+        nonisolated(unsafe) static var released = 0
+        let id: Int
+        init(_ id: Int) { self.id = id }
+        deinit { Counted.released += 1 }
+    }
+
+    @Test func poppedChildrenAreMovedNotCopied() {
+        let stack = ChildStack<Counted>(capacity: 2)
+        Counted.released = 0
+        for i in 0..<7 { stack.push(Counted(i)) }
+        var popped = stack.pop(from: 3)
+        #expect(popped.map(\.id) == [3, 4, 5, 6])
+        #expect(stack.count == 3)
+        // The array holds the only reference: nothing was retained on the way, nothing left behind.
+        for i in popped.indices { #expect(isKnownUniquelyReferenced(&popped[i])) }
+        #expect(stack.pop(from: 3).isEmpty)
+        popped = []
+        #expect(Counted.released == 4)
+        stack.truncate(to: 0)
+        #expect(Counted.released == 7)
+    }
+
+    private func storage(_ s: String) -> UnsafeRawPointer? {
+        s.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+    }
+
+    private func onlyKey(_ value: Value) -> String? { value.mapValue?.entries.first?.key }
+
+    @Test func parsesWithoutAnInternerShareLongKeysWithTheParsesBefore() throws {
+        // A key no other test uses, so that the pooled interners have not seen it.
+        let key = "sluice.test.pooled-key-\(UInt64.random(in: 0...UInt64.max))"
+        // Each parse may take another pooled set of stacks (other tests parse at the same time),
+        // so read it often enough for one set to see it three times.
+        let keys = try (0..<(3 * ParseScratch.maxPooled + 3)).compactMap { _ in
+            onlyKey(try YAML.parseDocument("\(key): 1\n", file: "pooled.yaml"))
+        }
+        #expect(keys.allSatisfy { $0 == key })
+        let addresses = keys.map(storage)
+        #expect(Set(addresses.compactMap { $0 }).count < keys.count, "no two parses shared the key's storage")
+    }
+
+    @Test func keysTooLongToKeepAreReadButNeverStored() throws {
+        let interner = KeyInterner()
+        let key = String(repeating: "x", count: KeyInterner.longestStored + 1)
+        var text = key
+        let readings = (0..<4).map { _ in text.withUTF8 { interner.key($0) } }
+        #expect(readings.allSatisfy { $0 == key })
+        #expect(Set(readings.map(storage)).count == 4)
+        // One byte shorter is kept from its second reading on.
+        var kept = String(repeating: "x", count: KeyInterner.longestStored)
+        let keptReadings = (0..<4).map { _ in kept.withUTF8 { interner.key($0) } }
+        #expect(storage(keptReadings[2]) == storage(keptReadings[1]))
+    }
+
+    @Test func shortKeysComeBackAsThemselves() {
+        let interner = KeyInterner(capacity: 64)
+        // Short keys that differ in one byte, by case, by length, and non-ASCII ones (which compare
+        // by canonical equivalence as Strings, but must come back with their own bytes).
+        let keys = ["name", "nama", "Name", "names", "", "a", "\u{212A}", "K", "caf\u{E9}", "cafe\u{301}", "image", "spec"]
+        for _ in 0..<3 {
+            for key in keys {
+                var text = key
+                let read = text.withUTF8 { bytes in interner.key(bytes, hash: KeyFingerprint.hashAndASCII(bytes).hash) }
+                #expect(Array(read.utf8) == Array(key.utf8), "\(key)")
+            }
+        }
+    }
+
     @Test func stacksGrownByAHugeDocumentAreNotKept() throws {
         let huge = "[" + Array(repeating: "1", count: ParseScratch.maxKeptCapacity + 10).joined(separator: ",") + "]"
         let list = try YAML.parseDocument(huge, file: "huge.yaml")

@@ -64,19 +64,19 @@ public struct SpecLoader: Sendable {
     }
 
     /// Every file read and parsed, in `files` order. The files are parsed on all cores in
-    /// contiguous chunks, each chunk with its own key interner; an error that is not a
-    /// `SluiceError` (the tree cannot be read at all) is thrown, the first one in file order.
+    /// contiguous chunks (each parse shares long keys with the parses before it through the
+    /// parser's pooled interner); an error that is not a `SluiceError` (the tree cannot be read at
+    /// all) is thrown, the first one in file order.
     private func parseAll(_ files: [String], from tree: any SourceTree) throws -> [Parsed] {
         let limits = yamlLimits
         let chunkCount = Swift.min(files.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         let chunks = (0..<chunkCount).map { files.count * $0 / chunkCount ..< files.count * ($0 + 1) / chunkCount }
         return try chunks.concurrentMap { range -> [Parsed] in
-            let keys = KeyInterner()
-            return try files[range].map { file -> Parsed in
+            try files[range].map { file -> Parsed in
                 do {
                     // Refused before reading when too large (a stat, or the blob's header).
                     let bytes = try tree.read(file, maxBytes: limits.maxBytes)
-                    let documents = try YAML.parseDocuments(bytes, file: file, limits: limits, keys: keys)
+                    let documents = try YAML.parseDocuments(bytes, file: file, limits: limits)
                     // Validation needs the CRD schema of every Flink kind: compiled meanwhile.
                     for document in documents { FlinkSchemas.prepare(forDocument: document) }
                     return .documents(file: file, documents)
