@@ -25,9 +25,25 @@ enum RuntimeAgentExec {
         let argv = [binaryName, "serve"] + serveArguments
         var pointers = argv.map { strdup($0) }
         pointers.append(nil)
+        closeDescriptorsOnExec()
         execv(agent, pointers)
         let reason = String(cString: strerror(errno))
         for pointer in pointers { free(pointer) }
         Console.err("sluice runtime: cannot run \(agent) (\(reason)); serving from sluice itself\n")
+    }
+
+    /// Marks every open descriptor above the standard streams close-on-exec, so the agent, which
+    /// runs for months on an edge host, inherits nothing `sluice` or whoever started it left open
+    /// (a shell's redirection, a service manager's socket it does not use).
+    static func closeDescriptorsOnExec() {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let listing = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let descriptor = Int32(name), descriptor > 2, descriptor != listing else { continue }
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 }
