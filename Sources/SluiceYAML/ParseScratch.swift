@@ -23,7 +23,7 @@ final class ParseScratch {
     /// `KeyInterner.longestStored` bytes each.
     let keys = KeyInterner(capacity: keysKept)
 
-    static let keysKept = 2048
+    static let keysKept = 4096
 
     /// Stacks larger than this many elements are not kept.
     static let maxKeptCapacity = 4096

@@ -28,9 +28,11 @@ public enum YAML {
         try parseDocuments(Array(text.utf8), file: file, limits: limits)
     }
 
-    /// Parses a stream that must hold exactly one (non-empty) document.
-    public static func parseDocument(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) throws -> Value {
-        let documents = try parseDocuments(bytes, file: file, limits: limits)
+    /// Parses a stream that must hold exactly one (non-empty) document; `keys` as in
+    /// `parseDocuments(_:file:limits:keys:)`.
+    public static func parseDocument(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default,
+                                     keys: KeyInterner? = nil) throws -> Value {
+        let documents = try parseDocuments(bytes, file: file, limits: limits, keys: keys)
         guard documents.count == 1 else {
             let location = documents.count > 1 ? documents[1].location : SourceLocation(file: file, line: 1, column: 1)
             throw YAMLError(

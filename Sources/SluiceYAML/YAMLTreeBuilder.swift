@@ -335,36 +335,42 @@ struct YAMLTreeBuilder {
     }
 
     /// Hands a finished node to its parent: the document, a list, or a map (as key or value).
-    private mutating func deliver(_ value: consuming Value, depth: Int) throws {
+    @inline(__always) private mutating func deliver(_ value: consuming Value, depth: Int) throws {
         guard !frames.isEmpty else {
             root = value
             return
         }
         let top = frames.count - 1
         if depth > frames[top].childDepth { frames[top].childDepth = depth }
+        // The two common cases inline: a list's item and a map's value.
         if !frames[top].isMap {
             items.push(value)
-            return
-        }
-        switch frames[top].expecting {
-        case .key:
-            guard let key = MapKeyText.text(of: value.kind) else {
-                let loc = value.nodeLocation
-                if value.isNull {
-                    throw YAMLError(at: source(loc), "a map key cannot be null", hint: "quote the key if it is meant as text")
-                }
-                throw YAMLError(
-                    at: source(loc), "a map key must be a string, number or boolean, not a \(value.typeName)",
-                    hint: "Kubernetes objects only have string keys")
-            }
-            try setKey(key, fingerprint: KeyFingerprint.of(key), at: value.nodeLocation.isNone ? frames[top].location : value.nodeLocation, top: top)
-        case .value:
+        } else if frames[top].expecting == .value {
             entries.setValueOfTop(value)
             frames[top].expecting = .key
-        case .mergeValue:
+        } else {
+            try deliverKeyOrMerge(value, top: top)
+        }
+    }
+
+    /// A node in a map's key position (a key that is not a plain string, or an alias), or the
+    /// value of a `<<`: the map at `top` expects a key or a merge, never a value here.
+    private mutating func deliverKeyOrMerge(_ value: consuming Value, top: Int) throws {
+        if frames[top].expecting == .mergeValue {
             try merge(value, at: frames[top].mergeLocation, top: top)
             frames[top].expecting = .key
+            return
         }
+        guard let key = MapKeyText.text(of: value.kind) else {
+            let loc = value.nodeLocation
+            if value.isNull {
+                throw YAMLError(at: source(loc), "a map key cannot be null", hint: "quote the key if it is meant as text")
+            }
+            throw YAMLError(
+                at: source(loc), "a map key must be a string, number or boolean, not a \(value.typeName)",
+                hint: "Kubernetes objects only have string keys")
+        }
+        try setKey(key, fingerprint: KeyFingerprint.of(key), at: value.nodeLocation.isNone ? frames[top].location : value.nodeLocation, top: top)
     }
 
     /// Checks `key` is new in the map at `top` and pushes its entry, whose value comes next.

@@ -53,7 +53,9 @@ public enum FlinkSchemas {
 
     static func schema(fromCRD file: String) throws -> OpenAPISchema {
         guard let data = bundledCRD(file) else { throw TreeError(message: "missing resource CRDs/\(file)", hint: "rebuild Sluice") }
-        let crd = try YAML.parseDocument(data, file: "CRDs/\(file)")
+        // Its own interner: the thousand-odd property names of a CRD, read once, would otherwise
+        // fill the interner the parser keeps for spec files.
+        let crd = try YAML.parseDocument(data, file: "CRDs/\(file)", keys: KeyInterner())
         let versions = crd[path: "spec", "versions"]?.listValue ?? []
         guard let entry = versions.first(where: { $0["name"]?.stringValue == version }),
               let schema = entry[path: "schema", "openAPIV3Schema"]
@@ -67,7 +69,7 @@ extension FlinkSchemas {
     /// (`.spec.taskManager.replicas` for FlinkDeployment); nil for a kind without one.
     public static func specReplicasPath(for kind: String) -> String? {
         guard let file = files[kind], let data = bundledCRD(file),
-              let crd = try? YAML.parseDocument(data, file: "CRDs/\(file)") else { return nil }
+              let crd = try? YAML.parseDocument(data, file: "CRDs/\(file)", keys: KeyInterner()) else { return nil }
         let entry = (crd[path: "spec", "versions"]?.listValue ?? []).first { $0["name"]?.stringValue == version }
         return entry?[path: "subresources", "scale", "specReplicasPath"]?.stringValue
     }
