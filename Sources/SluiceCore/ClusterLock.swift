@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// One Sluice process at a time per cluster, across processes on this host: an `flock` on a file
 /// in the state directory that holds the cluster's local state (the runtime's state directory, or
@@ -53,8 +54,8 @@ public final class ClusterLock: @unchecked Sendable {
     public let holder: Holder
     private let descriptor: Int32
 
-    private static let registry = ThreadLock()
-    nonisolated(unsafe) private static var held: [String: ClusterLock] = [:]
+    /// The locks this process holds, by file.
+    private static let held = Mutex<[String: ClusterLock]>([:])
 
     private init(file: URL, holder: Holder, descriptor: Int32) {
         self.file = file
@@ -65,11 +66,11 @@ public final class ClusterLock: @unchecked Sendable {
     /// Takes the lock of `cluster` in `file`, waiting up to `wait` for another process to let go.
     /// Taking a lock this process already holds returns it at once.
     public static func acquire(_ file: URL, cluster: String, command: String, wait: Duration = .zero) async throws -> ClusterLock {
-        if let mine = registry.withLock({ held[file.path] }) { return mine }
+        if let mine = held.withLock({ $0[file.path] }) { return mine }
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let deadline = ContinuousClock.now + wait
         while true {
-            if let lock = try registry.withLock({ try tryLock(file, command: command) }) { return lock }
+            if let lock = try held.withLock({ held in try tryLock(file, command: command, held: &held) }) { return lock }
             guard ContinuousClock.now < deadline else {
                 throw ClusterLockError(cluster: cluster, file: file, holder: holder(of: file))
             }
@@ -77,8 +78,8 @@ public final class ClusterLock: @unchecked Sendable {
         }
     }
 
-    /// Takes the lock if no other process holds it; must run under `registry`.
-    private static func tryLock(_ file: URL, command: String) throws -> ClusterLock? {
+    /// Takes the lock if no other process holds it, recording it in `held` (locked by the caller).
+    private static func tryLock(_ file: URL, command: String, held: inout [String: ClusterLock]) throws -> ClusterLock? {
         if let mine = held[file.path] { return mine }
         let descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -109,13 +110,13 @@ public final class ClusterLock: @unchecked Sendable {
     }
 
     /// Whether this process holds the lock in `file`.
-    public static func isHeld(_ file: URL) -> Bool { registry.withLock { held[file.path] != nil } }
+    public static func isHeld(_ file: URL) -> Bool { held.withLock { $0[file.path] != nil } }
 
     /// Lets go of the lock (tests and services that hand a cluster over).
     public func release() {
-        Self.registry.withLock {
-            guard Self.held[file.path] === self else { return }
-            Self.held[file.path] = nil
+        Self.held.withLock { held in
+            guard held[file.path] === self else { return }
+            held[file.path] = nil
             flock(descriptor, LOCK_UN)
             close(descriptor)
         }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Dispatch
+import Synchronization
 
 extension Array where Element: Sendable {
     /// `map` over all cores, results in input order. For CPU-bound, independent work only: the
@@ -21,18 +22,16 @@ extension Array where Element: Sendable {
 
 /// One slot per input; each slot is written by exactly one iteration.
 private final class ResultSlots<T: Sendable, E: Error>: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var results: [Result<T, E>?]
+    private let results: Mutex<[Result<T, E>?]>
 
-    init(count: Int) { results = Array(repeating: nil, count: count) }
+    init(count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
 
     func store(_ result: Result<T, E>, at index: Int) {
-        lock.lock(); defer { lock.unlock() }
-        results[index] = result
+        results.withLock { $0[index] = result }
     }
 
     func values() throws(E) -> [T] {
-        lock.lock(); defer { lock.unlock() }
+        let results = self.results.withLock { $0 }
         var values: [T] = []
         values.reserveCapacity(results.count)
         for result in results { values.append(try result!.get()) }

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The folders of this host that specs may name: local jars, CA files, kubeconfigs, token files,
 /// runtime state and savepoint directories.
@@ -24,8 +25,7 @@ public final class HostPathPolicy: @unchecked Sendable {
     public static let shared = HostPathPolicy(roots: (ProcessInfo.processInfo.environment[environmentVariable] ?? "")
         .split(separator: ":").map(String.init))
 
-    private let lock = ThreadLock()
-    private var roots: [String] = []
+    private let roots = Mutex<[String]>([])
 
     public init(roots: [String] = []) {
         roots.forEach(allow)
@@ -35,10 +35,10 @@ public final class HostPathPolicy: @unchecked Sendable {
     public func allow(_ root: String) {
         guard !root.isEmpty else { return }
         let resolved = Self.resolve(URL(fileURLWithPath: root).standardizedFileURL.path)
-        lock.withLock { if !roots.contains(resolved) { roots.append(resolved) } }
+        roots.withLock { roots in if !roots.contains(resolved) { roots.append(resolved) } }
     }
 
-    public var allowedRoots: [String] { lock.withLock { roots } }
+    public var allowedRoots: [String] { roots.withLock { $0 } }
 
     /// Why a path a spec names was refused.
     public struct Refusal: SluiceError, Hashable {

@@ -9,6 +9,7 @@ import Glibc
 import SluiceCore
 import SluiceSpec
 import SluiceYAML
+import Synchronization
 
 /// What Sluice last applied to a cluster that cannot store Sluice's spec itself (a Flink session
 /// cluster, the runtime): per object, the applied spec, the job it runs and its last savepoint.
@@ -47,8 +48,7 @@ public final class AppliedStore: @unchecked Sendable {
     }
 
     public let file: URL
-    private let lock = ThreadLock()
-    private var entries: [ObjectIdentity: Entry]
+    private let entries: Mutex<[ObjectIdentity: Entry]>
 
     /// Opens the store of `cluster` under `directory`; an unreadable file starts empty (see above).
     public init(directory: URL, cluster: String) throws {
@@ -57,27 +57,26 @@ public final class AppliedStore: @unchecked Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let list = (try? Data(contentsOf: file)).flatMap { try? decoder.decode([Entry].self, from: $0) } ?? []
-        entries = Dictionary(list.map { ($0.identity, $0) }, uniquingKeysWith: { _, last in last })
+        entries = Mutex(Dictionary(list.map { ($0.identity, $0) }, uniquingKeysWith: { _, last in last }))
     }
 
     public var all: [Entry] {
-        lock.lock(); defer { lock.unlock() }
-        return entries.values.sorted { $0.identity < $1.identity }
+        entries.withLock { $0.values.sorted { $0.identity < $1.identity } }
     }
 
     public subscript(identity: ObjectIdentity) -> Entry? {
-        lock.lock(); defer { lock.unlock() }
-        return entries[identity]
+        entries.withLock { $0[identity] }
     }
 
     /// Records `entry` (or removes the object when `nil`) and writes the file atomically.
     public func set(_ identity: ObjectIdentity, _ entry: Entry?) throws {
-        lock.lock(); defer { lock.unlock() }
-        entries[identity] = entry
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try encoder.encode(entries.values.sorted { $0.identity < $1.identity })
-        try data.write(to: file, options: .atomic)
+        try entries.withLock { entries in
+            entries[identity] = entry
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            let data = try encoder.encode(entries.values.sorted { $0.identity < $1.identity })
+            try data.write(to: file, options: .atomic)
+        }
     }
 }

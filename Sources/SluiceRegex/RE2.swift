@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Synchronization
 
 /// A regular expression in RE2 syntax, run by RE2 itself (Debian's libre2): the syntax Kubernetes
 /// and cel-go accept (https://github.com/google/re2/wiki/Syntax), and matching in time linear in
@@ -99,27 +100,31 @@ public final class RE2: @unchecked Sendable {
 /// limited by RE2 (`max_mem`, 8 MiB).
 public enum RE2Cache {
     public static let capacity = 64
-    private static let lock = ThreadLock()
-    nonisolated(unsafe) private static var entries: [String: Result<RE2, RE2.SyntaxError>] = [:]
-    nonisolated(unsafe) private static var order: [String] = []
+    /// The compiled patterns, and their sources oldest first.
+    private struct Entries {
+        var compiled: [String: Result<RE2, RE2.SyntaxError>] = [:]
+        var order: [String] = []
+    }
+
+    private static let entries = Mutex(Entries())
 
     /// How many patterns are kept now.
-    public static var count: Int { lock.withLock { entries.count } }
+    public static var count: Int { entries.withLock { $0.compiled.count } }
 
     /// The compiled `pattern`, or its compile error (remembered too: a bad pattern in a policy is
     /// refused on every evaluation without compiling it again).
     public static func compile(_ pattern: String) throws -> RE2 {
-        if let known = lock.withLock({ entries[pattern] }) { return try known.get() }
+        if let known = entries.withLock({ $0.compiled[pattern] }) { return try known.get() }
         let result: Result<RE2, RE2.SyntaxError>
         do { result = .success(try RE2(pattern)) } catch let error as RE2.SyntaxError { result = .failure(error) }
-        lock.withLock {
-            if entries[pattern] == nil {
-                if entries.count >= capacity {
-                    for old in order.prefix(capacity / 2) { entries[old] = nil }
-                    order.removeFirst(capacity / 2)
+        entries.withLock { entries in
+            if entries.compiled[pattern] == nil {
+                if entries.compiled.count >= capacity {
+                    for old in entries.order.prefix(capacity / 2) { entries.compiled[old] = nil }
+                    entries.order.removeFirst(capacity / 2)
                 }
-                entries[pattern] = result
-                order.append(pattern)
+                entries.compiled[pattern] = result
+                entries.order.append(pattern)
             }
         }
         return try result.get()

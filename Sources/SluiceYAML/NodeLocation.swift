@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SluiceCore
+import Synchronization
 
 /// Where a node was read, as every `Value` and map key stores it: 12 bytes and no reference count.
 ///
@@ -61,26 +62,27 @@ public struct NodeLocation: Sendable, Hashable {
 /// of the servers whose responses are parsed: a set bounded by the repository and the
 /// configuration, so the table is never trimmed.
 enum SourceFileNames {
-    private static let lock = ThreadLock()
-    nonisolated(unsafe) private static var ids: [String: UInt32] = [:]
-    nonisolated(unsafe) private static var names: [String] = []
+    private struct Table {
+        var ids: [String: UInt32] = [:]
+        var names: [String] = []
+    }
+
+    private static let table = Mutex(Table())
 
     /// The number of `name`, registering it on first use (0 only when the table is full).
     static func id(of name: String) -> UInt32 {
-        lock.lock()
-        defer { lock.unlock() }
-        if let id = ids[name] { return id }
-        // Four billion names cannot come from a bounded repository; past that, nodes go unlocated.
-        guard names.count < Int(UInt32.max - 1) else { return 0 }
-        names.append(name)
-        let id = UInt32(names.count)
-        ids[name] = id
-        return id
+        table.withLock { table in
+            if let id = table.ids[name] { return id }
+            // Four billion names cannot come from a bounded repository; past that, nodes go unlocated.
+            guard table.names.count < Int(UInt32.max - 1) else { return 0 }
+            table.names.append(name)
+            let id = UInt32(table.names.count)
+            table.ids[name] = id
+            return id
+        }
     }
 
     static func name(of id: UInt32) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        return names[Int(id) - 1]
+        table.withLock { $0.names[Int(id) - 1] }
     }
 }

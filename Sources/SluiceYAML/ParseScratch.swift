@@ -4,13 +4,17 @@ import FoundationEssentials
 import Foundation
 #endif
 import SluiceCore
+import Synchronization
 
 /// The stacks one parse works on, kept for the next parse. Each parse used to allocate
 /// three stacks (six heap blocks) and an array of frames, and free them again: for a spec file of 90 events that was a
 /// fifth of the parser's own allocations. Parses take a set from a small process-wide pool and
 /// give it back empty; a set that grew past `maxKeptCapacity` is freed instead of kept, so a
 /// huge document does not pin its stacks' memory for the life of the process.
-final class ParseScratch {
+///
+/// A set belongs to one parse at a time: the pool hands it over under its lock, hence
+/// `@unchecked Sendable`.
+final class ParseScratch: @unchecked Sendable {
     let items = ChildStack<Value>()
     let entries = ChildStack<Mapping.Entry>()
     /// `KeyFingerprint` of each key in `entries`, at the same index.
@@ -30,15 +34,11 @@ final class ParseScratch {
     /// Sets kept at most: one per thread parsing at once is enough.
     static let maxPooled = 16
 
-    private static let lock = ThreadLock()
-    nonisolated(unsafe) private static var pool: [ParseScratch] = []
+    private static let pool = Mutex<[ParseScratch]>([])
 
     /// A set of empty stacks, from the pool when one is there.
     static func take() -> ParseScratch {
-        lock.lock()
-        let pooled = pool.popLast()
-        lock.unlock()
-        return pooled ?? ParseScratch()
+        pool.withLock { $0.popLast() } ?? ParseScratch()
     }
 
     /// Empties `scratch` and keeps it for a later parse, unless it grew too large or the pool is full.
@@ -50,22 +50,16 @@ final class ParseScratch {
         guard scratch.items.capacity <= maxKeptCapacity, scratch.entries.capacity <= maxKeptCapacity,
               scratch.fingerprints.capacity <= maxKeptCapacity, scratch.frames.capacity <= maxKeptCapacity
         else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if pool.count < maxPooled { pool.append(scratch) }
+        pool.withLock { pool in
+            if pool.count < maxPooled { pool.append(scratch) }
+        }
     }
 
     /// How many sets the pool holds now (for tests).
-    static var pooledCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return pool.count
-    }
+    static var pooledCount: Int { pool.withLock { $0.count } }
 
     /// The largest stack capacity of each pooled set (for tests).
     static var keptCapacities: [Int] {
-        lock.lock()
-        defer { lock.unlock() }
-        return pool.map { Swift.max($0.items.capacity, $0.entries.capacity, $0.fingerprints.capacity) }
+        pool.withLock { $0.map { Swift.max($0.items.capacity, $0.entries.capacity, $0.fingerprints.capacity, $0.frames.capacity) } }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Sluice's append-only, crash-safe record of what it did: every lifecycle step, trigger id,
 /// savepoint path, revision, outcome and duration, one JSON object per line (`journal.jsonl`).
@@ -24,8 +25,8 @@ public final class Journal: @unchecked Sendable {
     public let retention: JournalRetention
     let snapshotFile: URL
     let lockFile: URL
-    private let lock = ThreadLock()
-    private var index: JournalIndex?
+    /// The in-memory index, loaded on first read; its lock also orders this process's appends.
+    private let index = Mutex<JournalIndex?>(nil)
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
         // Milliseconds matter: step durations and gaps between steps are read from these times.
@@ -64,34 +65,34 @@ public final class Journal: @unchecked Sendable {
             lines.append(try encoder.encode(record))
             lines.append(UInt8(ascii: "\n"))
         }
-        lock.lock()
-        defer { lock.unlock() }
-        let fd = open(file.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw JournalError(message: "cannot open \(file.path) for appending: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        // A torn line from an earlier crash must not swallow this record: start on a new line.
-        var prefix = Data()
-        var status = stat()
-        if fstat(fd, &status) == 0, status.st_size > 0 {
-            var last: UInt8 = 0
-            if pread(fd, &last, 1, status.st_size - 1) == 1, last != UInt8(ascii: "\n") { prefix.append(UInt8(ascii: "\n")) }
-        }
-        let bytes = prefix + lines
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else {
-            throw JournalError(message: "cannot write \(file.path): \(String(cString: strerror(errno)))")
-        }
-        let end = lseek(fd, 0, SEEK_CUR)
-        // Our own lines go straight into the index when nothing else was written in between;
-        // otherwise the next read picks them up from the file with the other writer's.
-        if var loaded = index, fstat(fd, &status) == 0, loaded.inode == status.st_ino, loaded.offset == Int(end) - bytes.count {
-            index = nil
-            loaded.add(lines)
-            loaded.offset = Int(end)
-            index = loaded
-        }
-        if Int(end) >= retention.segmentBytes {
-            try rotate()
+        try index.withLock { index in
+            let fd = open(file.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw JournalError(message: "cannot open \(file.path) for appending: \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            // A torn line from an earlier crash must not swallow this record: start on a new line.
+            var prefix = Data()
+            var status = stat()
+            if fstat(fd, &status) == 0, status.st_size > 0 {
+                var last: UInt8 = 0
+                if pread(fd, &last, 1, status.st_size - 1) == 1, last != UInt8(ascii: "\n") { prefix.append(UInt8(ascii: "\n")) }
+            }
+            let bytes = prefix + lines
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count, fsync(fd) == 0 else {
+                throw JournalError(message: "cannot write \(file.path): \(String(cString: strerror(errno)))")
+            }
+            let end = lseek(fd, 0, SEEK_CUR)
+            // Our own lines go straight into the index when nothing else was written in between;
+            // otherwise the next read picks them up from the file with the other writer's.
+            if var loaded = index, fstat(fd, &status) == 0, loaded.inode == status.st_ino, loaded.offset == Int(end) - bytes.count {
+                index = nil
+                loaded.add(lines)
+                loaded.offset = Int(end)
+                index = loaded
+            }
+            if Int(end) >= retention.segmentBytes {
+                try rotate(&index)
+            }
         }
     }
 
@@ -132,16 +133,16 @@ public final class Journal: @unchecked Sendable {
 
     // MARK: The index
 
-    private func withIndex<T>(_ body: (JournalIndex) throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        try catchUp()
-        return try body(index!)
+    private func withIndex<T: Sendable>(_ body: (JournalIndex) throws -> T) throws -> T {
+        try index.withLock { index in
+            try catchUp(&index)
+            return try body(index!)
+        }
     }
 
     /// Loads the index once; afterwards reads only the bytes appended since (by this or another
     /// process), and reloads when another process rotated the file.
-    private func catchUp() throws {
+    private func catchUp(_ index: inout JournalIndex?) throws {
         var status = stat()
         let exists = stat(file.path, &status) == 0
         if var loaded = index {
@@ -163,7 +164,7 @@ public final class Journal: @unchecked Sendable {
     /// Moves `journal.jsonl` into the next segment and folds it into the snapshot. Each step
     /// leaves a readable journal if a crash stops it there: the renamed segment is read until the
     /// new snapshot, written to a temporary file and renamed into place, says it covers it.
-    private func rotate() throws {
+    private func rotate(_ index: inout JournalIndex?) throws {
         try withFileLock(exclusive: true) {
             var status = stat()
             // Another process may have rotated it while this one waited for the lock.

@@ -6,6 +6,7 @@ import Foundation
 import Dispatch
 import SluiceCore
 import SluiceYAML
+import Synchronization
 
 extension FlinkSchemas {
     /// Starts compiling the schema of `kind` on a background thread, once per kind and process,
@@ -30,19 +31,14 @@ extension FlinkSchemas {
 
 /// The kinds whose schema compilation has been started.
 enum SchemaWarmUp {
-    private static let lock = ThreadLock()
-    nonisolated(unsafe) private static var started: Set<String> = []
+    private static let started = Mutex<Set<String>>([])
 
     /// True for the first caller with `kind`, false for every later one.
     static func claim(_ kind: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return started.insert(kind).inserted
+        started.withLock { $0.insert(kind).inserted }
     }
 
     static func wasStarted(_ kind: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return started.contains(kind)
+        started.withLock { $0.contains(kind) }
     }
 }
