@@ -231,7 +231,7 @@ struct YAMLTreeBuilder {
     /// A scalar in a map's key position. The common key, an untagged string, goes straight from
     /// libyaml's bytes to the map's entry: no `Value` is made for it and its bytes give the
     /// fingerprint the duplicate check compares first.
-    private mutating func scalarKey(
+    @inline(__always) private mutating func scalarKey(
         _ text: UnsafeBufferPointer<UInt8>, plain: Bool, tag: UnsafeMutablePointer<yaml_char_t>?, anchor: String?,
         at loc: NodeLocation, top: Int
     ) throws {
@@ -386,7 +386,7 @@ struct YAMLTreeBuilder {
     }
 
     /// Where `key` was first written in the map at `top`, if it was.
-    private mutating func locationOfKey(_ key: String, fingerprint: UInt64, top: Int) -> NodeLocation? {
+    @inline(__always) private mutating func locationOfKey(_ key: String, fingerprint: UInt64, top: Int) -> NodeLocation? {
         let start = frames[top].start
         let count = entries.count - start
         if count < 16 {
