@@ -48,8 +48,8 @@ static void *open_into(const char *soname, struct sluice_curl_table *table, char
     *(void **)(&table->name) = dlsym(library, #name); \
     if (table->name == NULL) { \
         const char *reason = dlerror(); \
-        snprintf(error, capacity, "%s", reason != NULL ? reason : soname); \
-        if (reason == NULL) snprintf(error, capacity, "%s: undefined symbol: %s", soname, #name); \
+        if (reason != NULL) snprintf(error, capacity, "%s", reason); \
+        else snprintf(error, capacity, "%s: undefined symbol: %s", soname, #name); \
         dlclose(library); \
         memset(table, 0, sizeof *table); \
         return NULL; \
