@@ -25,7 +25,12 @@ let package = Package(
         // System libraries, found with pkg-config; the providers name the Debian packages.
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // curl.h only (libcurl4-openssl-dev; scripts/install-deps.sh checks it with pkg-config). Not through
+        // pkg-config here: its `-lcurl` would link libcurl at process start, which CCurlLoader avoids.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl opened with dlopen on first use (glibc 2.34+ has dlopen in libc): a process that makes no
+        // request maps neither libcurl nor its TLS libraries (docs/runtime.md, "Idle memory").
+        .target(name: "CCurlLoader", dependencies: ["CCurl"]),
         // glibc's malloc.h (mallinfo2, malloc_trim), which Swift's Glibc module leaves out.
         .systemLibrary(name: "CMalloc"),
         // RE2 (libre2-dev) behind a small extern "C" shim: RE2 has only a C++ API.
@@ -53,7 +58,7 @@ let package = Package(
         .target(name: "SluiceKubernetes", dependencies: ["SluiceYAML", "SluiceCore", "SluiceHTTP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "SluiceHTTP",
-            dependencies: ["SluiceCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SluiceCore", "CCurl", "CCurlLoader", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // What Sluice's two Hummingbird servers (serve, runtime serve) share: answers, refusals, bearer tokens.
         .target(name: "SluiceHTTPServer", dependencies: ["SluiceCore", .product(name: "Hummingbird", package: "hummingbird")]),

@@ -1,4 +1,5 @@
 import CCurl
+import CCurlLoader
 import SluiceCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -6,10 +7,34 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `curl_global_init` must run once before any other libcurl call; a static `let` is initialised
-/// exactly once, thread-safely.
+/// libcurl is opened (dlopen) on the first request, not by the dynamic loader at process start, and
+/// `curl_global_init` runs right after, once: a static `let` is initialised exactly once, thread-safely.
+/// A process that makes no request never maps libcurl or its TLS libraries.
 enum CurlGlobal {
-    static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+    /// Why libcurl cannot be used, or nil once it is loaded and initialised.
+    static let failure: AttemptFailure? = {
+        guard sluice_curl_load() != 0 else {
+            return unavailable(SLUICE_CURL_SONAME, reason: String(cString: sluice_curl_load_error()))
+        }
+        let code = sluice_curl_global_init(Int(CURL_GLOBAL_ALL))
+        guard code == CURLE_OK else {
+            return AttemptFailure(cause: .curl(code), message: "curl_global_init failed: \(String(cString: sluice_curl_easy_strerror(code)))",
+                                  mayHaveReachedServer: false)
+        }
+        return nil
+    }()
+
+    /// Whether `soname` would do as libcurl: opens it, resolves every function Sluice calls and closes it
+    /// again, leaving the process's libcurl alone. Nil when it would, else the failure a request would report.
+    static func probe(_ soname: String) -> AttemptFailure? {
+        var error = [CChar](repeating: 0, count: 512)
+        guard sluice_curl_probe(soname, &error, error.count) == 0 else { return nil }
+        return unavailable(soname, reason: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    private static func unavailable(_ library: String, reason: String) -> AttemptFailure {
+        AttemptFailure(cause: .libraryUnavailable(library: library, reason: reason), message: reason, mayHaveReachedServer: false)
+    }
 }
 
 /// One libcurl easy handle. The handle keeps its own connection cache, so reusing it for the next
@@ -18,11 +43,11 @@ final class EasyHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 
     init?() {
-        guard CurlGlobal.initialized, let raw = curl_easy_init() else { return nil }
+        guard CurlGlobal.failure == nil, let raw = sluice_curl_easy_init() else { return nil }
         self.raw = raw
     }
 
-    deinit { curl_easy_cleanup(raw) }
+    deinit { sluice_curl_easy_cleanup(raw) }
 }
 
 /// A few idle easy handles per client. A handle is used by one transfer at a time: taken out,
@@ -45,7 +70,7 @@ final class EasyHandlePool: @unchecked Sendable {
 
     /// Resets `handle` and keeps it for the next request, or frees it when enough are idle.
     func giveBack(_ handle: EasyHandle) {
-        curl_easy_reset(handle.raw)
+        sluice_curl_easy_reset(handle.raw)
         lock.lock()
         defer { lock.unlock() }
         if idle.count < capacity { idle.append(handle) }

@@ -1,4 +1,5 @@
 import CCurl
+import CCurlLoader
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -52,7 +53,7 @@ struct CurlOptions {
         }
         try string(CURLOPT_URL, named.absoluteString)
         let target = host.contains(":") ? "[\(host)]" : host
-        guard let list = curl_slist_append(nil, "\(serverName):\(port):\(target):\(port)") else {
+        guard let list = sluice_curl_slist_append(nil, "\(serverName):\(port):\(target):\(port)") else {
             throw failure("out of memory for CURLOPT_CONNECT_TO", code: CURLE_OUT_OF_MEMORY)
         }
         resources.connectTo = list
@@ -136,30 +137,30 @@ struct CurlOptions {
     }
 
     private func mime(_ parts: [MultipartPart]) throws(AttemptFailure) -> OpaquePointer {
-        guard let mime = curl_mime_init(handle) else { throw failure("libcurl could not create a MIME form") }
+        guard let mime = sluice_curl_mime_init(handle) else { throw failure("libcurl could not create a MIME form") }
         var ok = true
         for part in parts {
-            guard let field = curl_mime_addpart(mime) else { ok = false; break }
-            ok = ok && curl_mime_name(field, part.name) == CURLE_OK
+            guard let field = sluice_curl_mime_addpart(mime) else { ok = false; break }
+            ok = ok && sluice_curl_mime_name(field, part.name) == CURLE_OK
             switch part.content {
             case .data(let data):
-                let code = data.isEmpty ? curl_mime_data(field, "", 0) : data.withUnsafeBytes { bytes in
-                    curl_mime_data(field, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+                let code = data.isEmpty ? sluice_curl_mime_data(field, "", 0) : data.withUnsafeBytes { bytes in
+                    sluice_curl_mime_data(field, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
                 }
                 ok = ok && code == CURLE_OK
             case .file(let url):
                 guard FileManager.default.isReadableFile(atPath: url.path) else {
-                    curl_mime_free(mime)
+                    sluice_curl_mime_free(mime)
                     throw AttemptFailure(cause: .localFile("cannot read \(url.path) for form field \(part.name)"),
                                          message: "", mayHaveReachedServer: false)
                 }
-                ok = ok && curl_mime_filedata(field, url.path) == CURLE_OK
+                ok = ok && sluice_curl_mime_filedata(field, url.path) == CURLE_OK
             }
-            if let filename = part.filename { ok = ok && curl_mime_filename(field, filename) == CURLE_OK }
-            if let type = part.contentType { ok = ok && curl_mime_type(field, type) == CURLE_OK }
+            if let filename = part.filename { ok = ok && sluice_curl_mime_filename(field, filename) == CURLE_OK }
+            if let type = part.contentType { ok = ok && sluice_curl_mime_type(field, type) == CURLE_OK }
         }
         guard ok else {
-            curl_mime_free(mime)
+            sluice_curl_mime_free(mime)
             throw failure("libcurl could not build the multipart form")
         }
         return mime
@@ -185,7 +186,7 @@ struct CurlOptions {
             }
         }
         for line in lines {
-            guard let appended = curl_slist_append(resources.headers, line) else {
+            guard let appended = sluice_curl_slist_append(resources.headers, line) else {
                 throw failure("libcurl could not allocate the header list")
             }
             resources.headers = appended
@@ -227,7 +228,7 @@ struct CurlOptions {
 
     private func check(_ code: CURLcode, _ what: String) throws(AttemptFailure) {
         guard code == CURLE_OK else {
-            throw failure("libcurl rejected \(what): \(String(cString: curl_easy_strerror(code)))", code: code)
+            throw failure("libcurl rejected \(what): \(String(cString: sluice_curl_easy_strerror(code)))", code: code)
         }
     }
 

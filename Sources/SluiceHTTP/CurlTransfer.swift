@@ -1,4 +1,5 @@
 import CCurl
+import CCurlLoader
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -25,6 +26,8 @@ struct AttemptFailure: Error, Sendable {
         case tooLarge
         case cancelled
         case localFile(String)
+        /// libcurl could not be opened or lacks a function Sluice calls (`reason` is dlerror's text).
+        case libraryUnavailable(library: String, reason: String)
     }
 
     var cause: Cause
@@ -42,6 +45,7 @@ enum CurlTransfer {
         _ request: HTTPRequest, configuration: HTTPClientConfiguration, pool: EasyHandlePool,
         limit: Int, file: URL?, cancellation: CancellationFlag, stream: (@Sendable (Data) -> Bool)? = nil
     ) -> Result<AttemptResult, AttemptFailure> {
+        if let failure = CurlGlobal.failure { return .failure(failure) }
         guard let handle = pool.take() else {
             return .failure(AttemptFailure(cause: .curl(CURLE_FAILED_INIT), message: "libcurl could not create a handle", mayHaveReachedServer: false))
         }
@@ -67,7 +71,7 @@ enum CurlTransfer {
             return .failure(error)
         }
 
-        let code = withExtendedLifetime(state) { curl_easy_perform(handle.raw) }
+        let code = withExtendedLifetime(state) { sluice_curl_easy_perform(handle.raw) }
         var status = 0
         _ = sluice_curl_getinfo_long(handle.raw, CURLINFO_RESPONSE_CODE, &status)
         var pretransfer: curl_off_t = 0
@@ -75,7 +79,7 @@ enum CurlTransfer {
         let reached = pretransfer > 0 || status > 0
 
         guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && state.stoppedByReceiver) else {
-            let message = state.errorMessage.isEmpty ? String(cString: curl_easy_strerror(code)) : state.errorMessage
+            let message = state.errorMessage.isEmpty ? String(cString: sluice_curl_easy_strerror(code)) : state.errorMessage
             let cause: AttemptFailure.Cause
             if cancellation.isCancelled, code == CURLE_ABORTED_BY_CALLBACK {
                 cause = .cancelled
@@ -104,9 +108,9 @@ struct CurlResources {
     var mime: OpaquePointer?
 
     mutating func free() {
-        if let headers { curl_slist_free_all(headers) }
-        if let connectTo { curl_slist_free_all(connectTo) }
-        if let mime { curl_mime_free(mime) }
+        if let headers { sluice_curl_slist_free_all(headers) }
+        if let connectTo { sluice_curl_slist_free_all(connectTo) }
+        if let mime { sluice_curl_mime_free(mime) }
         headers = nil
         connectTo = nil
         mime = nil

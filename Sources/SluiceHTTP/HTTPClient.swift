@@ -1,4 +1,5 @@
 import CCurl
+import CCurlLoader
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -165,6 +166,8 @@ public final class HTTPClient: HTTPTransport {
         case .localFile(let reason): kind = .localFile(reason)
         case .cancelled: kind = .transport("cancelled")
         case .curl(let code): kind = Self.kind(of: code, detail: detail ?? "")
+        case .libraryUnavailable(let library, let reason):
+            return HTTPError(.libraryUnavailable(library: library, reason: reason), method: request.method, url: request.url, attempts: attempts)
         }
         if case .transport = kind {
             return HTTPError(kind, method: request.method, url: request.url, attempts: attempts)
@@ -197,7 +200,7 @@ public final class HTTPClient: HTTPTransport {
         case CURLE_WEIRD_SERVER_REPLY, CURLE_UNSUPPORTED_PROTOCOL:
             return .invalidResponse
         default:
-            return .transport(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+            return .transport(detail.isEmpty ? String(cString: sluice_curl_easy_strerror(code)) : detail)
         }
     }
 }

@@ -33,6 +33,9 @@ public struct HTTPError: SluiceError, Equatable {
         case undecodableBody(String)
         /// A local file (an upload or a download destination) could not be read or written.
         case localFile(String)
+        /// The HTTP library itself (libcurl, opened on the first request) could not be loaded, or lacks
+        /// a function Sluice calls; `reason` is the dynamic loader's message. Nothing was sent.
+        case libraryUnavailable(library: String, reason: String)
     }
 
     /// What went wrong.
@@ -74,6 +77,8 @@ public struct HTTPError: SluiceError, Equatable {
         case .invalidRequest(let reason): return "\(request) cannot be sent: \(reason)"
         case .undecodableBody(let reason): return "\(request): the response body is not what was expected: \(reason)"
         case .localFile(let reason): return "\(request): \(reason)"
+        case .libraryUnavailable(let library, let reason):
+            return "\(request) cannot be sent: the HTTP library \(library) could not be loaded: \(reason)"
         }
     }
 
@@ -110,6 +115,8 @@ public struct HTTPError: SluiceError, Equatable {
             return "check that the URL points at the expected API and version"
         case .localFile:
             return "check that the path exists and is readable/writable"
+        case .libraryUnavailable(let library, _):
+            return "install libcurl (\(library)): on Debian and Ubuntu `apt-get install libcurl4`, on Fedora and RHEL `dnf install libcurl`"
         }
     }
 }

@@ -104,6 +104,8 @@ public struct StatusClient: Sendable {
                 response = try await http.send(request)
             }
         } catch let error as HTTPError {
+            // Not the server's fault: this host lacks the HTTP library, and the hint says which package to install.
+            if case .libraryUnavailable = error.kind { throw StatusClientError(message: error.message, hint: error.hint) }
             throw StatusClientError(message: "cannot reach the Sluice server at \(server.absoluteString): \(error.message)",
                                     hint: "start it with `sluice serve`, or point --server (or SLUICE_SERVER) at it")
         }

@@ -12,6 +12,13 @@ struct RuntimeAgentTests {
     /// Where `swift build` put the binaries, symbolic links resolved (as /proc/<pid>/exe shows them).
     static let productsDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().resolvingSymlinksInPath()
     static let foundationLibraries = ["libFoundation.so", "lib_FoundationICU.so", "libFoundationInternationalization.so"]
+    /// libcurl and the TLS libraries it brings: opened on the agent's first HTTP request, not at start.
+    static let httpLibraryPrefixes = ["libcurl.", "libcurl-", "libssl.", "libcrypto.", "libgnutls."]
+
+    /// The mapped libraries of `names` that belong to libcurl (itself and its TLS libraries).
+    static func httpLibraries(_ names: Set<String>) -> [String] {
+        names.filter { name in httpLibraryPrefixes.contains { name.hasPrefix($0) } }.sorted()
+    }
 
     struct Served {
         let process: SpawnedProcess
@@ -21,13 +28,14 @@ struct RuntimeAgentTests {
 
     /// Starts `binary arguments... serve` on a free port with a fresh token and state directory;
     /// Flink is not needed until something is deployed.
-    static func serve(_ binary: String, _ leading: [String], in work: TemporaryDirectory, env: [String: String] = [:]) async throws -> Served {
+    static func serve(_ binary: String, _ leading: [String], in work: TemporaryDirectory, env: [String: String] = [:],
+                      trailing: [String] = []) async throws -> Served {
         let token = "agent-\(UUID().uuidString)"
         let tokenFile = work.url.appendingPathComponent("token")
         try Data(token.utf8).write(to: tokenFile)
         let port = try freePort()
         let process = try SpawnedProcess(binary, leading + ["serve", "--listen", "127.0.0.1:\(port)", "--token-file", tokenFile.path,
-                                                            "--cluster", "agent-test", "--state-dir", work.url.appendingPathComponent("state").path],
+                                                            "--cluster", "agent-test", "--state-dir", work.url.appendingPathComponent("state").path] + trailing,
                                          env: ["FLINK_HOME": work.url.appendingPathComponent("flink").path].merging(env) { $1 },
                                          stderrPath: work.url.appendingPathComponent("serve.log").path)
         let listening = await eventually(timeout: .seconds(30)) { isListening(port: port) }
@@ -80,6 +88,8 @@ struct RuntimeAgentTests {
             #expect(!names.contains(library), "sluice-runtime maps \(library)")
         }
         #expect(!names.contains { $0.hasPrefix("libgit2") }, "sluice-runtime maps libgit2")
+        // Serving its API makes no HTTP request of its own: libcurl is not loaded yet.
+        #expect(Self.httpLibraries(names).isEmpty, "the idle sluice-runtime maps \(Self.httpLibraries(names))")
     }
 
     @Test("sluice runtime serve hands over to the sluice-runtime beside it; SLUICE_RUNTIME_IN_PROCESS=1 keeps it in sluice")
