@@ -1,4 +1,4 @@
-// The three SluiceCore types the parser uses, so that the parser compiles on its own (see yaml-differential.sh).
+// The SluiceCore types the parser uses (ThreadLock: parsers before 2026-12-01, to compare against), so that the parser compiles on its own (see yaml-differential.sh).
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -14,28 +14,6 @@ import Darwin
 // FoundationInternationalization (docs/runtime.md, "Idle memory"). Each keeps the behaviour of
 // the Foundation call it replaces.
 
-/// A mutual-exclusion lock with NSLock's `lock()`, `unlock()` and `withLock`.
-public final class ThreadLock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    public init() { pthread_mutex_init(mutex, nil) }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    public func lock() { pthread_mutex_lock(mutex) }
-
-    public func unlock() { pthread_mutex_unlock(mutex) }
-
-    public func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
-}
-
 extension StringProtocol {
     /// `trimmingCharacters(in: .whitespaces)`: space separators (Unicode Zs), tab, and the zero
     /// width space U+200B, which Foundation's set holds too (EssentialsSupportTests compares them).

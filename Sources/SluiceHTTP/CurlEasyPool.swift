@@ -1,6 +1,7 @@
 import CCurl
 import CCurlLoader
 import SluiceCore
+import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -54,25 +55,21 @@ final class EasyHandle: @unchecked Sendable {
 /// used on one thread, reset and put back. `curl_easy_reset` clears options but keeps the live
 /// connections, which is what makes keep-alive work across requests.
 final class EasyHandlePool: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var idle: [EasyHandle] = []
+    private let idle = Mutex<[EasyHandle]>([])
     private let capacity: Int
 
     init(capacity: Int = 4) { self.capacity = capacity }
 
     /// An idle handle, or a new one; nil only when libcurl cannot allocate one.
     func take() -> EasyHandle? {
-        lock.lock()
-        let handle = idle.popLast()
-        lock.unlock()
-        return handle ?? EasyHandle()
+        idle.withLock { $0.popLast() } ?? EasyHandle()
     }
 
     /// Resets `handle` and keeps it for the next request, or frees it when enough are idle.
     func giveBack(_ handle: EasyHandle) {
         sluice_curl_easy_reset(handle.raw)
-        lock.lock()
-        defer { lock.unlock() }
-        if idle.count < capacity { idle.append(handle) }
+        idle.withLock { idle in
+            if idle.count < capacity { idle.append(handle) }
+        }
     }
 }

@@ -9,14 +9,14 @@ import Foundation
 import Glibc
 #endif
 import SluiceCore
+import Synchronization
 
 /// A flag the task's cancellation handler sets and the transfer thread polls.
-final class CancellationFlag: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var set = false
+final class CancellationFlag: Sendable {
+    private let cancelled = Atomic(false)
 
-    func cancel() { lock.lock(); set = true; lock.unlock() }
-    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return set }
+    func cancel() { cancelled.store(true, ordering: .releasing) }
+    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 }
 
 /// Everything libcurl's callbacks touch during one attempt. It lives on the transfer thread; only

@@ -43,6 +43,10 @@ public final class KeyInterner {
         self.capacity = capacity
     }
 
+    /// Whether the interner stopped remembering keys: `capacity` keys stored, or as many long keys
+    /// seen once.
+    var isFull: Bool { count >= capacity || sightingCount >= capacity }
+
     /// The key spelled by `bytes` (valid UTF-8), shared when it was seen before.
     func key(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard bytes.count > 15 else { return UTF8Text.string(bytes) }

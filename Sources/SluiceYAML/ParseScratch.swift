@@ -25,7 +25,9 @@ final class ParseScratch: @unchecked Sendable {
     /// the parses before it (the next spec file, the next resync), which then share one storage
     /// instead of each allocating and freeing its own. Bounded by `keysKept` keys of at most
     /// `KeyInterner.longestStored` bytes each.
-    let keys = KeyInterner(capacity: keysKept)
+    /// Replaced by an empty one when full, so that keys read early (a fuzzer's, a hostile file's)
+    /// cannot keep later parses from sharing theirs.
+    private(set) var keys = KeyInterner(capacity: keysKept)
 
     static let keysKept = 4096
 
@@ -47,6 +49,7 @@ final class ParseScratch: @unchecked Sendable {
         scratch.entries.truncate(to: 0)
         scratch.fingerprints.truncate(to: 0)
         scratch.frames.truncate(to: 0)
+        if scratch.keys.isFull { scratch.keys = KeyInterner(capacity: keysKept) }
         guard scratch.items.capacity <= maxKeptCapacity, scratch.entries.capacity <= maxKeptCapacity,
               scratch.fingerprints.capacity <= maxKeptCapacity, scratch.frames.capacity <= maxKeptCapacity
         else { return }

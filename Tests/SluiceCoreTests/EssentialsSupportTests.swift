@@ -61,24 +61,4 @@ struct EssentialsSupportTests {
         #expect(try FileBytes.read(file.path, limit: 3) == Data("hel".utf8))
         #expect(try FileBytes.read(file.path, from: 100) == Data())
     }
-
-    @Test("ThreadLock excludes: concurrent increments under it all count")
-    func lock() async {
-        final class Counter: @unchecked Sendable {
-            let lock = ThreadLock()
-            var value = 0
-        }
-        let counter = Counter()
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 {
-                group.addTask {
-                    for index in 0..<10_000 {
-                        counter.lock.withLock { counter.value += 1 }
-                        if index % 1_000 == 0 { await Task.yield() }
-                    }
-                }
-            }
-        }
-        #expect(counter.value == 40_000)
-    }
 }

@@ -133,12 +133,25 @@ import Testing
         let key = "sluice.test.pooled-key-\(UInt64.random(in: 0...UInt64.max))"
         // Each parse may take another pooled set of stacks (other tests parse at the same time),
         // so read it often enough for one set to see it three times.
-        let keys = try (0..<(3 * ParseScratch.maxPooled + 3)).compactMap { _ in
+        let keys = try (0..<(12 * ParseScratch.maxPooled)).compactMap { _ in
             onlyKey(try YAML.parseDocument("\(key): 1\n", file: "pooled.yaml"))
         }
         #expect(keys.allSatisfy { $0 == key })
         let addresses = keys.map(storage)
         #expect(Set(addresses.compactMap { $0 }).count < keys.count, "no two parses shared the key's storage")
+    }
+
+    @Test func aFullPooledInternerIsReplacedWhenItsStacksComeBack() {
+        let scratch = ParseScratch()
+        let full = scratch.keys
+        for i in 0..<ParseScratch.keysKept {
+            var key = "k\(i)"
+            _ = key.withUTF8 { full.key($0, hash: KeyFingerprint.hashAndASCII($0).hash) }
+        }
+        #expect(full.isFull)
+        ParseScratch.giveBack(scratch)
+        #expect(scratch.keys !== full)
+        #expect(!scratch.keys.isFull)
     }
 
     @Test func keysTooLongToKeepAreReadButNeverStored() throws {
