@@ -7,7 +7,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Map keys read once and shared by every map that repeats them.
+/// Map keys (and long string values) read once and shared by every map that repeats them.
 ///
 /// Keys of up to 15 UTF-8 bytes are stored inside the `String` itself; longer ones
 /// (`taskmanager.numberOfTaskSlots`, `f:execution.checkpointing.interval`, `creationTimestamp`)

@@ -215,3 +215,7 @@ enum ScalarResolver {
         }
     }
 }
+
+extension ResolvedScalar {
+    var isString: Bool { if case .string = self { true } else { false } }
+}

@@ -223,7 +223,15 @@ struct YAMLTreeBuilder {
             try scalarKey(text, plain: plain, tag: data.tag, anchor: anchor, at: loc, top: top)
             return
         }
-        let value = Value(try Self.resolve(text, tag: data.tag, plain: plain, at: loc, in: origin), at: loc)
+        let value: Value
+        if data.tag == nil, text.count > 15, text.count <= KeyInterner.longestStored,
+           !plain || ScalarResolver.resolvePlain(text).isString {
+            // A long string value through the interner too: API versions, images, modes and
+            // namespaces repeat from file to file, and a shared one is neither allocated nor freed.
+            value = Value(.string(keys.key(text, hash: KeyFingerprint.hashAndASCII(text).hash)), at: loc)
+        } else {
+            value = Value(try Self.resolve(text, tag: data.tag, plain: plain, at: loc, in: origin), at: loc)
+        }
         if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
         try deliver(value, depth: 0)
     }

@@ -141,6 +141,23 @@ import Testing
         #expect(Set(addresses.compactMap { $0 }).count < keys.count, "no two parses shared the key's storage")
     }
 
+    @Test func longStringValuesAreSharedAndLongNumbersStayNumbers() throws {
+        let text = "registry.example.com/flink-jobs-\(UInt64.random(in: 0...UInt64.max)):1.17.0"
+        let values = try (0..<(12 * ParseScratch.maxPooled)).compactMap { _ in
+            try YAML.parseDocument("image: \(text)\n", file: "values.yaml")["image"]?.stringValue
+        }
+        #expect(values.count == 12 * ParseScratch.maxPooled && values.allSatisfy { $0 == text })
+        #expect(Set(values.map(storage).compactMap { $0 }).count < values.count, "no two parses shared the value's storage")
+        // Long plain scalars that resolve to something else are not strings; quoted, they are.
+        let document = try YAML.parseDocument(
+            "big: 1234567890123456789\nsmall: 0.000000000000000001\nquoted: \"1234567890123456789\"\nlong-true: TRUE\n",
+            file: "numbers.yaml")
+        #expect(document["big"] == .int(1_234_567_890_123_456_789))
+        #expect(document["small"]?.doubleValue == 1e-18)
+        #expect(document["quoted"] == .string("1234567890123456789"))
+        #expect(document["long-true"] == .bool(true))
+    }
+
     @Test func aFullPooledInternerIsReplacedWhenItsStacksComeBack() {
         let scratch = ParseScratch()
         let full = scratch.keys
