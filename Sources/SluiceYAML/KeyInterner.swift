@@ -19,15 +19,16 @@ import Glibc
 /// process (the one each pooled parse reuses does), and its memory stays bounded by
 /// `capacity` times that length whatever the input.
 ///
-/// A key is stored on its second sighting, not its first: the first only records its hash. Most
-/// parses read one small file whose long keys are all different, and storing each of them (a
+/// A long key is stored on its second sighting, not its first: the first only records its hash.
+/// Most parses read one small file whose long keys are all different, and storing each of them (a
 /// retained `String` in a table that grew and was torn down again) cost more than the parse
-/// spent on its whole tree above libyaml's work, for nothing shared.
+/// spent on its whole tree above libyaml's work, for nothing shared. A short key is stored on its
+/// first reading: it costs only a slot, and a lookup is cheaper than building it again.
 ///
 /// An interner is used by one parse at a time (the parser's caller owns it), so its tables skip
 /// the runtime's dynamic exclusivity checks: three checks per long key cost more than the lookup.
 public final class KeyInterner {
-    /// Keys seen at least twice, by hash (open addressing, linear probing).
+    /// Stored keys, by hash (open addressing, linear probing): short ones, and long ones seen twice.
     @exclusivity(unchecked) private var slots: [String?] = []
     @exclusivity(unchecked) private var count = 0
     /// Hashes (with the low bit set, so 0 means empty) of long keys seen once.
