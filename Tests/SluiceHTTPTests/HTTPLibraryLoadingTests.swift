@@ -7,18 +7,6 @@ import Testing
 /// libcurl is opened on the first request (dlopen), not when the process starts (docs/runtime.md,
 /// "Idle memory"); a libcurl that cannot be opened is an `HTTPError`, never a crash.
 @Suite struct HTTPLibraryLoadingTests {
-    /// The files mapped into this process, read to the end (a /proc seq file answers a page per read).
-    static func mappedFiles() throws -> [String] {
-        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/maps"))
-        defer { try? handle.close() }
-        let listing = String(decoding: try #require(try handle.readToEnd()), as: UTF8.self)
-        return listing.split(separator: "\n").compactMap { line in
-            line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true).dropFirst(5).first.map {
-                String($0.drop { $0 == " " })
-            }
-        }
-    }
-
     @Test("a request to a 127.0.0.1 server works with libcurl opened on first use, and then libcurl is mapped")
     func requestAfterLazyLoad() async throws {
         let server = try HTTPTestServer()
@@ -30,7 +18,7 @@ import Testing
         #expect(CurlGlobal.failure == nil)
         #expect(sluice_curl_load() == 1)
         #expect(String(cString: sluice_curl_load_error()) == "")
-        let mapped = try Self.mappedFiles()
+        let mapped = try #require(ProcessMaps.mappedFiles())
         #expect(mapped.contains("[stack]"), "the whole listing was read")
         // The file itself is listed (libcurl.so.4.8.0 for the soname libcurl.so.4).
         #expect(mapped.contains { URL(fileURLWithPath: $0).lastPathComponent.hasPrefix(SLUICE_CURL_SONAME) })

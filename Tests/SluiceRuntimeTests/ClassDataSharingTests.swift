@@ -48,9 +48,7 @@ struct ClassDataArchiveFileTests {
     func mapsReadsToTheEnd() throws {
         // This test process maps many files; take one first listed past the first 4 KiB, which
         // a single read of the kernel's sequence file does not reach.
-        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/maps"))
-        let listing = String(decoding: try #require(try handle.readToEnd()), as: UTF8.self)
-        try handle.close()
+        let listing = try #require(ProcessMaps.listing())
         var offset = 0
         var seen = Set<Substring>()
         var late: Substring?
@@ -112,17 +110,10 @@ struct ClassDataSharingTests {
         return configuration
     }
 
-    /// Whether `pid` has `file` mapped (the JVM maps a class-data archive it uses).
-    ///
-    /// Read to the end through a file handle: `/proc/<pid>/maps` is a kernel sequence file whose
-    /// reads return about a page at a time, and `String(contentsOfFile:)` keeps only the first
-    /// read, so a mapping listed after the first 4 KiB (where address layout randomisation put it
-    /// now and then) looked absent.
+    /// Whether `pid` has `file` mapped (the JVM maps a class-data archive it uses); the listing is
+    /// read whole (`ProcessMaps`), as a mapping listed past its first 4 KiB once looked absent.
     static func maps(_ pid: pid_t, _ file: URL) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/maps") else { return false }
-        defer { try? handle.close() }
-        guard let data = try? handle.readToEnd() else { return false }
-        return String(decoding: data, as: UTF8.self).contains(file.path)
+        ProcessMaps.listing(of: pid)?.contains(file.path) ?? false
     }
 
     @Test("JobManager and TaskManagers start together; the archives are built once in the background and mapped by the next JVMs")

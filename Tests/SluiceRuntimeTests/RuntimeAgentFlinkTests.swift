@@ -41,7 +41,7 @@ struct RuntimeAgentFlinkTests {
         let base = URL(string: "http://127.0.0.1:\(served.port)")!
         let api = HTTPClient(configuration: .init(bearerToken: served.token, timeout: .seconds(300), retry: .none))
 
-        let idle = Set(try RuntimeAgentTests.mappedFiles(served.process.pid).map { URL(fileURLWithPath: $0).lastPathComponent })
+        let idle = try #require(ProcessMaps.mappedNames(of: served.process.pid))
         #expect(RuntimeAgentTests.httpLibraries(idle).isEmpty, "the idle agent maps \(RuntimeAgentTests.httpLibraries(idle))")
 
         let create = try #require(JobChange(.create, identity: Self.identity, desired: Self.deployment, specHash: "h1", revision: "r1", live: nil))
@@ -52,7 +52,7 @@ struct RuntimeAgentFlinkTests {
             .requireSuccess().decode([ClusterStatus].self, decoder: RuntimeSyncTests.isoDecoder)
         #expect(processes.first?.phase == .running, "\(processes)")
 
-        let afterRequests = Set(try RuntimeAgentTests.mappedFiles(served.process.pid).map { URL(fileURLWithPath: $0).lastPathComponent })
+        let afterRequests = try #require(ProcessMaps.mappedNames(of: served.process.pid))
         #expect(afterRequests.contains { $0.hasPrefix("libcurl.so.4") }, "the agent made HTTP requests to Flink through libcurl")
 
         let delete = try #require(JobChange(.delete, identity: Self.identity, desired: nil, specHash: nil, revision: nil, live: Self.deployment))

@@ -44,19 +44,6 @@ struct RuntimeAgentTests {
         return Served(process: process, port: port, token: token)
     }
 
-    /// Every mapped file of `pid`. Read to the end through a file handle: /proc/<pid>/maps is a
-    /// kernel sequence file that answers about a page per read.
-    static func mappedFiles(_ pid: pid_t) throws -> Set<String> {
-        let handle = try #require(FileHandle(forReadingAtPath: "/proc/\(pid)/maps"))
-        defer { try? handle.close() }
-        let listing = String(decoding: try #require(try handle.readToEnd()), as: UTF8.self)
-        return Set(listing.split(separator: "\n").compactMap { line in
-            line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true).dropFirst(5).first.map {
-                String($0.drop { $0 == " " })
-            }
-        })
-    }
-
     static func executable(of pid: pid_t) -> String? {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
     }
@@ -79,7 +66,7 @@ struct RuntimeAgentTests {
         let processes = try await authorized.send(HTTPRequest(.GET, base.appendingPathComponent("v1/processes")))
         #expect(processes.status == 200)
 
-        let mapped = try Self.mappedFiles(served.process.pid)
+        let mapped = try #require(ProcessMaps.mappedFiles(of: served.process.pid))
         let names = Set(mapped.map { URL(fileURLWithPath: $0).lastPathComponent })
         // The listing was read whole: the stack is listed after every library.
         #expect(mapped.contains("[stack]"))
@@ -101,7 +88,7 @@ struct RuntimeAgentTests {
         let handedOver = try await Self.serve(sluice, ["runtime"], in: work)
         defer { handedOver.process.stop() }
         #expect(Self.executable(of: handedOver.process.pid) == agent)
-        let names = Set(try Self.mappedFiles(handedOver.process.pid).map { URL(fileURLWithPath: $0).lastPathComponent })
+        let names = try #require(ProcessMaps.mappedNames(of: handedOver.process.pid))
         #expect(!names.contains("libFoundation.so"))
         let answer = try await HTTPClient(configuration: .init(bearerToken: handedOver.token))
             .send(HTTPRequest(.GET, URL(string: "http://127.0.0.1:\(handedOver.port)/v1/objects")!))
