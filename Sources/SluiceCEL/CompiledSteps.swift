@@ -153,7 +153,7 @@ enum StepCompiler {
                 let receiver = try target(&ev), value = try argument(&ev)
                 try ev.spend(Functions.operandCost(receiver) + Functions.operandCost(value))
                 if case .string(let s) = receiver, case .string(let affix) = value {
-                    return .bool(prefix ? s.hasPrefix(affix) : s.hasSuffix(affix))
+                    return .bool(prefix ? StringFunctions.hasPrefix(s, affix) : StringFunctions.hasSuffix(s, affix))
                 }
                 return try Functions.call(name, receiver: receiver, [value])
             }

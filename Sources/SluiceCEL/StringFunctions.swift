@@ -6,10 +6,9 @@ enum StringFunctions {
     static func call(_ name: String, _ s: String, _ args: [CELValue]) throws -> CELValue {
         switch (name, args.count) {
         case ("contains", 1):
-            let needle = try string(args[0], name)
-            return .bool(needle.isEmpty || s.contains(needle))
-        case ("startsWith", 1): return .bool(s.hasPrefix(try string(args[0], name)))
-        case ("endsWith", 1): return .bool(s.hasSuffix(try string(args[0], name)))
+            return .bool(contains(s, try string(args[0], name)))
+        case ("startsWith", 1): return .bool(hasPrefix(s, try string(args[0], name)))
+        case ("endsWith", 1): return .bool(hasSuffix(s, try string(args[0], name)))
         case ("matches", 1): return .bool(try Regex.compile(try string(args[0], name)).matches(s))
         case ("find", 1):
             let r = try Regex.compile(try string(args[0], name))
@@ -40,7 +39,7 @@ enum StringFunctions {
             if separator.isEmpty {
                 parts = s.unicodeScalars.map { String($0) }
             } else {
-                parts = s.components(separatedBy: separator)
+                parts = split(s, separator)
             }
             if limit > 0, parts.count > limit {
                 parts = Array(parts.prefix(limit - 1)) + [parts.dropFirst(limit - 1).joined(separator: separator)]
@@ -112,6 +111,50 @@ enum StringFunctions {
     static func string(_ v: CELValue, _ name: String) throws -> String {
         guard case .string(let s) = v else { throw CELError("no such overload: \(name) with \(v.typeName)") }
         return s
+    }
+
+    // Searching compares UTF-8 bytes, as cel-go does with Go's `strings` package
+    // (`strings.Contains`, `HasPrefix`, `HasSuffix` in common/types/string.go, `strings.Split` and
+    // `SplitN` in ext/strings.go): a UTF-8 substring is a code-point substring, and no Unicode
+    // equivalence applies, so 'e\u0301' starts with 'e' (Swift's `String` methods compare
+    // characters and say it does not).
+
+    static func contains(_ s: String, _ needle: String) -> Bool {
+        needle.isEmpty || firstOffset(of: needle, in: s, from: 0) != nil
+    }
+
+    static func hasPrefix(_ s: String, _ prefix: String) -> Bool {
+        s.utf8.count >= prefix.utf8.count && s.utf8.starts(with: prefix.utf8)
+    }
+
+    static func hasSuffix(_ s: String, _ suffix: String) -> Bool {
+        s.utf8.count >= suffix.utf8.count && s.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+    }
+
+    /// `s` cut at every occurrence of a non-empty `separator`, as Go's `strings.Split`.
+    static func split(_ s: String, _ separator: String) -> [String] {
+        var parts: [String] = []
+        var start = 0
+        let bytes = Array(s.utf8), separatorLength = separator.utf8.count
+        while let found = firstOffset(of: separator, in: s, from: start, bytes: bytes) {
+            parts.append(String(decoding: bytes[start..<found], as: UTF8.self))
+            start = found + separatorLength
+        }
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts
+    }
+
+    /// The byte offset of the first `needle` in `s` at or after `start`.
+    private static func firstOffset(of needle: String, in s: String, from start: Int, bytes: [UInt8]? = nil) -> Int? {
+        let hay = bytes ?? Array(s.utf8), needle = Array(needle.utf8)
+        guard let first = needle.first, hay.count - start >= needle.count else { return needle.isEmpty ? start : nil }
+        var i = start
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i] == first, hay[i ..< i + needle.count].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 }
 

@@ -17,6 +17,12 @@ public protocol SourceTree: Sendable {
 
     /// Entries at or below `path` that `files(under:)` leaves out (symlinks, special files), each with its reason.
     func skippedEntries(under path: String) -> [SkippedEntry]
+
+    /// What names the content of the file at `path` without reading it, when the tree knows: a
+    /// Git blob id. Two files of one repository with the same path and the same identity hold
+    /// the same bytes, so what was made from one holds for the other. `nil` when the tree cannot
+    /// tell (a working tree, whose files change under the same name) or there is no such file.
+    func contentIdentity(of path: String) -> String?
 }
 
 /// A file refused before it was read because it is larger than the limit.
@@ -62,6 +68,9 @@ extension SourceTree {
 
     /// Entries at or below `path` that `files(under:)` leaves out, each with its reason.
     public func skippedEntries(under path: String) -> [SkippedEntry] { [] }
+
+    /// Unknown: the content can be told only by reading it.
+    public func contentIdentity(of path: String) -> String? { nil }
 }
 
 /// `./a//b/` → `a/b`, refusing `..` components and absolute paths: a tree path never leaves the root.

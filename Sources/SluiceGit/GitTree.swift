@@ -51,6 +51,11 @@ public struct GitTree: SourceTree, @unchecked Sendable {
         return try repository.readBlob(oid, path: clean, maxBytes: maxBytes)
     }
 
+    /// The blob id of the file at `path`.
+    public func contentIdentity(of path: String) -> String? {
+        (blobs[path] ?? blobs[Self.normalize(path)]).map { GitCommitID($0).hex }
+    }
+
     public func skippedEntries(under path: String) -> [SkippedEntry] {
         guard let clean = try? containedTreePath(path) else { return [] }
         return clean.isEmpty ? skipped : skipped.filter { $0.path == clean || $0.path.hasPrefix(clean + "/") }

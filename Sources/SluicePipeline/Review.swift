@@ -18,11 +18,13 @@ public struct Review: Sendable {
     }
 
     public func run(base: any SourceTree, revision baseRevision: String, head: any SourceTree, revision headRevision: String) throws -> CheckReport {
-        // Loading and rendering are pure, so the two revisions are loaded at once, then rendered
-        // at once; an error is the base's before the head's, and a load's before a render's.
-        let path = self.path
-        let sets = try [(base, baseRevision), (head, headRevision)].concurrentMap { tree, revision in
-            try SpecLoader().load(from: tree, path: path, revision: revision)
+        // The head is loaded after the base, so that each file the change leaves alone is read
+        // and parsed once (each load parses on all cores); rendering is pure, so the two
+        // revisions are rendered at once. An error is the base's before the head's, and a load's
+        // before a render's.
+        let loader = SpecLoader(parsedFiles: ParsedFiles())
+        let sets = try [(base, baseRevision), (head, headRevision)].map { tree, revision in
+            try loader.load(from: tree, path: path, revision: revision)
         }
         let baseSpecs = sets[0], headSpecs = sets[1]
         let states = try sets.concurrentMap { try Renderer().render($0) }

@@ -26,8 +26,13 @@ public struct CELExpressionEngine: Sendable {
         /// Evaluates against named inputs (`object`, `oldObject`, `params`, `variables`, `cluster`,
         /// `environment`, `request`); throws `ExpressionError` on an evaluation error.
         func evaluate(_ inputs: ExpressionInputs) throws -> Value {
+            try CELBridge.value(evaluateCEL(inputs))
+        }
+
+        /// The result as CEL gives it: a policy's variables are CEL values, as in Kubernetes.
+        func evaluateCEL(_ inputs: ExpressionInputs) throws -> CELValue {
             do {
-                return try CELBridge.value(program.evaluate(inputs.activation(), costLimit: costLimit))
+                return try program.evaluate(inputs.activation, costLimit: costLimit)
             } catch let error as CELError {
                 throw ExpressionError(error.message)
             }

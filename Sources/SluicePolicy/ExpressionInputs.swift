@@ -2,33 +2,31 @@ import SluiceCEL
 import SluiceCore
 import SluiceYAML
 
-/// The named inputs of the evaluations for one object, shared by all the expressions of a
-/// policy, so that each input is converted to a CEL value once, not once per expression. Used by
-/// one evaluation at a time.
+/// The named inputs of the evaluations for one object, shared by all the expressions of the
+/// policies evaluated for it. Each of the subject's inputs is converted to a CEL value once, and
+/// only when a policy that reads it is evaluated (a policy that never reads `oldObject` does not
+/// pay for converting it); a binding's parameters and a policy's variables come in as CEL values.
+/// Used by one evaluation at a time.
 final class ExpressionInputs {
-    private var values: [String: Value]
-    /// The names set since `activation()` last converted them.
-    private var changed: Set<String>
-    private var converted: [String: CELValue] = [:]
+    /// The subject's inputs not converted yet.
+    private var pending: [String: Value]
+    /// What the expressions see.
+    private(set) var activation: [String: CELValue] = [:]
 
-    init(_ values: [String: Value]) {
-        self.values = values
-        changed = Set(values.keys)
-    }
+    init(_ values: [String: Value]) { pending = values }
 
-    subscript(name: String) -> Value? {
-        get { values[name] }
-        set {
-            values[name] = newValue
-            changed.insert(name)
+    /// Converts those of `names` (the subject's inputs a policy reads) not converted yet.
+    func prepare(_ names: [String]) {
+        guard !pending.isEmpty else { return }
+        for name in names {
+            if let value = pending.removeValue(forKey: name) { activation[name] = CELBridge.cel(value) }
         }
     }
 
-    /// The inputs as CEL values; converts only those set since the last call.
-    func activation() -> [String: CELValue] {
-        for name in changed { converted[name] = values[name].map(CELBridge.cel) }
-        changed = []
-        return converted
+    /// An input given as a CEL value: `params`, `variables`.
+    subscript(name: String) -> CELValue? {
+        get { activation[name] }
+        set { activation[name] = newValue }
     }
 }
 

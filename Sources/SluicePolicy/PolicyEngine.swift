@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCEL
 import SluiceCore
 import SluiceSpec
 import SluiceYAML
@@ -15,6 +16,8 @@ public struct PolicyEngine: Sendable {
         let conditions: [(name: String, expression: CELExpressionEngine.Compiled)]
         let variables: [(name: String, expression: CELExpressionEngine.Compiled)]
         let validations: [(validation: AdmissionPolicy.Validation, expression: CELExpressionEngine.Compiled, message: CELExpressionEngine.Compiled?)]
+        /// The subject's inputs its expressions read: only those are converted for it.
+        let inputNames: [String]
 
         init(policy: AdmissionPolicy, conditions: [(name: String, expression: CELExpressionEngine.Compiled)],
              variables: [(name: String, expression: CELExpressionEngine.Compiled)],
@@ -23,6 +26,9 @@ public struct PolicyEngine: Sendable {
             self.conditions = conditions
             self.variables = variables
             self.validations = validations
+            let programs = conditions.map(\.expression.program) + variables.map(\.expression.program)
+                + validations.flatMap { [$0.expression.program] + ($0.message.map { [$0.program] } ?? []) }
+            inputNames = InputReads.subjectInputs.filter { name in programs.contains { $0.referencedVariables.keys.contains(name) } }.sorted()
         }
 
         /// What its expressions can read of a subject: subjects that agree on it get the same results.
@@ -44,6 +50,8 @@ public struct PolicyEngine: Sendable {
     let bindingPolicies: [Compiled?]
     let bindingReads: [InputReads]
     let bindingParameters: [[Value]]
+    /// `bindingParameters` as CEL values, converted once.
+    let bindingParameterValues: [[CELValue]]
 
     /// Compiles every expression of every policy. Expressions that do not compile are reported
     /// together, each at its file:line:column with the position inside the expression.
@@ -91,6 +99,7 @@ public struct PolicyEngine: Sendable {
         bindingPolicies = set.bindings.map { compiled[$0.policyName] }
         bindingReads = set.bindings.map { reads[$0.policyName] ?? InputReads([]) }
         bindingParameters = set.bindings.map { parameters[$0.name] ?? [.null] }
+        bindingParameterValues = bindingParameters.map { $0.map(CELBridge.cel) }
     }
 
     /// What an evaluation looks at: the object (or `nil` for a deletion), its previous version,
@@ -132,8 +141,10 @@ public struct PolicyEngine: Sendable {
         }
         // What each subject needs, in the order its violations are reported. A storage shared by
         // several subjects is hashed once (`memo`).
-        let memo = ExactValueMemo()
-        let allNeeds = chunks(subjects.count).concurrentMap { range in range.map { needs(of: subjects[$0], memo: memo) } }.flatMap { $0 }
+        let memo = ExactValueMemo(), placements = PlacementInputs(), matches = MatchMemo()
+        let allNeeds = chunks(subjects.count).concurrentMap { range in
+            range.map { needs(of: subjects[$0], memo: memo, placements: placements, matches: matches) }
+        }.flatMap { $0 }
 
         // Each distinct evaluation once, by the first subject that needs it. Each distinct slot
         // value of a subject is interned once (one exact comparison with the value first seen),
@@ -185,10 +196,10 @@ public struct PolicyEngine: Sendable {
         let results = chunks(groups.count).concurrentMap { range in
             groups[range].flatMap { group -> [[Violation]] in
                 let subject = subjects[planned[group.lowerBound].subject]
-                let inputs = ExpressionInputs(Self.inputs(for: subject))
+                let inputs = ExpressionInputs(Self.inputs(for: subject, placements: placements))
                 return planned[group].map { entry in
                     guard let policy = bindingPolicies[entry.task.binding] else { return [] }
-                    inputs["params"] = bindingParameters[entry.task.binding][entry.task.parameter]
+                    inputs["params"] = bindingParameterValues[entry.task.binding][entry.task.parameter]
                     return evaluate(policy, binding: set.bindings[entry.task.binding], subject: subject, inputs: inputs)
                 }
             }
@@ -215,7 +226,7 @@ public struct PolicyEngine: Sendable {
         }
         // The tables above are several small allocations per subject; they are freed on another
         // thread rather than keep the caller waiting.
-        freeElsewhere((allNeeds, steps, tasks, taskIndex, interned, internedStorage, results, memo))
+        freeElsewhere((allNeeds, steps, tasks, taskIndex, interned, internedStorage, results, memo, matches))
         return out
     }
 
@@ -249,18 +260,12 @@ public struct PolicyEngine: Sendable {
     }
 
     /// What the bindings that select `subject` need, in binding and parameter order.
-    func needs(of subject: Subject, memo: ExactValueMemo? = nil) -> SubjectNeeds {
+    func needs(of subject: Subject, memo: ExactValueMemo? = nil, placements: PlacementInputs? = nil, matches: MatchMemo? = nil) -> SubjectNeeds {
         var out = SubjectNeeds()
-        let namespaceLabels = subject.identity.namespace.map { ["kubernetes.io/metadata.name": $0] } ?? [:]
-        let target = MatchResources.Target(subject.object ?? subject.oldObject ?? .null, namespaceLabels: namespaceLabels,
-                                           operation: subject.operation)
         var inputs: [String: Value]?
         var slotCache: [InputReads.Slot: Int] = [:]
-        for index in set.bindings.indices {
-            guard let policy = bindingPolicies[index],
-                  policy.policy.matchConstraints.matches(target),
-                  set.bindings[index].matchResources?.matches(target) ?? true
-            else { continue }
+        for index in matches?.bindings(selecting: subject, of: self) ?? selectingBindings(subject) {
+            guard let policy = bindingPolicies[index] else { continue }
             let paramSets = bindingParameters[index]
             if paramSets.isEmpty {
                 let binding = set.bindings[index]
@@ -269,7 +274,7 @@ public struct PolicyEngine: Sendable {
                 }
                 continue
             }
-            if inputs == nil { inputs = Self.inputs(for: subject) }
+            if inputs == nil { inputs = Self.inputs(for: subject, placements: placements) }
             let slots = bindingReads[index].key(inputs!, cache: &slotCache, values: &out.slotValues, memo: memo)
             for parameter in paramSets.indices {
                 out.needs.append(.evaluation(binding: index, parameter: parameter, slots: slots))
@@ -278,20 +283,27 @@ public struct PolicyEngine: Sendable {
         return out
     }
 
+    /// The indices of the bindings whose policy exists and whose match constraints and binding
+    /// match resources select the subject, in binding order.
+    func selectingBindings(_ subject: Subject) -> [Int] {
+        let namespaceLabels = subject.identity.namespace.map { ["kubernetes.io/metadata.name": $0] } ?? [:]
+        let target = MatchResources.Target(subject.object ?? subject.oldObject ?? .null, namespaceLabels: namespaceLabels,
+                                           operation: subject.operation)
+        return set.bindings.indices.filter { index in
+            guard let policy = bindingPolicies[index] else { return false }
+            return policy.policy.matchConstraints.matches(target) && (set.bindings[index].matchResources?.matches(target) ?? true)
+        }
+    }
+
     /// The violations of every binding for one subject.
     public func evaluate(_ subject: Subject) -> [Violation] {
         var out: [Violation] = []
         // One set of inputs for all bindings: the object is converted for the engine once.
         let inputs = ExpressionInputs(Self.inputs(for: subject))
-        let namespaceLabels = subject.identity.namespace.map { ["kubernetes.io/metadata.name": $0] } ?? [:]
-        let target = MatchResources.Target(subject.object ?? subject.oldObject ?? .null, namespaceLabels: namespaceLabels,
-                                           operation: subject.operation)
-        for binding in set.bindings {
-            guard let policy = compiled[binding.policyName],
-                  policy.policy.matchConstraints.matches(target),
-                  binding.matchResources?.matches(target) ?? true
-            else { continue }
-            let paramSets = parameters[binding.name] ?? [.null]
+        for index in selectingBindings(subject) {
+            guard let policy = bindingPolicies[index] else { continue }
+            let binding = set.bindings[index]
+            let paramSets = bindingParameterValues[index]
             if paramSets.isEmpty {
                 if binding.paramRef?.denyWhenNotFound == true {
                     out.append(violation(policy.policy, binding, subject, "no parameter object found for binding \(binding.name)", reason: "Invalid", at: binding.location))
@@ -315,7 +327,7 @@ public struct PolicyEngine: Sendable {
         return []
     }
 
-    static func inputs(for subject: Subject) -> [String: Value] {
+    static func inputs(for subject: Subject, placements: PlacementInputs? = nil) -> [String: Value] {
         [
             "object": subject.object ?? .null,
             "oldObject": subject.oldObject ?? .null,
@@ -325,28 +337,42 @@ public struct PolicyEngine: Sendable {
                 "namespace": subject.identity.namespace.map(Value.string) ?? .null,
                 "kind": ["group": .string(subject.identity.group), "kind": .string(subject.identity.kind)],
             ],
-            "cluster": [
-                "name": .string(subject.cluster.name), "tier": .string(subject.cluster.tier.rawValue),
-                "driver": .string(subject.cluster.driver.rawValue),
-                "labels": .map(Mapping(subject.cluster.labels.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })),
-            ],
-            "environment": [
-                "name": .string(subject.environmentName),
-                "namespace": subject.environment.map { .string($0.namespace) } ?? .null,
-                "labels": .map(Mapping((subject.environment?.labels ?? [:]).sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })),
-            ],
+            "cluster": placements?.cluster(subject.cluster) ?? clusterInput(subject.cluster),
+            "environment": placements?.environment(subject) ?? environmentInput(subject),
+        ]
+    }
+
+    static func clusterInput(_ cluster: ClusterSpec) -> Value {
+        [
+            "name": .string(cluster.name), "tier": .string(cluster.tier.rawValue),
+            "driver": .string(cluster.driver.rawValue),
+            "labels": .map(Mapping(cluster.labels.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })),
+        ]
+    }
+
+    static func environmentInput(_ subject: Subject) -> Value {
+        [
+            "name": .string(subject.environmentName),
+            "namespace": subject.environment.map { .string($0.namespace) } ?? .null,
+            "labels": .map(Mapping((subject.environment?.labels ?? [:]).sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })),
         ]
     }
 
     func evaluate(_ policy: Compiled, binding: AdmissionPolicyBinding, subject: Subject, inputs: ExpressionInputs) -> [Violation] {
         // Variables in order; each may use the ones before it. A failing one is left out, so
         // reading it fails the expression that reads it, as in Kubernetes.
-        var variables = Mapping()
+        inputs.prepare(policy.inputNames)
+        var variables: [(String, CELValue)] = []
         for variable in policy.variables {
-            inputs["variables"] = .map(variables)
-            if let value = try? variable.expression.evaluate(inputs) { variables[variable.name] = value }
+            inputs["variables"] = .map(CELMap(distinctStringKeys: variables))
+            guard let value = try? variable.expression.evaluateCEL(inputs) else { continue }
+            if let known = variables.firstIndex(where: { $0.0 == variable.name }) {
+                variables[known].1 = value
+            } else {
+                variables.append((variable.name, value))
+            }
         }
-        inputs["variables"] = .map(variables)
+        inputs["variables"] = .map(CELMap(distinctStringKeys: variables))
 
         for condition in policy.conditions {
             do {

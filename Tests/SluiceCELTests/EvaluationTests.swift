@@ -61,6 +61,28 @@ struct EvaluationTests {
         #expect(try eval("m.a__dash__b", ["m": .map(try CELMap([(.string("a-b"), .int(1))]))]).celEquals(.int(1)))
     }
 
+    /// cel-go compares bytes (common/types/string.go: `strings.Contains`, `strings.HasPrefix`,
+    /// `strings.HasSuffix`; ext/strings.go: `strings.Split`, `strings.SplitN`), so a combining
+    /// mark is matched on its own and 'e' followed by U+0301 starts with 'e'. Swift's `String`
+    /// compares characters and says it does not.
+    @Test("contains, startsWith, endsWith and split compare code points, not characters")
+    func stringSearchByCodePoint() throws {
+        let s = CELValue.string("cafe\u{301}:v1")
+        #expect(try eval("s.contains('e')", ["s": s]).celEquals(.bool(true)))
+        #expect(try eval("s.contains('\\u0301')", ["s": s]).celEquals(.bool(true)))
+        #expect(try eval("s.contains('é')", ["s": s]).celEquals(.bool(false)))  // precomposed U+00E9 is another code point
+        #expect(try eval("s.startsWith('cafe')", ["s": s]).celEquals(.bool(true)))
+        #expect(try eval("'cafe\\u0301'.endsWith('\\u0301')").celEquals(.bool(true)))
+        #expect(try eval("'cafe\\u0301'.endsWith('e')").celEquals(.bool(false)))
+        #expect(try eval("s.split('e')", ["s": s]).celEquals(.list([.string("caf"), .string("\u{301}:v1")])))
+        #expect(try eval("s.split(':', 1)", ["s": s]).celEquals(.list([s])))
+        #expect(try eval("'a::b:'.split(':')").celEquals(.list([.string("a"), .string(""), .string("b"), .string("")])))
+        #expect(try eval("'a::b:'.split(':', 2)").celEquals(.list([.string("a"), .string(":b:")])))
+        #expect(try eval("''.split(':')").celEquals(.list([.string("")])))
+        #expect(try eval("'ab'.contains('') && 'ab'.startsWith('') && 'ab'.endsWith('') && !''.contains('a')").celEquals(.bool(true)))
+        #expect(try eval("'aab'.contains('ab') && !'ab'.contains('abc') && !'ab'.endsWith('xab')").celEquals(.bool(true)))
+    }
+
     @Test("backtick-quoted field names are taken literally")
     func quotedFields() throws {
         let m = CELValue.map(try CELMap([(.string("content-type"), .string("json")), (.string("a__dash__b"), .int(1))]))

@@ -66,4 +66,48 @@ struct PolicyInputsTests {
         #expect(deployments > 0)
         #expect(messages == Array(repeating: "parallelism 4 is over 3", count: deployments), "\(messages)")
     }
+
+    /// Kubernetes gives each variable as the CEL value its expression made
+    /// (staging/src/k8s.io/apiserver/pkg/admission/plugin/cel/composition.go: a lazily evaluated
+    /// `ref.Val`), so a map with int keys or an optional stays what it is; a conversion through
+    /// YAML values would drop the first and unwrap the second.
+    @Test("variables are the CEL values their expressions made")
+    func variablesStayCELValues() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("variables.yaml", """
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: cel-variables}
+            spec:
+              matchConstraints:
+                resourceRules:
+                  - {apiGroups: [flink.apache.org], apiVersions: ["*"], operations: [CREATE, UPDATE], resources: [flinkdeployments]}
+              variables:
+                - {name: byIndex, expression: "{1: 'one', 2: 'two'}"}
+                - {name: maybe, expression: "optional.of(object.spec.job.parallelism)"}
+              validations:
+                - expression: "variables.byIndex[2] == 'two'"
+                  message: int keys lost
+                - expression: "variables.maybe.hasValue() && variables.maybe.value() == object.spec.job.parallelism"
+                  message: optional unwrapped
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicyBinding
+            metadata: {name: cel-variables}
+            spec: {policyName: cel-variables, validationActions: [Deny]}
+            """)
+        let engine = try PolicyEngine(try PolicyLoader.load(from: DirectoryTree(path: dir.path), path: "", specs: nil))
+        let specs = try PolicyFixtureTests.loadSpecs(PolicyFixtureTests.files)
+        var subjects: [PolicyEngine.Subject] = []
+        for cluster in try Renderer().render(specs).clusters {
+            for object in cluster.objects where object.identity.kind == "FlinkDeployment" {
+                subjects.append(.init(object: object.value, oldObject: nil, identity: object.identity, source: object.source,
+                                      cluster: cluster.cluster, environment: specs.environment(named: object.environment),
+                                      environmentName: object.environment))
+            }
+        }
+        #expect(!subjects.isEmpty)
+        #expect(engine.evaluate(subjects).map(\.message) == [])
+        #expect(subjects.flatMap { engine.evaluate($0) }.map(\.message) == [])
+    }
 }

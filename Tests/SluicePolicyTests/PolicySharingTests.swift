@@ -105,6 +105,37 @@ struct PolicySharingTests {
         #expect(Set(shared.filter { $0.policy == "cluster-name" }.map(\.cluster)) == ["pub", "dc", "edge"])
     }
 
+    /// Which bindings select an object is found once per object, operation and namespace: the
+    /// subjects of `subjects()` hold each object twice, once as a CREATE and once as an UPDATE.
+    @Test("one object seen as a CREATE and as an UPDATE is selected as each operation says")
+    func selectionFollowsTheOperation() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("policies.yaml", """
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: updates-only}
+            spec:
+              matchConstraints:
+                resourceRules:
+                  - {apiGroups: [flink.apache.org], apiVersions: ["*"], operations: [UPDATE], resources: [flinkdeployments]}
+              validations:
+                - expression: "false"
+                  messageExpression: "'update on ' + cluster.name"
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicyBinding
+            metadata: {name: updates-only}
+            spec: {policyName: updates-only, validationActions: [Deny]}
+            """)
+        let engine = try PolicyEngine(try PolicyLoader.load(from: DirectoryTree(path: dir.path), path: "", specs: nil))
+        let subjects = try Self.subjects().filter { $0.identity.kind == "FlinkDeployment" }
+        let updates = subjects.filter { $0.oldObject != nil }
+        #expect(!updates.isEmpty && updates.count < subjects.count)
+        let shared = engine.evaluate(subjects)
+        #expect(shared == subjects.flatMap { engine.evaluate($0) })
+        #expect(shared.map(\.message) == updates.map { "update on \($0.cluster.name)" })
+    }
+
     @Test("the repository's policies give the same violations shared as one by one")
     func repositoryPolicies() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -15,8 +15,13 @@ public struct SpecLoader: Sendable {
     public static let extensions = [".yaml", ".yml"]
 
     public var yamlLimits: YAMLLimits
+    /// Files parsed by earlier loads of the same repository, reused where path and content match.
+    public var parsedFiles: ParsedFiles?
 
-    public init(yamlLimits: YAMLLimits = .default) { self.yamlLimits = yamlLimits }
+    public init(yamlLimits: YAMLLimits = .default, parsedFiles: ParsedFiles? = nil) {
+        self.yamlLimits = yamlLimits
+        self.parsedFiles = parsedFiles
+    }
 
     /// Loads and validates every spec document under `path` of `tree`.
     ///
@@ -66,19 +71,25 @@ public struct SpecLoader: Sendable {
     /// Every file read and parsed, in `files` order. The files are parsed on all cores in
     /// contiguous chunks (each parse shares long keys with the parses before it through the
     /// parser's pooled interner); an error that is not a `SluiceError` (the tree cannot be read at
-    /// all) is thrown, the first one in file order.
+    /// all) is thrown, the first one in file order. A file found in `parsedFiles` is not read.
     private func parseAll(_ files: [String], from tree: any SourceTree) throws -> [Parsed] {
         let limits = yamlLimits
+        let parsedFiles = self.parsedFiles
         let chunkCount = Swift.min(files.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         let chunks = (0..<chunkCount).map { files.count * $0 / chunkCount ..< files.count * ($0 + 1) / chunkCount }
         return try chunks.concurrentMap { range -> [Parsed] in
             try files[range].map { file -> Parsed in
+                let content = parsedFiles == nil ? nil : tree.contentIdentity(of: file)
+                if let content, let documents = parsedFiles?.documents(of: file, content: content) {
+                    return .documents(file: file, documents)
+                }
                 do {
                     // Refused before reading when too large (a stat, or the blob's header).
                     let bytes = try tree.read(file, maxBytes: limits.maxBytes)
                     let documents = try YAML.parseDocuments(bytes, file: file, limits: limits)
                     // Validation needs the CRD schema of every Flink kind: compiled meanwhile.
                     for document in documents { FlinkSchemas.prepare(forDocument: document) }
+                    if let content { parsedFiles?.keep(documents, of: file, content: content) }
                     return .documents(file: file, documents)
                 } catch let error as any SluiceError {
                     return .failed(Diagnostic(.error, at: error.location ?? SourceLocation(file: file, line: 1, column: 1),

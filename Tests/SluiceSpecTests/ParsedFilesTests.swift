@@ -1,0 +1,62 @@
+import Foundation
+import SluiceCore
+import SluiceGit
+import SluiceSpec
+import SluiceTestSupport
+import Testing
+
+/// `sluice check` loads two revisions of one repository; a file the change leaves alone (same
+/// path, same blob) is read and parsed once, and both loads are what separate loads would give.
+@Suite("Loads of two revisions share their unchanged files")
+struct ParsedFilesTests {
+    @Test("a file unchanged between two commits is read once; the head loads as it would alone")
+    func unchangedFilesReadOnce() throws {
+        let fixture = try GitFixtureRepo()
+        let base = try fixture.commit("base", files: [
+            "clusters/a.yaml": SpecFixtures.cluster("a"),
+            "environments/prod.yaml": SpecFixtures.environment("prod", namespace: "shop"),
+            "jobs/one.yaml": SpecFixtures.deployment("one"),
+            "jobs/two.yaml": SpecFixtures.deployment("two"),
+        ])
+        let head = try fixture.commit("two scales out", files: ["jobs/two.yaml": SpecFixtures.deployment("two", parallelism: 4)])
+        let repository = try GitRepository.open(path: fixture.path)
+        let baseTree = try repository.tree(at: GitCommitID(hex: base))
+        let headTree = try repository.tree(at: GitCommitID(hex: head))
+        let alone = try SpecLoader().load(from: headTree, revision: head)
+
+        let parsed = ParsedFiles()
+        let loader = SpecLoader(parsedFiles: parsed)
+        _ = try loader.load(from: baseTree, revision: base)
+        #expect(parsed.count == 4)
+
+        // With the unchanged files' blobs gone from disk, only a load that does not read them succeeds.
+        for path in ["clusters/a.yaml", "environments/prod.yaml", "jobs/one.yaml"] {
+            let blob = try git(["rev-parse", "\(head):\(path)"], in: fixture.url).trimmingCharacters(in: .whitespacesAndNewlines)
+            try FileManager.default.removeItem(at: fixture.url.appendingPathComponent(".git/objects/\(blob.prefix(2))/\(blob.dropFirst(2))"))
+        }
+        #expect(throws: (any Error).self) { try SpecLoader().load(from: GitRepository.open(path: fixture.path).tree(at: GitCommitID(hex: head)), revision: head) }
+        let shared = try loader.load(from: headTree, revision: head)
+        #expect(parsed.count == 5, "the changed file is kept beside its base version")
+
+        #expect(shared.revision == head)
+        #expect(shared.workloads.map(\.value) == alone.workloads.map(\.value))
+        #expect(shared.workloads.map(\.location) == alone.workloads.map(\.location))
+        #expect(shared.clusters.map(\.name) == alone.clusters.map(\.name))
+        #expect(shared.environments.map(\.name) == alone.environments.map(\.name))
+        #expect(shared.workloads.first { $0.name == "two" }?.value[path: "spec", "job", "parallelism"] == 4)
+    }
+
+    @Test("a working tree names no content, so nothing of it is kept")
+    func workingTreeKeepsNothing() throws {
+        let fixture = try GitFixtureRepo()
+        try fixture.commit("specs", files: [
+            "clusters/a.yaml": SpecFixtures.cluster("a"),
+            "environments/prod.yaml": SpecFixtures.environment("prod", namespace: "shop"),
+            "jobs/one.yaml": SpecFixtures.deployment("one"),
+        ])
+        let parsed = ParsedFiles()
+        let set = try SpecLoader(parsedFiles: parsed).load(from: DirectoryTree(path: fixture.path), revision: "working-tree")
+        #expect(set.workloads.count == 1)
+        #expect(parsed.count == 0)
+    }
+}
