@@ -155,6 +155,9 @@ public struct PolicyEngine: Sendable {
         var interned: [InputReads.SlotValue: Int] = [:]
         var internedStorage: [InputReads.SlotValue.Storage: Int] = [:]
         var taskIndex: [EvaluationTask: Int] = [:]
+        // Subjects that agree on the bindings selecting them and on every slot value need the
+        // same tasks: their tasks are found once (the clusters that place a job alike).
+        var tasksOfSignature: [Signature: [Int]] = [:]
         var tasks: [(subject: Int, task: EvaluationTask)] = []
         var steps: [[Step]] = []
         steps.reserveCapacity(subjects.count)
@@ -172,17 +175,29 @@ public struct PolicyEngine: Sendable {
                 if let storage { internedStorage[storage] = id }
                 return id
             }
+            let signature = Signature(bindings: subjectNeeds.bindings, slotValues: ids)
+            let known = tasksOfSignature[signature]
+            var found: [Int] = []
             steps.append(subjectNeeds.needs.map { need in
                 switch need {
                 case .violation(let v): return .violation(v)
                 case .evaluation(let binding, let parameter, let slots):
-                    let task = EvaluationTask(binding: binding, parameter: parameter, slots: slots.map { ids[$0] })
-                    if let known = taskIndex[task] { return .task(known) }
-                    tasks.append((s, task))
-                    taskIndex[task] = tasks.count - 1
-                    return .task(tasks.count - 1)
+                    if let known {
+                        found.append(known[found.count])
+                    } else {
+                        let task = EvaluationTask(binding: binding, parameter: parameter, slots: slots.map { ids[$0] })
+                        if let index = taskIndex[task] {
+                            found.append(index)
+                        } else {
+                            tasks.append((s, task))
+                            taskIndex[task] = tasks.count - 1
+                            found.append(tasks.count - 1)
+                        }
+                    }
+                    return .task(found[found.count - 1])
                 }
             })
+            if known == nil { tasksOfSignature[signature] = found }
         }
 
         // The tasks of one subject are contiguous, and share its converted inputs.
@@ -226,7 +241,7 @@ public struct PolicyEngine: Sendable {
         }
         // The tables above are several small allocations per subject; they are freed on another
         // thread rather than keep the caller waiting.
-        freeElsewhere((allNeeds, steps, tasks, taskIndex, interned, internedStorage, results, memo, matches))
+        freeElsewhere((allNeeds, steps, tasks, taskIndex, tasksOfSignature, interned, internedStorage, results, memo, matches))
         return out
     }
 
@@ -252,6 +267,15 @@ public struct PolicyEngine: Sendable {
     struct SubjectNeeds: Sendable {
         var needs: [Need] = []
         var slotValues: [InputReads.SlotValue] = []
+        /// The bindings that select the subject, in order: with the slot values, they decide its needs.
+        var bindings: [Int] = []
+    }
+
+    /// What decides the evaluation tasks of a subject: the bindings that select it (and so which
+    /// slots are read, in which order) and the interned value of each slot.
+    struct Signature: Hashable {
+        var bindings: [Int]
+        var slotValues: [Int]
     }
 
     enum Step {
@@ -264,7 +288,8 @@ public struct PolicyEngine: Sendable {
         var out = SubjectNeeds()
         var inputs: [String: Value]?
         var slotCache: [InputReads.Slot: Int] = [:]
-        for index in matches?.bindings(selecting: subject, of: self) ?? selectingBindings(subject) {
+        out.bindings = matches?.bindings(selecting: subject, of: self) ?? selectingBindings(subject)
+        for index in out.bindings {
             guard let policy = bindingPolicies[index] else { continue }
             let paramSets = bindingParameters[index]
             if paramSets.isEmpty {
