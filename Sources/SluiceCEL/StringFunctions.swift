@@ -22,9 +22,9 @@ enum StringFunctions {
             }
             return .list(r.allMatches(in: s, limit: limit).map { .string(String($0)) })
         case ("lowerAscii", 0):
-            return .string(String(String.UnicodeScalarView(s.unicodeScalars.map { $0.isASCII ? Unicode.Scalar(UInt8(ascii: $0) | (($0 >= "A" && $0 <= "Z") ? 0x20 : 0)) : $0 })))
+            return .string(mapASCII(s, from: UInt8(ascii: "A"), through: UInt8(ascii: "Z"), adding: 0x20))
         case ("upperAscii", 0):
-            return .string(String(String.UnicodeScalarView(s.unicodeScalars.map { ($0 >= "a" && $0 <= "z") ? Unicode.Scalar(UInt8(ascii: $0) - 0x20) : $0 })))
+            return .string(mapASCII(s, from: UInt8(ascii: "a"), through: UInt8(ascii: "z"), adding: 0xE0))
         case ("format", 1):
             guard case .list(let values) = args[0] else { throw Functions.noOverload(name, .string(s), args) }
             return .string(try Format.format(s, values))
@@ -118,6 +118,22 @@ enum StringFunctions {
     // `SplitN` in ext/strings.go): a UTF-8 substring is a code-point substring, and no Unicode
     // equivalence applies, so 'e\u0301' starts with 'e' (Swift's `String` methods compare
     // characters and say it does not).
+
+    /// `s` with the ASCII letters in `from...through` shifted by `adding` (wrapping): `lowerAscii`
+    /// and `upperAscii`. Byte by byte: no byte of a multi-byte UTF-8 sequence is ASCII, so only
+    /// ASCII letters change, as in cel-go's ext/strings.go. A string with nothing to change is
+    /// returned as it is.
+    static func mapASCII(_ s: String, from: UInt8, through: UInt8, adding: UInt8) -> String {
+        guard s.utf8.contains(where: { $0 >= from && $0 <= through }) else { return s }
+        return String(unsafeUninitializedCapacity: s.utf8.count) { out in
+            var i = 0
+            for byte in s.utf8 {
+                out[i] = byte >= from && byte <= through ? byte &+ adding : byte
+                i += 1
+            }
+            return i
+        }
+    }
 
     static func contains(_ s: String, _ needle: String) -> Bool {
         needle.isEmpty || firstOffset(of: needle, in: s, from: 0) != nil

@@ -81,6 +81,10 @@ struct EvaluationTests {
         #expect(try eval("''.split(':')").celEquals(.list([.string("")])))
         #expect(try eval("'ab'.contains('') && 'ab'.startsWith('') && 'ab'.endsWith('') && !''.contains('a')").celEquals(.bool(true)))
         #expect(try eval("'aab'.contains('ab') && !'ab'.contains('abc') && !'ab'.endsWith('xab')").celEquals(.bool(true)))
+        // lowerAscii and upperAscii change ASCII letters only (cel-go ext/strings.go).
+        #expect(try eval("'ÀBc-Straße'.lowerAscii()").celEquals(.string("Àbc-straße")))
+        #expect(try eval("'àBc-straße'.upperAscii()").celEquals(.string("àBC-STRAßE")))
+        #expect(try eval("'already lower 1'.lowerAscii() + 'UPPER 2'.upperAscii()").celEquals(.string("already lower 1UPPER 2")))
     }
 
     @Test("backtick-quoted field names are taken literally")
