@@ -66,6 +66,17 @@ struct PolicyFixtureTests {
         return try SpecLoader().load(from: DirectoryTree(path: dir.path), revision: "test")
     }
 
+    /// Every object `specs` render to, on every cluster, as a new object (a CREATE).
+    static func createdSubjects(_ specs: SpecSet, kind: String? = nil) throws -> [PolicyEngine.Subject] {
+        try Renderer().render(specs).clusters.flatMap { cluster in
+            cluster.objects.filter { kind == nil || $0.identity.kind == kind }.map { object in
+                PolicyEngine.Subject(object: object.value, oldObject: nil, identity: object.identity, source: object.source,
+                                     cluster: cluster.cluster, environment: specs.environment(named: object.environment),
+                                     environmentName: object.environment)
+            }
+        }
+    }
+
     /// The names of the policies violated by `files`, with `oldJob` as the job at the base revision.
     static func violated(_ files: [String: String], oldJob: String? = nil) throws -> Set<String> {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

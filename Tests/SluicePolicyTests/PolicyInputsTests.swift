@@ -97,15 +97,7 @@ struct PolicyInputsTests {
             spec: {policyName: cel-variables, validationActions: [Deny]}
             """)
         let engine = try PolicyEngine(try PolicyLoader.load(from: DirectoryTree(path: dir.path), path: "", specs: nil))
-        let specs = try PolicyFixtureTests.loadSpecs(PolicyFixtureTests.files)
-        var subjects: [PolicyEngine.Subject] = []
-        for cluster in try Renderer().render(specs).clusters {
-            for object in cluster.objects where object.identity.kind == "FlinkDeployment" {
-                subjects.append(.init(object: object.value, oldObject: nil, identity: object.identity, source: object.source,
-                                      cluster: cluster.cluster, environment: specs.environment(named: object.environment),
-                                      environmentName: object.environment))
-            }
-        }
+        let subjects = try PolicyFixtureTests.createdSubjects(PolicyFixtureTests.loadSpecs(PolicyFixtureTests.files), kind: "FlinkDeployment")
         #expect(!subjects.isEmpty)
         #expect(engine.evaluate(subjects).map(\.message) == [])
         #expect(subjects.flatMap { engine.evaluate($0) }.map(\.message) == [])

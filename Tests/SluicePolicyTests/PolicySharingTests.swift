@@ -144,15 +144,7 @@ struct PolicySharingTests {
         // Break a few policies so that there is something to report.
         files["jobs/job.yaml"] = files["jobs/job.yaml"]!.replacingOccurrences(of: "ghcr.io/example/orders:1.2.3", with: "docker.io/orders:latest")
             .replacingOccurrences(of: "replicas: 2, resource: {memory: 2048m", with: "replicas: 1, resource: {memory: 2048m")
-        let specs = try PolicyFixtureTests.loadSpecs(files)
-        var subjects: [PolicyEngine.Subject] = []
-        for cluster in try Renderer().render(specs).clusters {
-            for object in cluster.objects {
-                subjects.append(.init(object: object.value, oldObject: nil, identity: object.identity, source: object.source,
-                                      cluster: cluster.cluster, environment: specs.environment(named: object.environment),
-                                      environmentName: object.environment))
-            }
-        }
+        let subjects = try PolicyFixtureTests.createdSubjects(PolicyFixtureTests.loadSpecs(files))
         let shared = engine.evaluate(subjects)
         #expect(!shared.isEmpty)
         #expect(shared == subjects.flatMap { engine.evaluate($0) })
