@@ -257,8 +257,10 @@ public struct PolicyEngine: Sendable {
         var slots: [Int]
     }
 
+    /// A few words each: a `Violation` (rare here: a binding without its parameter object) is
+    /// boxed, so that arrays of needs and steps, one entry per binding per subject, stay small.
     enum Need: Sendable {
-        case violation(Violation)
+        indirect case violation(Violation)
         /// `slots` index the subject's `SubjectNeeds.slotValues`.
         case evaluation(binding: Int, parameter: Int, slots: [Int])
     }
@@ -279,7 +281,7 @@ public struct PolicyEngine: Sendable {
     }
 
     enum Step {
-        case violation(Violation)
+        indirect case violation(Violation)
         case task(Int)
     }
 

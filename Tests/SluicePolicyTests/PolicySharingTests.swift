@@ -136,6 +136,42 @@ struct PolicySharingTests {
         #expect(shared.map(\.message) == updates.map { "update on \($0.cluster.name)" })
     }
 
+    /// A binding whose parameter objects are missing denies every object it selects
+    /// (`parameterNotFoundAction: Deny`), each with its own violation among the evaluated ones.
+    @Test("a missing parameter object is each subject's own violation, among the evaluated ones")
+    func missingParameters() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("policies.yaml", """
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: needs-params}
+            spec:
+              paramKind: {apiVersion: v1, kind: ConfigMap}
+              matchConstraints:
+                resourceRules:
+                  - {apiGroups: [flink.apache.org], apiVersions: ["*"], operations: [CREATE, UPDATE], resources: [flinkdeployments]}
+              validations:
+                - expression: "true"
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicyBinding
+            metadata: {name: needs-params}
+            spec:
+              policyName: needs-params
+              paramRef: {selector: {matchLabels: {absent: "yes"}}, parameterNotFoundAction: Deny}
+              validationActions: [Deny]
+            ---
+            \(Self.policies)
+            """)
+        let engine = try PolicyEngine(try PolicyLoader.load(from: DirectoryTree(path: dir.path), path: "", specs: nil))
+        let subjects = try Self.subjects().filter { $0.identity.kind == "FlinkDeployment" }
+        let shared = engine.evaluate(subjects)
+        #expect(shared == subjects.flatMap { engine.evaluate($0) })
+        let missing = shared.filter { $0.message == "no parameter object found for binding needs-params" }
+        #expect(missing.count == subjects.count)
+        #expect(missing.map(\.cluster) == subjects.map(\.cluster.name))
+    }
+
     @Test("the repository's policies give the same violations shared as one by one")
     func repositoryPolicies() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
