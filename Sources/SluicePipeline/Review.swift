@@ -18,16 +18,18 @@ public struct Review: Sendable {
     }
 
     public func run(base: any SourceTree, revision baseRevision: String, head: any SourceTree, revision headRevision: String) throws -> CheckReport {
-        // The head is loaded after the base, so that each file the change leaves alone is read
-        // and parsed once (each load parses on all cores); rendering is pure, so the two
-        // revisions are rendered at once. An error is the base's before the head's, and a load's
-        // before a render's.
+        // The head is loaded and rendered after the base, so that each file the change leaves
+        // alone is read and parsed once, and each placement of an unchanged job rendered once
+        // (each load and each rendering runs on all cores). An error is the base's before the
+        // head's, and a load's before a render's.
         let loader = SpecLoader(parsedFiles: ParsedFiles())
         let sets = try [(base, baseRevision), (head, headRevision)].map { tree, revision in
             try loader.load(from: tree, path: path, revision: revision)
         }
         let baseSpecs = sets[0], headSpecs = sets[1]
-        let states = try sets.concurrentMap { try Renderer().render($0) }
+        var renderer = Renderer()
+        renderer.reuse = RenderedPlacements()
+        let states = try sets.map { try renderer.render($0) }
         let baseState = states[0], headState = states[1]
         let engine = try Verdicts.engine(head, policies: policies, specs: headSpecs)
         // Each cluster's subjects on their own core, in cluster order.

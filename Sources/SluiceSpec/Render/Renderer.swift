@@ -11,6 +11,8 @@ public struct Renderer: Sendable {
     public var clusters: Set<String>?
     /// Only render these environments; `nil` renders all.
     public var environments: Set<String>?
+    /// Placements rendered for another revision, taken where they are the same, and kept.
+    public var reuse: RenderedPlacements?
 
     public init(clusters: Set<String>? = nil, environments: Set<String>? = nil) {
         self.clusters = clusters
@@ -103,9 +105,15 @@ public struct Renderer: Sendable {
 
     private func place(_ key: PlacementKey, _ plan: Placement, on cluster: ClusterSpec, _ specs: SpecSet,
                        _ diagnostics: inout [Diagnostic]) -> DesiredObject? {
-        let environment = plan.selected[key.environment]
-        return place(specs.workloads[key.workload], patches: key.patches.map { environment.patches[$0] }, in: environment, on: cluster,
-                     revision: specs.revision, &diagnostics)
+        let environment = plan.selected[key.environment], workload = specs.workloads[key.workload]
+        let patches = key.patches.map { environment.patches[$0] }
+        guard let reuse, let named = RenderedPlacements.key(workload, patches: patches, in: environment) else {
+            return place(workload, patches: patches, in: environment, on: cluster, revision: specs.revision, &diagnostics)
+        }
+        if let known = reuse.object(for: named.key, revision: specs.revision) { return known }
+        let made = place(workload, patches: patches, in: environment, on: cluster, revision: specs.revision, &diagnostics)
+        if let made { reuse.keep(made, for: named.key, holding: named.held) }
+        return made
     }
 
     /// One cluster's desired state, or `nil` when rendering it found an error; and what it found.
