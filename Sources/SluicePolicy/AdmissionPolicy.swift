@@ -88,10 +88,22 @@ public struct MatchResources: Sendable {
         var namespaceLabels: [String: String]?
         var operation: Operation
 
+        /// The part after the last `/` that has something after it (`apps/v1` → `v1`), or the
+        /// whole when there is none.
+        static func version(of apiVersion: String) -> String {
+            let utf8 = apiVersion.utf8
+            // group/version: one look for the last slash (a generic split of the string cost
+            // more than the rest of selecting an object).
+            if let slash = utf8.lastIndex(of: UInt8(ascii: "/")), utf8.index(after: slash) != utf8.endIndex {
+                return String(apiVersion[utf8.index(after: slash)...])
+            }
+            return apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
+        }
+
         init(_ object: Value, namespaceLabels: [String: String], operation: Operation) {
             let apiVersion = object["apiVersion"]?.stringValue ?? ""
             group = ObjectIdentity.group(ofAPIVersion: apiVersion)
-            version = apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
+            version = Self.version(of: apiVersion)
             resource = ResourceNames.plural(of: object["kind"]?.stringValue ?? "")
             name = object[path: "metadata", "name"]?.stringValue ?? ""
             labels = SpecObject.stringMap(object[path: "metadata", "labels"])

@@ -100,23 +100,24 @@ final class ExactValueMemo: @unchecked Sendable {
 /// `CELProgram.referencedVariables`): `object` whole, `cluster.tier`, ... Two subjects that agree
 /// on all of them get the same results from the policy, so it is evaluated once for both.
 struct InputReads: Sendable, Hashable {
-    /// The inputs a subject brings; `params` and `variables` are the policy's own.
-    static let subjectInputs: Set<String> = ["object", "oldObject", "request", "cluster", "environment"]
-
     /// (input, field) pairs, sorted; a `nil` field reads the input whole.
     var slots: [Slot]
+    /// Each slot's number among all the slots of the policies evaluated together (`numbered`),
+    /// so that a subject's slot cache is an array, not a table hashed by two strings.
+    private(set) var numbers: [Int]
 
     struct Slot: Sendable, Hashable, Comparable {
-        var input: String
+        var input: SubjectInput
         var field: String?
 
-        static func < (a: Slot, b: Slot) -> Bool { (a.input, a.field ?? "") < (b.input, b.field ?? "") }
+        static func < (a: Slot, b: Slot) -> Bool { (a.input.rawValue, a.field ?? "") < (b.input.rawValue, b.field ?? "") }
     }
 
     init(_ references: [[String: Set<String>?]]) {
-        var merged: [String: Set<String>?] = [:]
+        var merged: [SubjectInput: Set<String>?] = [:]
         for found in references {
-            for (name, fields) in found where Self.subjectInputs.contains(name) {
+            for (name, fields) in found {
+                guard let name = SubjectInput(rawValue: name) else { continue }
                 switch (merged[name], fields) {
                 case (.some(.none), _): break
                 case (_, .none): merged[name] = .some(nil)
@@ -129,6 +130,23 @@ struct InputReads: Sendable, Hashable {
             guard let fields else { return [Slot(input: name, field: nil)] }
             return fields.map { Slot(input: name, field: $0) }
         }.sorted()
+        numbers = Array(slots.indices)
+    }
+
+    /// Numbers the slots of all `reads` together: one slot read by several policies has one number.
+    /// Returns them numbered, and how many numbers there are.
+    static func numbered(_ reads: [InputReads]) -> (reads: [InputReads], count: Int) {
+        var known: [Slot: Int] = [:]
+        let out = reads.map { read in
+            var numbered = read
+            numbered.numbers = read.slots.map { slot in
+                if let n = known[slot] { return n }
+                known[slot] = known.count
+                return known.count - 1
+            }
+            return numbered
+        }
+        return (out, known.count)
     }
 
     /// What a subject holds in one slot.
@@ -156,16 +174,16 @@ struct InputReads: Sendable, Hashable {
     }
 
     /// Where the values of the slots in `inputs` are in `values`: each slot's value is found once
-    /// per subject and appended to `values`, and `cache` keeps its place there across policies.
-    func key(_ inputs: [String: Value], cache: inout [Slot: Int], values: inout [SlotValue], memo: ExactValueMemo? = nil) -> [Int] {
+    /// per subject and appended to `values`, and `cache` (by slot number, -1 for not yet found)
+    /// keeps its place there across policies.
+    func key(_ inputs: SubjectInputs, cache: inout [Int], values: inout [SlotValue], memo: ExactValueMemo? = nil) -> [Int] {
         func exact(_ value: Value) -> ExactValue { memo?.exact(value) ?? ExactValue(value) }
-        return slots.map { slot in
-            if let known = cache[slot] { return known }
+        return zip(slots, numbers).map { slot, number in
+            if cache.indices.contains(number), cache[number] >= 0 { return cache[number] }
             let found: SlotValue
             switch (inputs[slot.input], slot.field) {
-            case (nil, _): found = .absent
-            case (let whole?, nil): found = .value(exact(whole))
-            case (let whole?, let field?):
+            case (let whole, nil): found = .value(exact(whole))
+            case (let whole, let field?):
                 if let map = whole.mapValue {
                     found = map[field].map { .value(exact($0)) } ?? .absent
                 } else {
@@ -173,7 +191,8 @@ struct InputReads: Sendable, Hashable {
                 }
             }
             values.append(found)
-            cache[slot] = values.count - 1
+            if number >= cache.count { cache += repeatElement(-1, count: number + 1 - cache.count) }
+            cache[number] = values.count - 1
             return values.count - 1
         }
     }

@@ -8,18 +8,28 @@ import SluiceYAML
 /// pay for converting it); a binding's parameters and a policy's variables come in as CEL values.
 /// Used by one evaluation at a time.
 final class ExpressionInputs {
-    /// The subject's inputs not converted yet.
-    private var pending: [String: Value]
+    /// The subject's inputs.
+    private let subject: SubjectInputs
+    /// Which of them are in `activation` already.
+    private var converted: Set<SubjectInput> = []
     /// What the expressions see.
     private(set) var activation: [String: CELValue] = [:]
 
-    init(_ values: [String: Value]) { pending = values }
+    /// `shared` are inputs already in CEL form (shared by many subjects); they stand in for the
+    /// same inputs of `subject`.
+    init(_ subject: SubjectInputs, shared: [SubjectInput: CELValue] = [:]) {
+        self.subject = subject
+        for (input, value) in shared {
+            activation[input.rawValue] = value
+            converted.insert(input)
+        }
+    }
 
-    /// Converts those of `names` (the subject's inputs a policy reads) not converted yet.
-    func prepare(_ names: [String]) {
-        guard !pending.isEmpty else { return }
-        for name in names {
-            if let value = pending.removeValue(forKey: name) { activation[name] = CELBridge.cel(value) }
+    /// Converts those of `inputs` (the subject's inputs a policy reads) not converted yet.
+    func prepare(_ inputs: [SubjectInput]) {
+        for input in inputs where !converted.contains(input) {
+            activation[input.rawValue] = CELBridge.cel(subject[input])
+            converted.insert(input)
         }
     }
 
@@ -27,6 +37,28 @@ final class ExpressionInputs {
     subscript(name: String) -> CELValue? {
         get { activation[name] }
         set { activation[name] = newValue }
+    }
+}
+
+/// What an expression can read of the subject of an evaluation, by name.
+enum SubjectInput: String, Sendable, Hashable, CaseIterable {
+    case object, oldObject, request, cluster, environment
+}
+
+/// A subject's inputs as YAML values. `request` is made only when read: most policies never do.
+struct SubjectInputs {
+    let subject: PolicyEngine.Subject
+    let cluster: Value
+    let environment: Value
+
+    subscript(input: SubjectInput) -> Value {
+        switch input {
+        case .object: subject.object ?? .null
+        case .oldObject: subject.oldObject ?? .null
+        case .request: PolicyEngine.requestInput(subject)
+        case .cluster: cluster
+        case .environment: environment
+        }
     }
 }
 

@@ -17,7 +17,7 @@ public struct PolicyEngine: Sendable {
         let variables: [(name: String, expression: CELExpressionEngine.Compiled)]
         let validations: [(validation: AdmissionPolicy.Validation, expression: CELExpressionEngine.Compiled, message: CELExpressionEngine.Compiled?)]
         /// The subject's inputs its expressions read: only those are converted for it.
-        let inputNames: [String]
+        let inputNames: [SubjectInput]
 
         init(policy: AdmissionPolicy, conditions: [(name: String, expression: CELExpressionEngine.Compiled)],
              variables: [(name: String, expression: CELExpressionEngine.Compiled)],
@@ -28,7 +28,7 @@ public struct PolicyEngine: Sendable {
             self.validations = validations
             let programs = conditions.map(\.expression.program) + variables.map(\.expression.program)
                 + validations.flatMap { [$0.expression.program] + ($0.message.map { [$0.program] } ?? []) }
-            inputNames = InputReads.subjectInputs.filter { name in programs.contains { $0.referencedVariables.keys.contains(name) } }.sorted()
+            inputNames = SubjectInput.allCases.filter { input in programs.contains { $0.referencedVariables.keys.contains(input.rawValue) } }
         }
 
         /// What its expressions can read of a subject: subjects that agree on it get the same results.
@@ -49,6 +49,8 @@ public struct PolicyEngine: Sendable {
     /// subject look nothing up by name.
     let bindingPolicies: [Compiled?]
     let bindingReads: [InputReads]
+    /// How many distinct slots `bindingReads` number.
+    let slotCount: Int
     let bindingParameters: [[Value]]
     /// `bindingParameters` as CEL values, converted once.
     let bindingParameterValues: [[CELValue]]
@@ -97,7 +99,7 @@ public struct PolicyEngine: Sendable {
         self.parameters = parameters
         let reads = self.reads
         bindingPolicies = set.bindings.map { compiled[$0.policyName] }
-        bindingReads = set.bindings.map { reads[$0.policyName] ?? InputReads([]) }
+        (bindingReads, slotCount) = InputReads.numbered(set.bindings.map { reads[$0.policyName] ?? InputReads([]) })
         bindingParameters = set.bindings.map { parameters[$0.name] ?? [.null] }
         bindingParameterValues = bindingParameters.map { $0.map(CELBridge.cel) }
     }
@@ -200,7 +202,7 @@ public struct PolicyEngine: Sendable {
             if known == nil { tasksOfSignature[signature] = found }
         }
 
-        // The tasks of one subject are contiguous, and share its converted inputs.
+        // The tasks of one subject are contiguous, and share its inputs.
         var grouped: [Range<Int>] = []
         var start = 0
         for i in tasks.indices where i + 1 == tasks.count || tasks[i + 1].subject != tasks[i].subject {
@@ -211,7 +213,7 @@ public struct PolicyEngine: Sendable {
         let results = chunks(groups.count).concurrentMap { range in
             groups[range].flatMap { group -> [[Violation]] in
                 let subject = subjects[planned[group.lowerBound].subject]
-                let inputs = ExpressionInputs(Self.inputs(for: subject, placements: placements))
+                let inputs = ExpressionInputs(Self.inputs(for: subject, placements: placements), shared: placements.celForms(of: subject))
                 return planned[group].map { entry in
                     guard let policy = bindingPolicies[entry.task.binding] else { return [] }
                     inputs["params"] = bindingParameterValues[entry.task.binding][entry.task.parameter]
@@ -288,8 +290,8 @@ public struct PolicyEngine: Sendable {
     /// What the bindings that select `subject` need, in binding and parameter order.
     func needs(of subject: Subject, memo: ExactValueMemo? = nil, placements: PlacementInputs? = nil, matches: MatchMemo? = nil) -> SubjectNeeds {
         var out = SubjectNeeds()
-        var inputs: [String: Value]?
-        var slotCache: [InputReads.Slot: Int] = [:]
+        var inputs: SubjectInputs?
+        var slotCache = [Int](repeating: -1, count: slotCount)
         out.bindings = matches?.bindings(selecting: subject, of: self) ?? selectingBindings(subject)
         for index in out.bindings {
             guard let policy = bindingPolicies[index] else { continue }
@@ -354,18 +356,17 @@ public struct PolicyEngine: Sendable {
         return []
     }
 
-    static func inputs(for subject: Subject, placements: PlacementInputs? = nil) -> [String: Value] {
+    static func inputs(for subject: Subject, placements: PlacementInputs? = nil) -> SubjectInputs {
+        SubjectInputs(subject: subject, cluster: placements?.cluster(subject.cluster) ?? clusterInput(subject.cluster),
+                      environment: placements?.environment(subject) ?? environmentInput(subject))
+    }
+
+    static func requestInput(_ subject: Subject) -> Value {
         [
-            "object": subject.object ?? .null,
-            "oldObject": subject.oldObject ?? .null,
-            "request": [
-                "operation": .string(subject.operation.rawValue),
-                "name": .string(subject.identity.name),
-                "namespace": subject.identity.namespace.map(Value.string) ?? .null,
-                "kind": ["group": .string(subject.identity.group), "kind": .string(subject.identity.kind)],
-            ],
-            "cluster": placements?.cluster(subject.cluster) ?? clusterInput(subject.cluster),
-            "environment": placements?.environment(subject) ?? environmentInput(subject),
+            "operation": .string(subject.operation.rawValue),
+            "name": .string(subject.identity.name),
+            "namespace": subject.identity.namespace.map(Value.string) ?? .null,
+            "kind": ["group": .string(subject.identity.group), "kind": .string(subject.identity.kind)],
         ]
     }
 

@@ -1,3 +1,4 @@
+import SluiceCEL
 import SluiceSpec
 import SluiceYAML
 import Synchronization
@@ -29,9 +30,9 @@ final class MatchMemo: Sendable {
 }
 
 /// The `cluster` and `environment` inputs of one `PolicyEngine.evaluate`, made once per cluster
-/// and environment rather than once per subject. The subjects of a cluster then share one value,
-/// so what is found for one of them (its hash, its CEL form) holds for the others. Used from all
-/// cores.
+/// and environment rather than once per subject, with their CEL forms. The subjects of a cluster
+/// then share one value, so what is found for one of them (its hash, its CEL form) holds for the
+/// others. Used from all cores.
 final class PlacementInputs: Sendable {
     private struct Environment: Equatable {
         var name: String
@@ -39,22 +40,40 @@ final class PlacementInputs: Sendable {
         var labels: [String: String]
     }
 
-    private let clusters = Mutex<[String: (spec: ClusterSpec, value: Value)]>([:])
-    private let environments = Mutex<[String: (key: Environment, value: Value)]>([:])
-
-    func cluster(_ spec: ClusterSpec) -> Value {
-        if let held = clusters.withLock({ $0[spec.name] }), held.spec == spec { return held.value }
-        let value = PolicyEngine.clusterInput(spec)
-        clusters.withLock { $0[spec.name] = (spec, value) }
-        return value
+    private struct Made {
+        var value: Value
+        var cel: CELValue
+        init(_ value: Value) {
+            self.value = value
+            cel = CELBridge.cel(value)
+        }
     }
 
-    func environment(_ subject: PolicyEngine.Subject) -> Value {
+    private let clusters = Mutex<[String: (spec: ClusterSpec, made: Made)]>([:])
+    private let environments = Mutex<[String: (key: Environment, made: Made)]>([:])
+
+    func cluster(_ spec: ClusterSpec) -> Value { made(spec).value }
+
+    func environment(_ subject: PolicyEngine.Subject) -> Value { made(subject).value }
+
+    /// The CEL forms of the subject's `cluster` and `environment`.
+    func celForms(of subject: PolicyEngine.Subject) -> [SubjectInput: CELValue] {
+        [.cluster: made(subject.cluster).cel, .environment: made(subject).cel]
+    }
+
+    private func made(_ spec: ClusterSpec) -> Made {
+        if let held = clusters.withLock({ $0[spec.name] }), held.spec == spec { return held.made }
+        let made = Made(PolicyEngine.clusterInput(spec))
+        clusters.withLock { $0[spec.name] = (spec, made) }
+        return made
+    }
+
+    private func made(_ subject: PolicyEngine.Subject) -> Made {
         let key = Environment(name: subject.environmentName, namespace: subject.environment?.namespace,
                               labels: subject.environment?.labels ?? [:])
-        if let held = environments.withLock({ $0[key.name] }), held.key == key { return held.value }
-        let value = PolicyEngine.environmentInput(subject)
-        environments.withLock { $0[key.name] = (key, value) }
-        return value
+        if let held = environments.withLock({ $0[key.name] }), held.key == key { return held.made }
+        let made = Made(PolicyEngine.environmentInput(subject))
+        environments.withLock { $0[key.name] = (key, made) }
+        return made
     }
 }

@@ -48,18 +48,68 @@ struct SharedStorageTests {
     func slotStorageKeepsTheCase() throws {
         let list: Value = ["a", "b"]
         // Two policies of one subject: one reads `object` whole, the other `object.spec`.
-        let whole = InputReads([["object": nil]]), field = InputReads([["object": ["spec"]]])
-        var cache: [InputReads.Slot: Int] = [:]
+        let (reads, count) = InputReads.numbered([InputReads([["object": nil]]), InputReads([["object": ["spec"]]])])
+        #expect(count == 2)
+        let (whole, field) = (reads[0], reads[1])
+        var cache = [Int](repeating: -1, count: count)
         var values: [InputReads.SlotValue] = []
         let memo = ExactValueMemo()
-        let slots = whole.key(["object": list], cache: &cache, values: &values, memo: memo)
-            + field.key(["object": list], cache: &cache, values: &values, memo: memo)
+        let inputs = Self.inputs(object: list)
+        let slots = whole.key(inputs, cache: &cache, values: &values, memo: memo)
+            + field.key(inputs, cache: &cache, values: &values, memo: memo)
         #expect(slots == [0, 1])
         #expect(values.count == 2)
         let storages = values.compactMap(\.storage)
         #expect(storages.count == 2)
         #expect(Set(storages).count == 2)  // .value(list) and .notAMap(list): one storage, two slot values
         #expect(memo.hashed == 1)
+    }
+
+    static func inputs(object: Value) -> SubjectInputs {
+        let cluster = ClusterSpec(name: "a", labels: [:], tier: .public, driver: .kubernetes, kubernetes: .init(), flink: nil, runtime: nil,
+                                  location: SourceLocation(file: "clusters/a.yaml", line: 1, column: 1))
+        let subject = PolicyEngine.Subject(object: object, oldObject: nil,
+                                           identity: ObjectIdentity(group: "flink.apache.org", kind: "FlinkDeployment", namespace: "shop", name: "orders"),
+                                           source: SourceLocation(file: "jobs/orders.yaml", line: 1, column: 1),
+                                           cluster: cluster, environment: nil, environmentName: "prod")
+        return PolicyEngine.inputs(for: subject)
+    }
+
+    /// `apiVersions` in resource rules match the part after the group, as the API server's
+    /// REST mapping names it (k8s.io/apiserver admission/plugin/policy/matching).
+    @Test("an object's version is the part of its apiVersion after the last slash")
+    func versionOfAPIVersion() {
+        #expect(MatchResources.Target.version(of: "flink.apache.org/v1beta1") == "v1beta1")
+        #expect(MatchResources.Target.version(of: "apps/v1") == "v1")
+        #expect(MatchResources.Target.version(of: "v1") == "v1")
+        #expect(MatchResources.Target.version(of: "a/b/v2") == "v2")
+        // Degenerate forms keep what splitting on "/" gave.
+        #expect(MatchResources.Target.version(of: "apps/") == "apps")
+        #expect(MatchResources.Target.version(of: "/") == "/")
+        #expect(MatchResources.Target.version(of: "") == "")
+    }
+
+    /// Slots are numbered across policies, so a subject's slot cache is an array: a slot two
+    /// policies read has one number, and its value is found once for the subject.
+    @Test("a slot read by two policies has one number, and one value per subject")
+    func slotsNumberedAcrossPolicies() throws {
+        let first = InputReads([["object": ["spec", "metadata"]], ["cluster": ["tier"]]])
+        let second = InputReads([["object": ["spec"]], ["environment": nil]])
+        let (reads, count) = InputReads.numbered([first, second])
+        #expect(count == 4)  // object.metadata, object.spec, cluster.tier, environment
+        let spec = try #require(reads[0].slots.firstIndex(of: .init(input: .object, field: "spec")))
+        let alsoSpec = try #require(reads[1].slots.firstIndex(of: .init(input: .object, field: "spec")))
+        #expect(reads[0].numbers[spec] == reads[1].numbers[alsoSpec])
+        #expect(Set(reads[0].numbers + reads[1].numbers) == Set(0..<count))
+
+        var cache = [Int](repeating: -1, count: count)
+        var values: [InputReads.SlotValue] = []
+        let inputs = Self.inputs(object: ["metadata": ["name": "orders"], "spec": Self.spec])
+        let firstKey = reads[0].key(inputs, cache: &cache, values: &values)
+        let secondKey = reads[1].key(inputs, cache: &cache, values: &values)
+        #expect(values.count == 4, "object.spec is found once for both policies")
+        #expect(firstKey[spec] == secondKey[alsoSpec])
+        #expect(values[firstKey[spec]] == .value(ExactValue(Self.spec)))
     }
 
     /// Subjects that hold one object storage, equal objects in storages of their own, and copies

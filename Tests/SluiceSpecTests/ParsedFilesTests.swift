@@ -1,7 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceGit
-import SluiceSpec
+@testable import SluiceSpec
 import SluiceTestSupport
 import Testing
 
@@ -44,6 +44,43 @@ struct ParsedFilesTests {
         #expect(shared.clusters.map(\.name) == alone.clusters.map(\.name))
         #expect(shared.environments.map(\.name) == alone.environments.map(\.name))
         #expect(shared.workloads.first { $0.name == "two" }?.value[path: "spec", "job", "parallelism"] == 4)
+    }
+
+    /// The checks that read one document alone (its name and labels, its CRD schema) are kept
+    /// with the parse, so the head does not check its unchanged documents again, and still
+    /// reports what they found, where a separate load reports it.
+    @Test("an unchanged document is checked once; its problems are reported at both revisions")
+    func unchangedDocumentsCheckedOnce() throws {
+        let fixture = try GitFixtureRepo()
+        let base = try fixture.commit("base", files: [
+            "clusters/a.yaml": SpecFixtures.cluster("a"),
+            "environments/prod.yaml": SpecFixtures.environment("prod", namespace: "shop"),
+            "jobs/one.yaml": SpecFixtures.deployment("one", labels: "team/a/b: x"),
+            "jobs/two.yaml": SpecFixtures.deployment("two"),
+        ])
+        let head = try fixture.commit("two scales out", files: ["jobs/two.yaml": SpecFixtures.deployment("two", parallelism: 4)])
+        let repository = try GitRepository.open(path: fixture.path)
+        func diagnostics(_ load: () throws -> SpecSet) -> [Diagnostic] {
+            do {
+                _ = try load()
+                return []
+            } catch let error as DiagnosticError {
+                return error.diagnostics
+            } catch {
+                return [Diagnostic(.error, at: nil, "\(error)")]
+            }
+        }
+        let alone = diagnostics { try SpecLoader().load(from: repository.tree(at: GitCommitID(hex: head)), revision: head) }
+        #expect(alone.contains { $0.message.contains("invalid key \"team/a/b\"") && $0.location?.file == "jobs/one.yaml" })
+
+        let parsed = ParsedFiles()
+        let loader = SpecLoader(parsedFiles: parsed)
+        let atBase = diagnostics { try loader.load(from: repository.tree(at: GitCommitID(hex: base)), revision: base) }
+        #expect(atBase == alone)
+        #expect(parsed.checkedCount == 4)
+        let atHead = diagnostics { try loader.load(from: repository.tree(at: GitCommitID(hex: head)), revision: head) }
+        #expect(atHead == alone, "the kept checks of jobs/one.yaml are reported as a fresh check reports them")
+        #expect(parsed.checkedCount == 5, "only the changed document is checked again")
     }
 
     @Test("a working tree names no content, so nothing of it is kept")

@@ -53,7 +53,7 @@ public struct SpecLoader: Sendable {
                 "no spec documents found under \(root.isEmpty ? "the root" : root) of \(tree.displayName)",
                 hint: "point --path at the folder that holds clusters/, environments/ and jobs/"))
         }
-        var set = SpecValidator().validate(objects, revision: revision, diagnostics: &diagnostics)
+        var set = SpecValidator(parsedFiles: parsedFiles).validate(objects, revision: revision, diagnostics: &diagnostics)
         if diagnostics.contains(where: { $0.severity == .error }) || set == nil {
             throw DiagnosticError(diagnostics)
         }

@@ -10,6 +10,10 @@ import SluiceYAML
 /// by field, the Flink kinds against the operator's CRD schemas, every name, and the references
 /// and identities across documents.
 struct SpecValidator {
+    /// Where the document checks of documents loaded before are kept (`sluice check` loads the
+    /// base and then the head, which shares the parses of its unchanged files), if anywhere.
+    var parsedFiles: ParsedFiles?
+
     func validate(_ objects: [SpecObject], revision: String, diagnostics: inout [Diagnostic]) -> SpecSet? {
         var clusters: [ClusterSpec] = []
         var environments: [EnvironmentSpec] = []
@@ -108,28 +112,35 @@ struct SpecValidator {
 
     /// The checks of one document that read nothing but the document: its name and labels, and
     /// for a Flink kind its CRD schema.
-    private struct DocumentChecks: Sendable {
+    struct DocumentChecks: Sendable {
         var name: [Diagnostic]
         var flink: [Diagnostic]
     }
 
     /// `checkName` and, for the Flink kinds, `checkFlink` of every object. Schema checks are most
     /// of validation's time and each reads only its own document, so they run on all cores, in
-    /// contiguous chunks; the results keep the objects' order.
+    /// contiguous chunks; the results keep the objects' order. A document whose parse was checked
+    /// by an earlier load (`parsedFiles`) is not checked again.
     private func documentChecks(_ objects: [SpecObject]) -> [DocumentChecks] {
         let chunkCount = Swift.min(objects.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         guard chunkCount > 0 else { return [] }
         let chunks = (0..<chunkCount).map { objects.count * $0 / chunkCount ..< objects.count * ($0 + 1) / chunkCount }
+        let parsedFiles = self.parsedFiles
         return chunks.concurrentMap { range in
             objects[range].map { object -> DocumentChecks in
-                var names = FieldReader(fallback: object.location)
-                checkName(object, &names)
-                guard object.group == KnownKinds.flinkGroup else { return DocumentChecks(name: names.diagnostics, flink: []) }
-                var flink = FieldReader(fallback: object.location)
-                checkFlink(object, kind: object.kind, &flink)
-                return DocumentChecks(name: names.diagnostics, flink: flink.diagnostics)
+                guard let parsedFiles else { return documentChecks(of: object) }
+                return parsedFiles.checks(of: object.value) { documentChecks(of: object) }
             }
         }.flatMap { $0 }
+    }
+
+    private func documentChecks(of object: SpecObject) -> DocumentChecks {
+        var names = FieldReader(fallback: object.location)
+        checkName(object, &names)
+        guard object.group == KnownKinds.flinkGroup else { return DocumentChecks(name: names.diagnostics, flink: []) }
+        var flink = FieldReader(fallback: object.location)
+        checkFlink(object, kind: object.kind, &flink)
+        return DocumentChecks(name: names.diagnostics, flink: flink.diagnostics)
     }
 
     private func checkFlink(_ object: SpecObject, kind: String, _ reader: inout FieldReader) {
