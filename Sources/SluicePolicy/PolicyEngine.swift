@@ -105,25 +105,79 @@ public struct PolicyEngine: Sendable {
     }
 
     /// What an evaluation looks at: the object (or `nil` for a deletion), its previous version,
-    /// and where it goes.
+    /// and where it goes. Its fields live in one box: the evaluation's loops pass subjects
+    /// around by the thousand, and a copy is then one reference count, not one per string of
+    /// the cluster and environment.
     public struct Subject: Sendable {
-        public var object: Value?
-        public var oldObject: Value?
-        public var identity: ObjectIdentity
-        public var source: SourceLocation
-        public var cluster: ClusterSpec
-        public var environment: EnvironmentSpec?
-        public var environmentName: String
+        private final class Fields: @unchecked Sendable {
+            var object: Value?
+            var oldObject: Value?
+            var identity: ObjectIdentity
+            var source: SourceLocation
+            var cluster: ClusterSpec
+            var environment: EnvironmentSpec?
+            var environmentName: String
+
+            init(object: Value?, oldObject: Value?, identity: ObjectIdentity, source: SourceLocation,
+                 cluster: ClusterSpec, environment: EnvironmentSpec?, environmentName: String) {
+                self.object = object
+                self.oldObject = oldObject
+                self.identity = identity
+                self.source = source
+                self.cluster = cluster
+                self.environment = environment
+                self.environmentName = environmentName
+            }
+
+            func copy() -> Fields {
+                Fields(object: object, oldObject: oldObject, identity: identity, source: source, cluster: cluster,
+                       environment: environment, environmentName: environmentName)
+            }
+        }
+
+        /// Changed only through `unique`, after `isKnownUniquelyReferenced`.
+        private var fields: Fields
+
+        private var unique: Fields {
+            mutating get {
+                if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
+                return fields
+            }
+        }
+
+        public var object: Value? {
+            get { fields.object }
+            set { unique.object = newValue }
+        }
+        public var oldObject: Value? {
+            get { fields.oldObject }
+            set { unique.oldObject = newValue }
+        }
+        public var identity: ObjectIdentity {
+            get { fields.identity }
+            set { unique.identity = newValue }
+        }
+        public var source: SourceLocation {
+            get { fields.source }
+            set { unique.source = newValue }
+        }
+        public var cluster: ClusterSpec {
+            get { fields.cluster }
+            set { unique.cluster = newValue }
+        }
+        public var environment: EnvironmentSpec? {
+            get { fields.environment }
+            set { unique.environment = newValue }
+        }
+        public var environmentName: String {
+            get { fields.environmentName }
+            set { unique.environmentName = newValue }
+        }
 
         public init(object: Value?, oldObject: Value?, identity: ObjectIdentity, source: SourceLocation,
                     cluster: ClusterSpec, environment: EnvironmentSpec?, environmentName: String) {
-            self.object = object
-            self.oldObject = oldObject
-            self.identity = identity
-            self.source = source
-            self.cluster = cluster
-            self.environment = environment
-            self.environmentName = environmentName
+            fields = Fields(object: object, oldObject: oldObject, identity: identity, source: source, cluster: cluster,
+                            environment: environment, environmentName: environmentName)
         }
 
         var operation: Operation { object == nil ? .DELETE : oldObject == nil ? .CREATE : .UPDATE }
@@ -217,7 +271,7 @@ public struct PolicyEngine: Sendable {
                 return planned[group].map { entry in
                     guard let policy = bindingPolicies[entry.task.binding] else { return [] }
                     inputs["params"] = bindingParameterValues[entry.task.binding][entry.task.parameter]
-                    return evaluate(policy, binding: set.bindings[entry.task.binding], subject: subject, inputs: inputs)
+                    return evaluate(policy, binding: entry.task.binding, subject: subject, inputs: inputs)
                 }
             }
         }.flatMap { $0 }
@@ -341,7 +395,7 @@ public struct PolicyEngine: Sendable {
             }
             for params in paramSets {
                 inputs["params"] = params
-                out += evaluate(policy, binding: binding, subject: subject, inputs: inputs)
+                out += evaluate(policy, binding: index, subject: subject, inputs: inputs)
             }
         }
         return out
@@ -386,7 +440,8 @@ public struct PolicyEngine: Sendable {
         ]
     }
 
-    func evaluate(_ policy: Compiled, binding: AdmissionPolicyBinding, subject: Subject, inputs: ExpressionInputs) -> [Violation] {
+    /// `binding` indexes `set.bindings`; the binding itself is read only for a violation.
+    func evaluate(_ policy: Compiled, binding index: Int, subject: Subject, inputs: ExpressionInputs) -> [Violation] {
         // Variables in order; each may use the ones before it. A failing one is left out, so
         // reading it fails the expression that reads it, as in Kubernetes.
         inputs.prepare(policy.inputNames)
@@ -408,7 +463,7 @@ public struct PolicyEngine: Sendable {
                 guard result.boolValue == true else { return [] }  // does not apply to this object
             } catch {
                 if policy.policy.failurePolicy == .Ignore { return [] }
-                return [violation(policy.policy, binding, subject, "matchCondition \(condition.name) failed: \(message(of: error))", reason: "Invalid", at: policy.policy.location)]
+                return [violation(policy.policy, set.bindings[index], subject, "matchCondition \(condition.name) failed: \(message(of: error))", reason: "Invalid", at: policy.policy.location)]
             }
         }
 
@@ -425,11 +480,11 @@ public struct PolicyEngine: Sendable {
                    !custom.isEmpty, !custom.contains("\n") {
                     text = custom
                 }
-                out.append(violation(policy.policy, binding, subject, text, reason: entry.validation.reason ?? "Invalid",
+                out.append(violation(policy.policy, set.bindings[index], subject, text, reason: entry.validation.reason ?? "Invalid",
                                      at: entry.validation.expression.location))
             } catch {
                 if policy.policy.failurePolicy == .Ignore { continue }
-                out.append(violation(policy.policy, binding, subject,
+                out.append(violation(policy.policy, set.bindings[index], subject,
                                      "expression \(entry.validation.expression.source) could not be evaluated: \(message(of: error))",
                                      reason: "Invalid", at: entry.validation.expression.location))
             }

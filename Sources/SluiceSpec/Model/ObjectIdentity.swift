@@ -24,6 +24,19 @@ public struct ObjectIdentity: Sendable, Hashable, Comparable, CustomStringConver
         if let namespace { "\(groupKind) \(namespace)/\(name)" } else { "\(groupKind) \(name)" }
     }
 
+    // Identities key the tables that renderer and diff look every object up in. The group is
+    // left out of the hash (the kind all but decides it, and `flink.apache.org` is too long to
+    // be a small string), and the name, which tells objects apart soonest, is compared first.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(namespace)
+        hasher.combine(kind)
+    }
+
+    public static func == (a: ObjectIdentity, b: ObjectIdentity) -> Bool {
+        a.name == b.name && a.namespace == b.namespace && a.kind == b.kind && a.group == b.group
+    }
+
     public static func < (a: ObjectIdentity, b: ObjectIdentity) -> Bool {
         (a.group, a.kind, a.namespace ?? "", a.name) < (b.group, b.kind, b.namespace ?? "", b.name)
     }

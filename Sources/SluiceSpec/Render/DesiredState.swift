@@ -3,31 +3,93 @@ import SluiceYAML
 
 /// One object Sluice wants on one cluster, ready for a driver: placed in its environment's
 /// namespace, patched, and stamped with ownership marks.
+///
+/// Its fields live in one copy-on-write box: rendering, diffing and planning copy objects by the
+/// ten thousand, and a copy is then one reference count rather than one per string (on two cores
+/// those counts were a fifth of `sluice check`'s time at 10,000 jobs).
 public struct DesiredObject: Sendable {
-    public var cluster: String
-    public var environment: String
-    public var identity: ObjectIdentity
-    public var value: Value
+    private final class Fields: @unchecked Sendable {
+        var cluster: String
+        var environment: String
+        var identity: ObjectIdentity
+        var value: Value
+        var source: SourceLocation
+        var specHash: String
+        var revision: String?
+
+        init(cluster: String, environment: String, identity: ObjectIdentity, value: Value, source: SourceLocation, specHash: String,
+             revision: String?) {
+            self.cluster = cluster
+            self.environment = environment
+            self.identity = identity
+            self.value = value
+            self.source = source
+            self.specHash = specHash
+            self.revision = revision
+        }
+
+        func copy() -> Fields {
+            Fields(cluster: cluster, environment: environment, identity: identity, value: value, source: source, specHash: specHash,
+                   revision: revision)
+        }
+    }
+
+    /// Changed only through `unique`, after `isKnownUniquelyReferenced`.
+    private var fields: Fields
+
+    private var unique: Fields {
+        mutating get {
+            if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
+            return fields
+        }
+    }
+
+    public var cluster: String {
+        get { fields.cluster }
+        set { unique.cluster = newValue }
+    }
+
+    public var environment: String {
+        get { fields.environment }
+        set { unique.environment = newValue }
+    }
+
+    public var identity: ObjectIdentity {
+        get { fields.identity }
+        set { unique.identity = newValue }
+    }
+
+    public var value: Value {
+        get { fields.value }
+        _modify { yield &unique.value }
+    }
+
     /// Where the source document starts in the spec repository.
-    public var source: SourceLocation
+    public var source: SourceLocation {
+        get { fields.source }
+        set { unique.source = newValue }
+    }
+
     /// SHA-256 of the rendered object without the revision marks: equal hashes mean equal intent.
-    public var specHash: String
+    public var specHash: String {
+        get { fields.specHash }
+        set { unique.specHash = newValue }
+    }
+
     /// The revision of the specs it was rendered from, also stamped on `value` for people reading
     /// the cluster; `nil` when not known (a previous spec put back, whose live object names none).
-    public var revision: String?
+    public var revision: String? {
+        get { fields.revision }
+        set { unique.revision = newValue }
+    }
 
     public var kind: String { identity.kind }
     public var name: String { identity.name }
 
     public init(cluster: String, environment: String, identity: ObjectIdentity, value: Value, source: SourceLocation, specHash: String,
                 revision: String? = nil) {
-        self.cluster = cluster
-        self.environment = environment
-        self.identity = identity
-        self.value = value
-        self.source = source
-        self.specHash = specHash
-        self.revision = revision
+        fields = Fields(cluster: cluster, environment: environment, identity: identity, value: value, source: source, specHash: specHash,
+                        revision: revision)
     }
 }
 
