@@ -109,7 +109,7 @@ public struct PolicyEngine: Sendable {
     /// around by the thousand, and a copy is then one reference count, not one per string of
     /// the cluster and environment.
     public struct Subject: Sendable {
-        private final class Fields: @unchecked Sendable {
+        private struct Fields: Sendable {
             var object: Value?
             var oldObject: Value?
             var identity: ObjectIdentity
@@ -117,67 +117,43 @@ public struct PolicyEngine: Sendable {
             var cluster: ClusterSpec
             var environment: EnvironmentSpec?
             var environmentName: String
-
-            init(object: Value?, oldObject: Value?, identity: ObjectIdentity, source: SourceLocation,
-                 cluster: ClusterSpec, environment: EnvironmentSpec?, environmentName: String) {
-                self.object = object
-                self.oldObject = oldObject
-                self.identity = identity
-                self.source = source
-                self.cluster = cluster
-                self.environment = environment
-                self.environmentName = environmentName
-            }
-
-            func copy() -> Fields {
-                Fields(object: object, oldObject: oldObject, identity: identity, source: source, cluster: cluster,
-                       environment: environment, environmentName: environmentName)
-            }
         }
 
-        /// Changed only through `unique`, after `isKnownUniquelyReferenced`.
-        private var fields: Fields
-
-        private var unique: Fields {
-            mutating get {
-                if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
-                return fields
-            }
-        }
+        private var fields: CopyOnWrite<Fields>
 
         public var object: Value? {
-            get { fields.object }
-            set { unique.object = newValue }
+            get { fields.value.object }
+            set { fields.value.object = newValue }
         }
         public var oldObject: Value? {
-            get { fields.oldObject }
-            set { unique.oldObject = newValue }
+            get { fields.value.oldObject }
+            set { fields.value.oldObject = newValue }
         }
         public var identity: ObjectIdentity {
-            get { fields.identity }
-            set { unique.identity = newValue }
+            get { fields.value.identity }
+            set { fields.value.identity = newValue }
         }
         public var source: SourceLocation {
-            get { fields.source }
-            set { unique.source = newValue }
+            get { fields.value.source }
+            set { fields.value.source = newValue }
         }
         public var cluster: ClusterSpec {
-            get { fields.cluster }
-            set { unique.cluster = newValue }
+            get { fields.value.cluster }
+            set { fields.value.cluster = newValue }
         }
         public var environment: EnvironmentSpec? {
-            get { fields.environment }
-            set { unique.environment = newValue }
+            get { fields.value.environment }
+            set { fields.value.environment = newValue }
         }
         public var environmentName: String {
-            get { fields.environmentName }
-            set { unique.environmentName = newValue }
+            get { fields.value.environmentName }
+            set { fields.value.environmentName = newValue }
         }
 
         public init(object: Value?, oldObject: Value?, identity: ObjectIdentity, source: SourceLocation,
                     cluster: ClusterSpec, environment: EnvironmentSpec?, environmentName: String) {
-            fields = Fields(object: object, oldObject: oldObject, identity: identity, source: source, cluster: cluster,
-                            environment: environment, environmentName: environmentName)
+            fields = CopyOnWrite(Fields(object: object, oldObject: oldObject, identity: identity, source: source, cluster: cluster,
+                                        environment: environment, environmentName: environmentName))
         }
 
         var operation: Operation { object == nil ? .DELETE : oldObject == nil ? .CREATE : .UPDATE }

@@ -4,11 +4,11 @@ import SluiceYAML
 /// One object Sluice wants on one cluster, ready for a driver: placed in its environment's
 /// namespace, patched, and stamped with ownership marks.
 ///
-/// Its fields live in one copy-on-write box: rendering, diffing and planning copy objects by the
+/// Its fields live in one `CopyOnWrite` box: rendering, diffing and planning copy objects by the
 /// ten thousand, and a copy is then one reference count rather than one per string (on two cores
 /// those counts were a fifth of `sluice check`'s time at 10,000 jobs).
 public struct DesiredObject: Sendable {
-    private final class Fields: @unchecked Sendable {
+    private struct Fields: Sendable {
         var cluster: String
         var environment: String
         var identity: ObjectIdentity
@@ -16,71 +16,47 @@ public struct DesiredObject: Sendable {
         var source: SourceLocation
         var specHash: String
         var revision: String?
-
-        init(cluster: String, environment: String, identity: ObjectIdentity, value: Value, source: SourceLocation, specHash: String,
-             revision: String?) {
-            self.cluster = cluster
-            self.environment = environment
-            self.identity = identity
-            self.value = value
-            self.source = source
-            self.specHash = specHash
-            self.revision = revision
-        }
-
-        func copy() -> Fields {
-            Fields(cluster: cluster, environment: environment, identity: identity, value: value, source: source, specHash: specHash,
-                   revision: revision)
-        }
     }
 
-    /// Changed only through `unique`, after `isKnownUniquelyReferenced`.
-    private var fields: Fields
-
-    private var unique: Fields {
-        mutating get {
-            if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
-            return fields
-        }
-    }
+    private var fields: CopyOnWrite<Fields>
 
     public var cluster: String {
-        get { fields.cluster }
-        set { unique.cluster = newValue }
+        get { fields.value.cluster }
+        set { fields.value.cluster = newValue }
     }
 
     public var environment: String {
-        get { fields.environment }
-        set { unique.environment = newValue }
+        get { fields.value.environment }
+        set { fields.value.environment = newValue }
     }
 
     public var identity: ObjectIdentity {
-        get { fields.identity }
-        set { unique.identity = newValue }
+        get { fields.value.identity }
+        set { fields.value.identity = newValue }
     }
 
     public var value: Value {
-        get { fields.value }
-        _modify { yield &unique.value }
+        get { fields.value.value }
+        _modify { yield &fields.value.value }
     }
 
     /// Where the source document starts in the spec repository.
     public var source: SourceLocation {
-        get { fields.source }
-        set { unique.source = newValue }
+        get { fields.value.source }
+        set { fields.value.source = newValue }
     }
 
     /// SHA-256 of the rendered object without the revision marks: equal hashes mean equal intent.
     public var specHash: String {
-        get { fields.specHash }
-        set { unique.specHash = newValue }
+        get { fields.value.specHash }
+        set { fields.value.specHash = newValue }
     }
 
     /// The revision of the specs it was rendered from, also stamped on `value` for people reading
     /// the cluster; `nil` when not known (a previous spec put back, whose live object names none).
     public var revision: String? {
-        get { fields.revision }
-        set { unique.revision = newValue }
+        get { fields.value.revision }
+        set { fields.value.revision = newValue }
     }
 
     public var kind: String { identity.kind }
@@ -88,8 +64,8 @@ public struct DesiredObject: Sendable {
 
     public init(cluster: String, environment: String, identity: ObjectIdentity, value: Value, source: SourceLocation, specHash: String,
                 revision: String? = nil) {
-        fields = Fields(cluster: cluster, environment: environment, identity: identity, value: value, source: source, specHash: specHash,
-                        revision: revision)
+        fields = CopyOnWrite(Fields(cluster: cluster, environment: environment, identity: identity, value: value, source: source,
+                                    specHash: specHash, revision: revision))
     }
 }
 
