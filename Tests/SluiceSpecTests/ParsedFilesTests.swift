@@ -95,5 +95,6 @@ struct ParsedFilesTests {
         let set = try SpecLoader(parsedFiles: parsed).load(from: DirectoryTree(path: fixture.path), revision: "working-tree")
         #expect(set.workloads.count == 1)
         #expect(parsed.count == 0)
+        #expect(parsed.checkedCount == 0, "no document checks are kept for a tree whose files cannot be shared")
     }
 }

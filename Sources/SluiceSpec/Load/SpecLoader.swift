@@ -53,7 +53,10 @@ public struct SpecLoader: Sendable {
                 "no spec documents found under \(root.isEmpty ? "the root" : root) of \(tree.displayName)",
                 hint: "point --path at the folder that holds clusters/, environments/ and jobs/"))
         }
-        var set = SpecValidator(parsedFiles: parsedFiles).validate(objects, revision: revision, diagnostics: &diagnostics)
+        // A tree that cannot name its files' content (a working tree) shares no parse with another
+        // load, so the checks of its documents are not kept either.
+        let sharesParses = files.first.map { tree.contentIdentity(of: $0) != nil } ?? false
+        var set = SpecValidator(parsedFiles: sharesParses ? parsedFiles : nil).validate(objects, revision: revision, diagnostics: &diagnostics)
         if diagnostics.contains(where: { $0.severity == .error }) || set == nil {
             throw DiagnosticError(diagnostics)
         }
