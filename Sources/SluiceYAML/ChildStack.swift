@@ -28,13 +28,20 @@ final class ChildStack<Element> {
     /// The element at `index` (below `count`), read and changed in place.
     subscript(index: Int) -> Element {
         unsafeAddress {
-            precondition(index >= 0 && index < count)
+            // One comparison for both bounds: a negative index is a huge unsigned one.
+            precondition(UInt(bitPattern: index) < UInt(bitPattern: count))
             return UnsafePointer(base + index)
         }
         unsafeMutableAddress {
-            precondition(index >= 0 && index < count)
+            precondition(UInt(bitPattern: index) < UInt(bitPattern: count))
             return base + index
         }
+    }
+
+    /// The elements from `start` to the top, read in place until the stack next changes.
+    func elements(from start: Int) -> UnsafeBufferPointer<Element> {
+        precondition(start >= 0 && start <= count)
+        return UnsafeBufferPointer(start: base + start, count: count - start)
     }
 
     /// Moves the top element out.
@@ -95,10 +102,15 @@ extension ChildStack where Element == Mapping.Entry {
         return base[index].key
     }
 
-    /// Sets the value of the top entry, in place.
+    /// Sets the value of the top entry, whose value is still the null placeholder it was pushed
+    /// with. Null holds no reference, so the value is written over it without destroying it first
+    /// (an outlined switch over every case of `Value.Kind`, for each value of every map).
     func setValueOfTop(_ value: consuming Value) {
         precondition(count > 0)
-        base[count - 1].value = value
+        let entry = base + (count - 1)
+        assert(entry.pointee.value.isNull, "the top entry already has its value")
+        let offset = MemoryLayout<Mapping.Entry>.offset(of: \Mapping.Entry.value)!
+        (UnsafeMutableRawPointer(entry) + offset).assumingMemoryBound(to: Value.self).initialize(to: value)
     }
 
     func keyLocation(at index: Int) -> NodeLocation {

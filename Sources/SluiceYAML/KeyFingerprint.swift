@@ -5,9 +5,26 @@
 /// Swift compares strings by canonical equivalence, under which text with non-ASCII bytes
 /// can equal other text ("\u{212A}" == "K"): such keys get fingerprint 0, which matches every key.
 enum KeyFingerprint {
+    /// The fingerprint of the key spelled by `bytes`: of its packing when it is short, as the
+    /// parser reads short keys, so a key has one fingerprint whichever way it was read.
     static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        if bytes.count <= PackedText.maxCount { return of(PackedText(bytes)) }
         let (hash, ascii) = hashAndASCII(bytes)
-        return ascii ? hash | 1 : 0
+        return ofLong(hash: hash, ascii: ascii)
+    }
+
+    @inline(__always) static func of(_ packed: PackedText) -> UInt64 {
+        of(packed, hash: packed.hash)
+    }
+
+    /// The fingerprint of a short key whose `PackedText.hash` the caller has already.
+    @inline(__always) static func of(_ packed: PackedText, hash: UInt64) -> UInt64 {
+        packed.isASCII ? hash | 1 : 0
+    }
+
+    /// The fingerprint of a key longer than `PackedText.maxCount`, from its `hashAndASCII`.
+    @inline(__always) static func ofLong(hash: UInt64, ascii: Bool) -> UInt64 {
+        ascii ? hash | 1 : 0
     }
 
     static func of(_ key: String) -> UInt64 {

@@ -22,15 +22,22 @@ import Glibc
 /// A long key is stored on its second sighting, not its first: the first only records its hash.
 /// Most parses read one small file whose long keys are all different, and storing each of them (a
 /// retained `String` in a table that grew and was torn down again) cost more than the parse
-/// spent on its whole tree above libyaml's work, for nothing shared. A short key is stored on its
-/// first reading: it costs only a slot, and a lookup is cheaper than building it again.
+/// spent on its whole tree above libyaml's work, for nothing shared.
+///
+/// A short key is stored on its first reading, in a table of its own keyed by its `PackedText`.
+/// It lives inside its `String`: storing it costs a slot and no heap block, and finding it again
+/// (two word comparisons) takes a third of the instructions of building the `String`. Short
+/// values are not stored: half of them are names that do not repeat, and a table of the rest
+/// cost more in cache misses than it saved in instructions.
 ///
 /// An interner is used by one parse at a time (the parser's caller owns it), so its tables skip
 /// the runtime's dynamic exclusivity checks: three checks per long key cost more than the lookup.
 public final class KeyInterner {
-    /// Stored keys, by hash (open addressing, linear probing): short ones, and long ones seen twice.
+    /// Stored long keys and values, by hash (open addressing, linear probing), once seen twice.
     @exclusivity(unchecked) private var slots: [String?] = []
-    @exclusivity(unchecked) private var count = 0
+    @exclusivity(unchecked) private var longCount = 0
+    /// Stored short keys.
+    @exclusivity(unchecked) private var shortKeys = PackedStrings()
     /// Hashes (with the low bit set, so 0 means empty) of long keys seen once.
     @exclusivity(unchecked) private var sightings: [UInt64] = []
     @exclusivity(unchecked) private var sightingCount = 0
@@ -40,26 +47,60 @@ public final class KeyInterner {
     /// most 317 bytes, and those in specs and responses are under 64).
     public static let longestStored = 128
 
+    /// An interner that stores at most `capacity` keys and records as many long keys seen once.
     public init(capacity: Int = 8192) {
         self.capacity = capacity
     }
 
-    /// Whether the interner stopped remembering keys: `capacity` keys stored, or as many long keys
-    /// seen once.
-    var isFull: Bool { count >= capacity || sightingCount >= capacity }
+    /// Whether the interner stopped remembering: it holds `capacity` keys, or saw as many long
+    /// keys once.
+    var isFull: Bool { longCount + shortKeys.count >= capacity || sightingCount >= capacity }
+
+    /// Empties the tables that are full, so that strings read early (a fuzzer's, a hostile
+    /// file's) cannot keep later parses from sharing theirs; the others keep what they hold.
+    func forgetFullTables() {
+        if sightingCount >= capacity {
+            sightings = []
+            sightingCount = 0
+        }
+        if longCount + shortKeys.count >= capacity {
+            slots = []
+            longCount = 0
+            shortKeys = PackedStrings()
+        }
+    }
 
     /// The key spelled by `bytes` (valid UTF-8), shared when it was seen before.
     func key(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        guard bytes.count > 15 else { return UTF8Text.string(bytes) }
+        guard bytes.count > PackedText.maxCount else {
+            let packed = PackedText(bytes)
+            return shortKey(packed, hash: packed.hash, bytes)
+        }
+        return key(bytes, hash: KeyFingerprint.hashAndASCII(bytes).hash)
+    }
+
+    /// The short key `packed` packs (whose `PackedText.hash` is `hash`), spelled by `bytes`.
+    @inline(__always) func shortKey(_ packed: PackedText, hash: UInt64, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if let key = shortKeys.find(packed, hash: hash) { return key }
+        let key = UTF8Text.string(bytes)
+        if longCount + shortKeys.count < capacity { shortKeys.insert(key, packed, hash: hash) }
+        return key
+    }
+
+    /// A string value spelled by `bytes` (valid UTF-8). A long one is shared like a long key when
+    /// it was seen before: API versions, images, modes and namespaces repeat from file to file,
+    /// and a shared one is neither allocated nor freed.
+    @inline(__always) func value(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.count > PackedText.maxCount else { return UTF8Text.string(bytes) }
         return key(bytes, hash: KeyFingerprint.hashAndASCII(bytes).hash)
     }
 
     /// The key spelled by `bytes`, whose `KeyFingerprint.hashAndASCII` hash the caller has already.
-    ///
-    /// Short keys are stored too, on their first reading: such a key lives inside its `String`, so
-    /// storing it costs a slot and no heap block, and each later reading is a table lookup
-    /// instead of building the `String` again (the parser's most frequent string).
     func key(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> String {
+        guard bytes.count > PackedText.maxCount else {
+            let packed = PackedText(bytes)
+            return shortKey(packed, hash: packed.hash, bytes)
+        }
         guard bytes.count <= Self.longestStored else { return String(decoding: bytes, as: UTF8.self) }
         if !slots.isEmpty {
             let mask = slots.count - 1
@@ -72,7 +113,7 @@ public final class KeyInterner {
         let key = UTF8Text.string(bytes)
         // A hash seen before may be another key's (a collision): that key is then stored early,
         // which costs a slot and changes nothing else.
-        guard count < capacity, bytes.count <= 15 || sawBefore(hash) else { return key }
+        guard longCount + shortKeys.count < capacity, sawBefore(hash) else { return key }
         store(key, hash: hash)
         return key
     }
@@ -100,8 +141,8 @@ public final class KeyInterner {
         var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i] != nil { i = (i + 1) & mask }
         slots[i] = key
-        count += 1
-        if count * 2 > slots.count { growSlots() }
+        longCount += 1
+        if longCount * 2 > slots.count { growSlots() }
     }
 
     @inline(__always) private static func equal(_ s: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -133,5 +174,48 @@ public final class KeyInterner {
             while slots[i] != nil { i = (i + 1) & mask }
             slots[i] = key
         }
+    }
+}
+
+/// Strings of up to `PackedText.maxCount` bytes by their packing (open addressing, linear
+/// probing, at most half full).
+private struct PackedStrings {
+    private struct Slot {
+        /// `PackedText.empty` in an empty slot.
+        var packed: PackedText
+        var string: String
+    }
+
+    private var slots: [Slot] = []
+    private(set) var count = 0
+
+    @inline(__always) func find(_ packed: PackedText, hash: UInt64) -> String? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while slots[i].packed != .empty {
+            if slots[i].packed == packed { return slots[i].string }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Stores `string`, which `packed` packs and is not stored yet.
+    mutating func insert(_ string: String, _ packed: PackedText, hash: UInt64) {
+        if slots.isEmpty { slots = Array(repeating: Slot(packed: .empty, string: ""), count: 16) }
+        place(Slot(packed: packed, string: string), hash: hash)
+        count += 1
+        if count * 2 > slots.count {
+            let old = slots
+            slots = Array(repeating: Slot(packed: .empty, string: ""), count: old.count * 2)
+            for slot in old where slot.packed != .empty { place(slot, hash: slot.packed.hash) }
+        }
+    }
+
+    private mutating func place(_ slot: Slot, hash: UInt64) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while slots[i].packed != .empty { i = (i + 1) & mask }
+        slots[i] = slot
     }
 }

@@ -21,13 +21,13 @@ final class ParseScratch: @unchecked Sendable {
     let fingerprints = ChildStack<UInt64>()
     /// The maps and lists being read, outermost first. Spec files nest 4 to 6 levels.
     let frames = ChildStack<YAMLTreeBuilder.Frame>(capacity: 8)
-    /// The key interner of parses whose caller passes none: a parse reads the same long keys as
-    /// the parses before it (the next spec file, the next resync), which then share one storage
-    /// instead of each allocating and freeing its own. Bounded by `keysKept` keys of at most
-    /// `KeyInterner.longestStored` bytes each.
-    /// Replaced by an empty one when full, so that keys read early (a fuzzer's, a hostile file's)
-    /// cannot keep later parses from sharing theirs.
-    private(set) var keys = KeyInterner(capacity: keysKept)
+    /// The key interner of parses whose caller passes none: a parse reads the same long keys and
+    /// values as the parses before it (the next spec file, the next resync), which then share
+    /// one storage instead of each allocating and freeing its own. Bounded by `keysKept` keys
+    /// of at most `KeyInterner.longestStored` bytes each. Its full tables are emptied when the
+    /// set comes back, so that keys read early (a fuzzer's, a hostile file's) cannot keep later
+    /// parses from sharing theirs.
+    let keys = KeyInterner(capacity: keysKept)
 
     static let keysKept = 4096
 
@@ -49,7 +49,7 @@ final class ParseScratch: @unchecked Sendable {
         scratch.entries.truncate(to: 0)
         scratch.fingerprints.truncate(to: 0)
         scratch.frames.truncate(to: 0)
-        if scratch.keys.isFull { scratch.keys = KeyInterner(capacity: keysKept) }
+        scratch.keys.forgetFullTables()
         guard scratch.items.capacity <= maxKeptCapacity, scratch.entries.capacity <= maxKeptCapacity,
               scratch.fingerprints.capacity <= maxKeptCapacity, scratch.frames.capacity <= maxKeptCapacity
         else { return }

@@ -47,6 +47,8 @@ enum ScalarResolver {
 
     // MARK: - Words: null, booleans, infinities, NaN
 
+    /// The word `p` spells, if any. Past one byte, the first byte picks the one word of each
+    /// length it can be: most texts are none, and are told so after one comparison.
     private static func word(_ p: UnsafeBufferPointer<UInt8>) -> ResolvedScalar? {
         switch p.count {
         case 1:
@@ -57,20 +59,33 @@ enum ScalarResolver {
             default: return nil
             }
         case 2:
-            if matches(p, "on", "On", "ON") { return .bool(true) }
-            if matches(p, "no", "No", "NO") { return .bool(false) }
+            switch p[0] {
+            case UInt8(ascii: "o"), UInt8(ascii: "O"): if matches(p, "on", "On", "ON") { return .bool(true) }
+            case UInt8(ascii: "n"), UInt8(ascii: "N"): if matches(p, "no", "No", "NO") { return .bool(false) }
+            default: break
+            }
         case 3:
-            if matches(p, "yes", "Yes", "YES") { return .bool(true) }
-            if matches(p, "off", "Off", "OFF") { return .bool(false) }
+            switch p[0] {
+            case UInt8(ascii: "y"), UInt8(ascii: "Y"): if matches(p, "yes", "Yes", "YES") { return .bool(true) }
+            case UInt8(ascii: "o"), UInt8(ascii: "O"): if matches(p, "off", "Off", "OFF") { return .bool(false) }
+            default: break
+            }
         case 4:
-            if matches(p, "true", "True", "TRUE") { return .bool(true) }
-            if matches(p, "null", "Null", "NULL") { return .null }
-            if matches(p, ".inf", ".Inf", ".INF") { return .double(.infinity) }
-            if matches(p, ".nan", ".NaN", ".NAN") { return .double(.nan) }
+            switch p[0] {
+            case UInt8(ascii: "t"), UInt8(ascii: "T"): if matches(p, "true", "True", "TRUE") { return .bool(true) }
+            case UInt8(ascii: "n"), UInt8(ascii: "N"): if matches(p, "null", "Null", "NULL") { return .null }
+            case UInt8(ascii: "."):
+                if matches(p, ".inf", ".Inf", ".INF") { return .double(.infinity) }
+                if matches(p, ".nan", ".NaN", ".NAN") { return .double(.nan) }
+            default: break
+            }
         case 5:
-            if matches(p, "false", "False", "FALSE") { return .bool(false) }
-            if matches(p, "+.inf", "+.Inf", "+.INF") { return .double(.infinity) }
-            if matches(p, "-.inf", "-.Inf", "-.INF") { return .double(-.infinity) }
+            switch p[0] {
+            case UInt8(ascii: "f"), UInt8(ascii: "F"): if matches(p, "false", "False", "FALSE") { return .bool(false) }
+            case UInt8(ascii: "+"): if matches(p, "+.inf", "+.Inf", "+.INF") { return .double(.infinity) }
+            case UInt8(ascii: "-"): if matches(p, "-.inf", "-.Inf", "-.INF") { return .double(-.infinity) }
+            default: break
+            }
         default:
             return nil
         }
@@ -214,8 +229,4 @@ enum ScalarResolver {
         default: nil
         }
     }
-}
-
-extension ResolvedScalar {
-    var isString: Bool { if case .string = self { true } else { false } }
 }

@@ -7,9 +7,10 @@ public enum YAML {
     /// Empty documents (a trailing `---`, or a document of comments only) are skipped. Each
     /// node carries its location in `file`. Throws `YAMLError` for syntax errors, duplicate
     /// keys, unknown aliases, values that do not fit their tag, and input beyond `limits`.
-    /// Long map keys are read through an interner, so a key repeated across maps and files is
-    /// stored once: `keys` when given, otherwise one the process keeps for its parses (bounded:
-    /// `ParseScratch.keysKept` keys of at most `KeyInterner.longestStored` bytes).
+    /// Map keys and long string values are read through an interner, so a string repeated
+    /// across maps and files is stored once: `keys` when given, otherwise one the process keeps
+    /// for its parses (bounded: `ParseScratch.keysKept` keys of at most
+    /// `KeyInterner.longestStored` bytes).
     public static func parseDocuments(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default,
                                       keys: KeyInterner? = nil) throws -> [Value] {
         guard bytes.count <= limits.maxBytes else {

@@ -134,7 +134,7 @@ struct YAMLTreeBuilder {
         }
     }
 
-    private mutating func handle(_ event: inout yaml_event_t) throws {
+    @inline(__always) private mutating func handle(_ event: inout yaml_event_t) throws {
         switch event.type {
         case YAML_DOCUMENT_START_EVENT:
             anchors.removeAll(keepingCapacity: true)
@@ -144,7 +144,12 @@ struct YAMLTreeBuilder {
             if let root, !rootIsEmpty { documents.append(root) }
             root = nil
         case YAML_SCALAR_EVENT:
-            try scalar(&event)
+            let top = frames.count - 1
+            if top >= 0, frames[top].awaitingKey {
+                try key(&event, top: top)
+            } else {
+                try scalar(&event)
+            }
         case YAML_SEQUENCE_START_EVENT:
             let data = event.data.sequence_start
             try startCollection(isMap: false, anchor: data.anchor, tag: data.tag, mark: event.start_mark)
@@ -175,7 +180,7 @@ struct YAMLTreeBuilder {
         }
 
         @inline(__always) func location(_ mark: yaml_mark_t) -> NodeLocation {
-            NodeLocation(fileID: fileID, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+            NodeLocation(fileID: fileID, zeroBasedLine: mark.line, column: mark.column)
         }
 
         /// The full location of a node of this file, for an error.
@@ -198,68 +203,84 @@ struct YAMLTreeBuilder {
                 + "Write the data out or split it into smaller documents")
     }
 
+    /// A scalar that is not a map's key: a value, a list's item or a document.
     private mutating func scalar(_ event: inout yaml_event_t) throws {
         let data = event.data.scalar
         let loc = origin.location(event.start_mark)
         let text = UnsafeBufferPointer(start: data.value, count: data.length)
-        let anchor = data.anchor.map { String(cString: $0) }
         let plain = data.style == YAML_PLAIN_SCALAR_STYLE
-        if frames.isEmpty, data.length == 0, plain, data.tag == nil, anchor == nil {
+        if frames.isEmpty, data.length == 0, plain, data.tag == nil, data.anchor == nil {
             // An empty document, such as a trailing `---`: skipped.
             root = .null
             rootIsEmpty = true
             return
         }
         try countNodes(1, at: loc)
-        let top = frames.count - 1
-        if top >= 0, frames[top].awaitingKey, plain, data.tag == nil, data.length == 2,
-            text[0] == UInt8(ascii: "<"), text[1] == UInt8(ascii: "<")
-        {
-            frames[top].expecting = .mergeValue
-            frames[top].mergeLocation = loc
-            return
-        }
-        if top >= 0, frames[top].awaitingKey {
-            try scalarKey(text, plain: plain, tag: data.tag, anchor: anchor, at: loc, top: top)
-            return
-        }
         let value: Value
-        if data.tag == nil, text.count > 15, text.count <= KeyInterner.longestStored,
-           !plain || ScalarResolver.resolvePlain(text).isString {
-            // A long string value through the interner too: API versions, images, modes and
-            // namespaces repeat from file to file, and a shared one is neither allocated nor freed.
-            value = Value(.string(keys.key(text, hash: KeyFingerprint.hashAndASCII(text).hash)), at: loc)
+        if data.tag == nil {
+            let resolved: ResolvedScalar = plain ? ScalarResolver.resolvePlain(text) : .string
+            if case .string = resolved, text.count <= KeyInterner.longestStored {
+                value = Value(.string(keys.value(text)), at: loc)
+            } else {
+                value = Value(Self.kind(resolved, text), at: loc)
+            }
         } else {
             value = Value(try Self.resolve(text, tag: data.tag, plain: plain, at: loc, in: origin), at: loc)
         }
-        if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
+        if let anchor = data.anchor { remember(value, as: anchor) }
         try deliver(value, depth: 0)
     }
 
-    /// A scalar in a map's key position. The common key, an untagged string, goes straight from
-    /// libyaml's bytes to the map's entry: no `Value` is made for it and its bytes give the
-    /// fingerprint the duplicate check compares first.
-    @inline(__always) private mutating func scalarKey(
-        _ text: UnsafeBufferPointer<UInt8>, plain: Bool, tag: UnsafeMutablePointer<yaml_char_t>?, anchor: String?,
-        at loc: NodeLocation, top: Int
-    ) throws {
+    /// Records a scalar under its anchor. The anchor's name becomes a `String` only here: most
+    /// scalars have none, and one held through `scalar` cost two releases per node.
+    private mutating func remember(_ value: Value, as anchor: UnsafeMutablePointer<yaml_char_t>) {
+        anchors[String(cString: anchor)] = Anchored(value: value, expandedCount: 1, depth: 0)
+    }
+
+    /// A scalar in the key position of the map at `top`. The common key, an untagged string,
+    /// goes straight from libyaml's bytes to the map's entry: no `Value` is made for it, and its
+    /// bytes give the fingerprint the duplicate check compares first. Keys and values are read
+    /// by separate functions, each called from `handle`: one call per scalar, with no inlining
+    /// to rely on (a multi-threaded whole-module build left a shared helper a call).
+    private mutating func key(_ event: inout yaml_event_t, top: Int) throws {
+        let data = event.data.scalar
+        let loc = origin.location(event.start_mark)
+        let text = UnsafeBufferPointer(start: data.value, count: data.length)
+        try countNodes(1, at: loc)
         let kind: Value.Kind
-        if tag == nil {
-            // Keys repeat across maps (and files), so they are read through the interner.
-            let resolved: ResolvedScalar = plain ? ScalarResolver.resolvePlain(text) : .string
-            if case .string = resolved {
-                let (hash, ascii) = KeyFingerprint.hashAndASCII(text)
-                let key = keys.key(text, hash: hash)
-                if let anchor { anchors[anchor] = Anchored(value: Value(.string(key), at: loc), expandedCount: 1, depth: 0) }
-                try setKey(key, fingerprint: ascii ? hash | 1 : 0, at: loc.isNone ? frames[top].location : loc, top: top)
+        if data.tag == nil {
+            let resolved: ResolvedScalar = data.style == YAML_PLAIN_SCALAR_STYLE ? ScalarResolver.resolvePlain(text) : .string
+            switch resolved {
+            case .string:
+                // Keys repeat across maps (and files), so they are read through the interner.
+                let key: String
+                let fingerprint: UInt64
+                if text.count <= PackedText.maxCount {
+                    let packed = PackedText(text)
+                    let hash = packed.hash
+                    key = keys.shortKey(packed, hash: hash, text)
+                    fingerprint = KeyFingerprint.of(packed, hash: hash)
+                } else {
+                    let (hash, ascii) = KeyFingerprint.hashAndASCII(text)
+                    key = keys.key(text, hash: hash)
+                    fingerprint = KeyFingerprint.ofLong(hash: hash, ascii: ascii)
+                }
+                if let anchor = data.anchor { remember(Value(.string(key), at: loc), as: anchor) }
+                try setKey(key, fingerprint: fingerprint, at: loc.isNone ? frames[top].location : loc, top: top)
                 return
+            case .merge:
+                // A plain `<<`: its value is merged into this map.
+                frames[top].expecting = .mergeValue
+                frames[top].mergeLocation = loc
+                return
+            default:
+                kind = Self.kind(resolved, text)
             }
-            kind = Self.kind(resolved, text)
         } else {
-            kind = try Self.resolve(text, tag: tag, plain: plain, at: loc, in: origin)
+            kind = try Self.resolve(text, tag: data.tag, plain: data.style == YAML_PLAIN_SCALAR_STYLE, at: loc, in: origin)
         }
         let value = Value(kind, at: loc)
-        if let anchor { anchors[anchor] = Anchored(value: value, expandedCount: 1, depth: 0) }
+        if let anchor = data.anchor { remember(value, as: anchor) }
         try deliver(value, depth: 0)
     }
 
@@ -399,9 +420,9 @@ struct YAMLTreeBuilder {
         let count = entries.count - start
         if count < 16 {
             // Keys whose fingerprints differ cannot be equal; only a match is compared as text.
-            for i in start..<entries.count
-            where KeyFingerprint.mayBeEqual(fingerprints[i], fingerprint) && entries.key(at: i) == key {
-                return entries.keyLocation(at: i)
+            let prints = fingerprints.elements(from: start)
+            for i in prints.indices where KeyFingerprint.mayBeEqual(prints[i], fingerprint) && entries.key(at: start + i) == key {
+                return entries.keyLocation(at: start + i)
             }
             return nil
         }

@@ -36,6 +36,15 @@ import Testing
         #expect(dup.message.contains("duplicate key \"name\""))
     }
 
+    @Test func keysReadAsNumbersAndAsTextAreTheSameKey() throws {
+        // A number key becomes its text (sigs.k8s.io/yaml); the text written out is then the same
+        // key, short or long, whichever way its fingerprint was taken.
+        for (first, second) in [("1", "\"1\""), ("\"1\"", "1"), ("true", "\"true\""), ("1234567890123456789", "\"1234567890123456789\"")] {
+            let error = try #require(throws: YAMLError.self) { try YAML.parse("\(first): a\n\(second): b\n") }
+            #expect(error.message.contains("duplicate key"), "\(first) and \(second)")
+        }
+    }
+
     @Test func eachValueLandsOnItsOwnKeyAcrossNesting() throws {
         let doc = try YAML.parseDocument("a: {b: [1, {c: d}], e: f}\ng: h\ni:\n  - j: k\n    l: m\n")
         #expect(doc == ["a": ["b": [1, ["c": "d"]], "e": "f"], "g": "h", "i": [["j": "k", "l": "m"]]])

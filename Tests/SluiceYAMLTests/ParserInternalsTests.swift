@@ -158,17 +158,84 @@ import Testing
         #expect(document["long-true"] == .bool(true))
     }
 
-    @Test func aFullPooledInternerIsReplacedWhenItsStacksComeBack() {
+    @Test func aFullPooledInternerForgetsItsFullTablesWhenItsStacksComeBack() {
         let scratch = ParseScratch()
-        let full = scratch.keys
+        let interner = scratch.keys
         for i in 0..<ParseScratch.keysKept {
             var key = "k\(i)"
-            _ = key.withUTF8 { full.key($0, hash: KeyFingerprint.hashAndASCII($0).hash) }
+            _ = key.withUTF8 { interner.key($0, hash: KeyFingerprint.hashAndASCII($0).hash) }
         }
-        #expect(full.isFull)
+        #expect(interner.isFull)
         ParseScratch.giveBack(scratch)
-        #expect(scratch.keys !== full)
-        #expect(!scratch.keys.isFull)
+        #expect(!interner.isFull)
+        // Long keys seen once fill their record of sightings, which is emptied the same way.
+        for i in 0..<ParseScratch.keysKept {
+            var key = "a-long-key-seen-once-\(i)"
+            _ = key.withUTF8 { interner.key($0) }
+        }
+        #expect(interner.isFull)
+        interner.forgetFullTables()
+        #expect(!interner.isFull)
+    }
+
+    @Test func shortValuesComeBackAsThemselves() {
+        let interner = KeyInterner(capacity: 64)
+        let values = ["job-0001", "job-0002", "", "x", "\u{212A}", "K", "caf\u{E9}", "cafe\u{301}", "fifteen-bytes-x", "sixteen-bytes-xy"]
+        for _ in 0..<3 {
+            for value in values {
+                var text = value
+                let read = text.withUTF8 { interner.value($0) }
+                #expect(Array(read.utf8) == Array(value.utf8), "\(value)")
+            }
+        }
+    }
+
+    private func packed(_ text: String) -> PackedText {
+        var text = text
+        return text.withUTF8 { PackedText($0) }
+    }
+
+    @Test func packingTellsEveryShortTextApart() {
+        // Every length up to 15, differing in the last byte, the first byte, or by a trailing NUL
+        // (the length is part of the packing); each length's loads overlap differently.
+        for length in 0...PackedText.maxCount {
+            let base = String(repeating: "k", count: length)
+            #expect(packed(base).count == length)
+            #expect(packed(base) != PackedText.empty)
+            if length > 0 {
+                #expect(packed(base) != packed(String(base.dropLast()) + "j"), "length \(length)")
+                #expect(packed(base) != packed("j" + base.dropFirst()), "length \(length)")
+            }
+            if length < PackedText.maxCount { #expect(packed(base) != packed(base + "\u{0}"), "length \(length)") }
+        }
+        // Each byte position matters on its own, whatever the length.
+        for length in 1...PackedText.maxCount {
+            let zeros = [UInt8](repeating: 0x61, count: length)
+            let readings = (0..<length).map { position -> PackedText in
+                var bytes = zeros
+                bytes[position] = 0x62
+                return bytes.withUnsafeBufferPointer { PackedText($0) }
+            }
+            #expect(Set(readings.map { [$0.low, $0.high] }).count == length, "length \(length)")
+        }
+        // The same bytes at another address pack the same.
+        let bytes = Array("taskmanager.mem".utf8)
+        let padded = [UInt8(ascii: "x")] + bytes
+        let a = bytes.withUnsafeBufferPointer { PackedText($0) }
+        let b = padded.withUnsafeBufferPointer { PackedText(UnsafeBufferPointer(rebasing: $0.dropFirst())) }
+        #expect(a == b)
+        #expect(packed("name").isASCII && !packed("caf\u{E9}").isASCII && !packed("abcdefghij\u{E9}").isASCII)
+    }
+
+    @Test func packedHashesSpreadNamesThatDifferOnlyAtTheEnd() {
+        // 4,096 names into the low 13 bits of their hashes: a random spread fills about 3,200 of
+        // the 8,192 slots. A hash whose low bits ignored the last bytes put `job-0000` to
+        // `job-4095` in 41 slots, and each lookup then probed 50 slots.
+        for pattern in ["job-", "tenant-", "000000000"] {
+            let names = (0..<4096).map { pattern + String($0) }
+            let slots = Set(names.map { Int(truncatingIfNeeded: packed($0).hash) & 8191 })
+            #expect(slots.count > 2900, "\(pattern): \(slots.count) slots")
+        }
     }
 
     @Test func keysTooLongToKeepAreReadButNeverStored() throws {
