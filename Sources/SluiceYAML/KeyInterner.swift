@@ -95,7 +95,8 @@ public final class KeyInterner {
         return key(bytes, hash: KeyFingerprint.hashAndASCII(bytes).hash)
     }
 
-    /// The key spelled by `bytes`, whose `KeyFingerprint.hashAndASCII` hash the caller has already.
+    /// The key spelled by `bytes`, whose `KeyFingerprint.hashAndASCII` hash the caller has already
+    /// (a short key is found by its packing instead, and the hash is not used).
     func key(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> String {
         guard bytes.count > PackedText.maxCount else {
             let packed = PackedText(bytes)
