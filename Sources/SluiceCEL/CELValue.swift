@@ -51,14 +51,26 @@ public enum CELValue: Sendable {
 public struct CELMap: Sendable {
     static let indexThreshold = 8
 
-    /// Mutated only through `CELMap`'s mutating methods, after `isKnownUniquelyReferenced`.
+    /// Mutated only through `CELMap`'s mutating methods, after `isKnownUniquelyReferenced`: a
+    /// write has the only reference, so no other access can overlap it, and the runtime's
+    /// exclusivity check (a call on every read of a field, the evaluator's most frequent
+    /// operation) is left out.
     private final class Storage: @unchecked Sendable {
-        var keys: [CELValue] = []
-        var values: [CELValue] = []
-        var normalized: [MapKey] = []
-        var index: [MapKey: Int]?
+        @exclusivity(unchecked) var keys: [CELValue] = []
+        @exclusivity(unchecked) var values: [CELValue] = []
+        @exclusivity(unchecked) var normalized: [MapKey] = []
+        @exclusivity(unchecked) var index: [MapKey: Int]?
 
         init() {}
+
+        /// Storage made whole in one step: each property written once, where filling an empty
+        /// storage wrote (and released) every array twice, each write checked for exclusive access.
+        init(keys: [CELValue], values: [CELValue], normalized: [MapKey], index: [MapKey: Int]?) {
+            self.keys = keys
+            self.values = values
+            self.normalized = normalized
+            self.index = index
+        }
 
         init(copying other: Storage) {
             keys = other.keys
@@ -73,11 +85,12 @@ public struct CELMap: Sendable {
         }
     }
 
-    private var storage = Storage()
+    private var storage: Storage
 
-    public init() {}
+    public init() { storage = Storage() }
 
     public init(_ pairs: [(CELValue, CELValue)]) throws {
+        storage = Storage()
         storage.keys.reserveCapacity(pairs.count)
         storage.values.reserveCapacity(pairs.count)
         storage.normalized.reserveCapacity(pairs.count)
@@ -91,12 +104,21 @@ public struct CELMap: Sendable {
     /// A map from string keys that are already known to be distinct (a YAML or JSON object's),
     /// built without the duplicate check: converting every object a policy sees is a hot path.
     public init(distinctStringKeys entries: [(String, CELValue)]) {
-        storage.keys = entries.map { .string($0.0) }
-        storage.values = entries.map(\.1)
-        storage.normalized = entries.map { .string($0.0) }
-        if entries.count > Self.indexThreshold {
-            storage.index = Dictionary(storage.normalized.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.init(distinctStringKeys: entries.map(\.0), values: entries.map(\.1))
+    }
+
+    /// `init(distinctStringKeys:)` from the keys and the values apart, at the same indices.
+    public init(distinctStringKeys keys: [String], values: [CELValue]) {
+        precondition(keys.count == values.count, "one value per key")
+        let normalized = keys.map { MapKey.string($0) }
+        var index: [MapKey: Int]?
+        if keys.count > Self.indexThreshold {
+            var byKey = [MapKey: Int](minimumCapacity: keys.count)
+            // Backwards, so that the first of two equal keys is the one kept, as in `init(_:)`.
+            for i in normalized.indices.reversed() { byKey[normalized[i]] = i }
+            index = byKey
         }
+        storage = Storage(keys: keys.map { .string($0) }, values: values, normalized: normalized, index: index)
     }
 
     public var keys: [CELValue] { storage.keys }

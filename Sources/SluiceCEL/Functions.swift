@@ -138,7 +138,7 @@ enum Functions {
 
     static func method(_ name: String, _ receiver: CELValue, _ args: [CELValue]) throws -> CELValue {
         switch (receiver, name, args.count) {
-        case (.string(let s), "size", 0): return .int(Int64(s.unicodeScalars.count))
+        case (.string(let s), "size", 0): return .int(Int64(Regex.codePoints(s)))
         case (.bytes(let b), "size", 0): return .int(Int64(b.count))
         case (.list(let l), "size", 0): return .int(Int64(l.count))
         case (.map(let m), "size", 0): return .int(Int64(m.count))

@@ -4,7 +4,9 @@
 /// on every copy (on several cores, atomic counts on shared cache lines).
 public struct CopyOnWrite<Wrapped> {
     private final class Box {
-        var wrapped: Wrapped
+        /// Written only while uniquely referenced (`value`'s `_modify`), so no other access can
+        /// overlap a write: the runtime's exclusivity check on every read is left out.
+        @exclusivity(unchecked) var wrapped: Wrapped
         init(_ wrapped: Wrapped) { self.wrapped = wrapped }
     }
 

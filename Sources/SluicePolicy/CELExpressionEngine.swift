@@ -51,7 +51,9 @@ enum CELBridge {
         case .string(let s): return .string(s)
         case .list(let l): return .list(l.map(cel))
         case .map(let m):
-            return .map(CELMap(distinctStringKeys: m.map { ($0.key, cel($0.value)) }))
+            // Keys and values apart, each array made at its size (a sequence of pairs grew one).
+            let entries = m.entries
+            return .map(CELMap(distinctStringKeys: entries.map(\.key), values: entries.map { cel($0.value) }))
         }
     }
 

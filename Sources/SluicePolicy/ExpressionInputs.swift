@@ -10,8 +10,9 @@ import SluiceYAML
 final class ExpressionInputs {
     /// The subject's inputs.
     private let subject: SubjectInputs
-    /// Which of them are in `activation` already.
-    private var converted: Set<SubjectInput> = []
+    /// Which of them are in `activation` already, one bit each (`SubjectInput.bit`): a set of
+    /// the enum hashed each input's name on every evaluation.
+    private var converted: UInt8 = 0
     /// What the expressions see.
     private(set) var activation: [String: CELValue] = [:]
 
@@ -21,15 +22,15 @@ final class ExpressionInputs {
         self.subject = subject
         for (input, value) in shared {
             activation[input.rawValue] = value
-            converted.insert(input)
+            converted |= input.bit
         }
     }
 
     /// Converts those of `inputs` (the subject's inputs a policy reads) not converted yet.
     func prepare(_ inputs: [SubjectInput]) {
-        for input in inputs where !converted.contains(input) {
+        for input in inputs where converted & input.bit == 0 {
             activation[input.rawValue] = CELBridge.cel(subject[input])
-            converted.insert(input)
+            converted |= input.bit
         }
     }
 
@@ -43,6 +44,17 @@ final class ExpressionInputs {
 /// What an expression can read of the subject of an evaluation, by name.
 enum SubjectInput: String, Sendable, Hashable, CaseIterable {
     case object, oldObject, request, cluster, environment
+
+    /// The input's own bit, for sets of inputs kept in a byte.
+    var bit: UInt8 {
+        switch self {
+        case .object: 1
+        case .oldObject: 2
+        case .request: 4
+        case .cluster: 8
+        case .environment: 16
+        }
+    }
 }
 
 /// A subject's inputs as YAML values. `request` is made only when read: most policies never do.

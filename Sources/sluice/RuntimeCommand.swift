@@ -33,6 +33,7 @@ struct RuntimeCommand: AsyncParsableCommand {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Serve the runtime's HTTP API (bearer-token auth) and supervise its processes.",
             discussion: """
                 When the `sluice-runtime` agent is installed beside `sluice` (`make release` builds \
@@ -65,7 +66,7 @@ struct RuntimeCommand: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the deployments the runtime supervises.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the deployments the runtime supervises.")
 
         @OptionGroup var options: Options
 
@@ -97,7 +98,7 @@ struct RuntimeCommand: AsyncParsableCommand {
     }
 
     struct Down: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop every process the runtime supervises (jobs are not savepointed; use sync to suspend them).")
+        static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop every process the runtime supervises (jobs are not savepointed; use sync to suspend them).")
 
         @OptionGroup var options: Options
 

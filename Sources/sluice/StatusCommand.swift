@@ -168,6 +168,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     struct Sync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sync",
             abstract: "Start a sync round now (operator token).",
             discussion: """
                 Example:
@@ -183,6 +184,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     struct Pin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pin",
             abstract: "Sync this revision instead of the branch head: a rollback (operator token).",
             discussion: """
                 The revision (a commit id, tag or branch of the spec repository) is resolved by the \
@@ -204,6 +206,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     struct Unpin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "unpin",
             abstract: "Follow the branch head again after a pin (operator token).",
             discussion: """
                 Example:
@@ -219,6 +222,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     struct Savepoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "savepoint",
             abstract: "Take a savepoint of one running job now and wait for it (operator token).",
             discussion: """
                 On flink and runtime clusters Sluice triggers the savepoint on Flink, journals it and \

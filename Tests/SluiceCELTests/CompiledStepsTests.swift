@@ -108,3 +108,13 @@ struct CompiledStepsTests {
         #expect(try CEL.compile("1 + 1").referencedVariables.isEmpty)
     }
 }
+
+/// CEL sizes strings in code points (cel-spec `size(string)`; cel-go `common.StringTraversalCostFactor`
+/// for the cost of a regular expression), which Sluice counts from the UTF-8 bytes.
+@Suite struct CodePointCountTests {
+    @Test(arguments: ["", "a", "ghcr.io/example/jobs:1.2.3", "é", "e\u{301}", "日本語", "🇩🇪", "a\u{0}b", String(repeating: "ä😀x", count: 50)])
+    func codePointsAreUnicodeScalars(_ text: String) throws {
+        #expect(Regex.codePoints(text) == text.unicodeScalars.count)
+        #expect(try CEL.compile("s.size()").evaluate(["s": .string(text)]).celEquals(.int(Int64(text.unicodeScalars.count))) == true)
+    }
+}

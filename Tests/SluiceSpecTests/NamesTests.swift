@@ -56,3 +56,15 @@ import Testing
         #expect(Names.labelValueProblem(String(repeating: "z", count: 64))?.contains("63") == true)
     }
 }
+
+@Suite struct APIVersionGroupTests {
+    /// The group is everything before the last `/` (k8s.io/apimachinery `schema.ParseGroupVersion`
+    /// splits at the one slash it allows; Sluice keeps what comes before the last).
+    @Test(arguments: [
+        ("flink.apache.org/v1beta1", "flink.apache.org"), ("v1", ""), ("apps/v1", "apps"), ("a/b/v1", "a/b"),
+        ("gruppe.ä.example/v1", "gruppe.ä.example"), ("/v1", ""), ("flink.apache.org/", "flink.apache.org"),
+    ])
+    func groupOfAnAPIVersion(_ apiVersion: String, _ group: String) {
+        #expect(ObjectIdentity.group(ofAPIVersion: apiVersion) == group)
+    }
+}

@@ -102,6 +102,25 @@ struct RenderTests {
         }
     }
 
+    @Test("three environments rendering one object: each later one is named beside the first")
+    func identityClashThrice() throws {
+        var files = Self.twoTiers
+        files["environments/prod2.yaml"] = SpecFixtures.environment("prod2", namespace: "flink-prod")
+        files["environments/prod3.yaml"] = SpecFixtures.environment("prod3", namespace: "flink-prod")
+        let error = try #require(throws: DiagnosticError.self) { try render(files) }
+        // "<identity> on cluster <c> is rendered twice: from <file> (Environment <e>, ...) and from <first> (...)"
+        var firstByObject: [Substring: Set<Substring>] = [:]
+        for message in error.diagnostics.map(\.message) where message.contains(" is rendered twice: ") {
+            let object = try #require(message.split(separator: " is rendered twice: ").first)
+            let first = try #require(message.split(separator: ") and from ").last)
+            firstByObject[object, default: []].insert(first)
+        }
+        // Two clashes per object and cluster (the second and third environment), both against the first.
+        #expect(error.diagnostics.filter { $0.message.contains(" is rendered twice: ") }.count == 2 * firstByObject.count)
+        #expect(!firstByObject.isEmpty)
+        #expect(firstByObject.values.allSatisfy { $0.count == 1 }, "\(firstByObject)")
+    }
+
     @Test("a JSON patch whose path is missing names the environment, object and cluster")
     func failingPatch() throws {
         var files = Self.twoTiers

@@ -270,6 +270,13 @@ import Testing
         ("type: string\npattern: \"([\"\n", "openAPIV3Schema.pattern: invalid regular expression", 2),
         ("type: array\nx-kubernetes-list-type: map\n", "x-kubernetes-list-map-keys: a list of type map needs", 1),
         ("type: object\nrequired: a\n", "openAPIV3Schema.required: expected a list of property names", 2),
+        // Every step of a nested node's path: items, properties, anyOf[i], additionalProperties, not.
+        ("type: array\nitems:\n  type: object\n  properties:\n    b: {type: nope}\n",
+         "openAPIV3Schema.items.properties.b.type: unsupported type \"nope\"", 5),
+        ("anyOf:\n  - {type: string}\n  - {type: nope}\n", "openAPIV3Schema.anyOf[1].type: unsupported type \"nope\"", 3),
+        ("type: object\nadditionalProperties:\n  minLength: -1\n",
+         "openAPIV3Schema.additionalProperties.minLength: expected a non-negative integer", 3),
+        ("not:\n  maxItems: x\n", "openAPIV3Schema.not.maxItems: expected a non-negative integer", 2),
     ])
     func malformedSchemasAreRejectedWithALocation(_ yaml: String, _ message: String, _ line: Int) throws {
         let error = try #require(throws: SchemaError.self) {
@@ -324,6 +331,36 @@ import Testing
             state: running
             args: [--input, kafka]
         """
+
+    /// The binary reads each CRD from its JSON form (CSluiceCRDs). That file must be the operator's
+    /// YAML, as Sluice reads it, written by `JSON.encodedBytes`: the same document, no stale copy.
+    /// `SLUICE_WRITE_CRD_JSON=1 swift test --filter bundledJSONIsTheOperatorsYAML` writes it afresh
+    /// after a CRD is updated.
+    @Test(arguments: ["flinkdeployments.flink.apache.org-v1.yml", "flinksessionjobs.flink.apache.org-v1.yml",
+                      "flinkstatesnapshots.flink.apache.org-v1.yml", "flinkbluegreendeployments.flink.apache.org-v1.yml"])
+    func bundledJSONIsTheOperatorsYAML(file: String) throws {
+        let yaml = try YAML.parseDocument([UInt8](try Data(contentsOf: Self.crdDirectory.appendingPathComponent(file))), file: file)
+        let expected = JSON.encodedBytes(yaml) + [UInt8(ascii: "\n")]
+        let jsonURL = Self.crdDirectory.appendingPathComponent(FlinkSchemas.jsonFile(of: file))
+        if ProcessInfo.processInfo.environment["SLUICE_WRITE_CRD_JSON"] == "1" {
+            try Data(expected).write(to: jsonURL)
+        }
+        let bundled = [UInt8](try Data(contentsOf: jsonURL))
+        let same = bundled == expected  // compared apart: a failed #expect would print every byte
+        #expect(same, "\(jsonURL.lastPathComponent) is not \(file) as JSON: run this test with SLUICE_WRITE_CRD_JSON=1")
+        // Equal as values too, integers and doubles told apart: what validation reads is the YAML.
+        #expect(try JSON.decode(bundled) == yaml)
+    }
+
+    /// The schemas the binary compiles are the YAML CRDs' schemas.
+    @Test func theBinarysSchemasAreTheYAMLCRDsSchemas() throws {
+        let yamlSchema = try Self.schema("flinkdeployments.flink.apache.org-v1.yml")
+        let bundled = try #require(FlinkSchemas.schema(for: "FlinkDeployment"))
+        #expect(bundled.topLevelFields == yamlSchema.topLevelFields)
+        let document = try YAML.parseDocument(Self.deploymentYAML.replacingOccurrences(of: "replicas: 2", with: "replicas: two"))
+        #expect(bundled.validate(document).map(\.message) == yamlSchema.validate(document).map(\.message))
+        #expect(FlinkSchemas.specReplicasPath(for: "FlinkDeployment") == ".spec.taskManager.replicas")
+    }
 
     @Test func allBundledCRDsCompile() throws {
         for file in ["flinkdeployments.flink.apache.org-v1.yml", "flinksessionjobs.flink.apache.org-v1.yml",

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/// The bytes of one bundled CRD (Sources/SluiceSpec/CRDs), or NULL for a file name Sluice does not bundle.
+/// The bytes of the JSON form of one bundled CRD (Sources/SluiceSpec/CRDs, `<name>.json`), or NULL for a file name Sluice does not bundle.
 /// The bytes are part of the binary: no resource bundle to find at run time, and no Foundation `Bundle`
 /// in the modules the runtime agent links.
 const unsigned char *sluice_bundled_crd(const char *file, size_t *size);

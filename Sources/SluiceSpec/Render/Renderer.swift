@@ -135,14 +135,15 @@ public struct Renderer: Sendable {
                 guard let made = place(key, plan, on: cluster, specs, &diagnostics) else { return }
                 object = made
             }
-            if let index = claimed[object.identity] {
+            // One hash of the identity for the common case, a new one.
+            if let index = claimed.updateValue(objects.count, forKey: object.identity) {
+                claimed[object.identity] = index
                 let other = objects[index]
                 let otherWorkload = plan.sources[other.source]
                 diagnostics.append(Self.renderedTwice(object, from: workload, in: environment, other: other,
                                                       otherWorkload: otherWorkload, specs: specs))
                 return
             }
-            claimed[object.identity] = objects.count
             objects.append(object)
         }
         checkSessionJobs(objects, &diagnostics)

@@ -102,12 +102,16 @@ final class SchemaNode: Sendable {
     /// Compiles the schema `value`; `path` names it in errors (e.g. `properties.spec.properties.job`).
     /// `implicit` adds properties the schema does not declare itself (Kubernetes' implicit
     /// `apiVersion`, `kind` and `metadata` of a resource); the schema's own declarations win.
-    init(_ value: Value, path: String, structural: Bool, implicit: [String: Value] = [:]) throws {
+    convenience init(_ value: Value, path: String, structural: Bool, implicit: [String: Value] = [:]) throws {
+        try self.init(value, at: SchemaPath(root: path), structural: structural, implicit: implicit)
+    }
+
+    private init(_ value: Value, at path: SchemaPath, structural: Bool, implicit: [String: Value] = [:]) throws {
         guard let map = value.mapValue else {
-            throw SchemaError(at: value.location, "\(path): a schema must be a map, found \(value.typeName)")
+            throw SchemaError(at: value.location, "\(path.text): a schema must be a map, found \(value.typeName)")
         }
         func fail(_ key: String, _ reason: String) -> SchemaError {
-            SchemaError(at: map[key]?.location ?? value.location, "\(path).\(key): \(reason)")
+            SchemaError(at: map[key]?.location ?? value.location, "\(path.text).\(key): \(reason)")
         }
         func bool(_ key: String) throws -> Bool {
             guard let node = map[key], !node.isNull else { return false }
@@ -127,7 +131,9 @@ final class SchemaNode: Sendable {
         func schemas(_ key: String) throws -> [SchemaNode] {
             guard let node = map[key], !node.isNull else { return [] }
             guard let list = node.listValue else { throw fail(key, "expected a list of schemas, found \(node.typeName)") }
-            return try list.enumerated().map { try SchemaNode($1, path: "\(path).\(key)[\($0)]", structural: false) }
+            return try list.enumerated().map {
+                try SchemaNode($1, at: SchemaPath(path, key, index: $0), structural: false)
+            }
         }
 
         if let node = map["type"], !node.isNull {
@@ -147,20 +153,30 @@ final class SchemaNode: Sendable {
 
         var declared = implicit
         if embeddedResource { declared.merge(SchemaNode.resourceFields) { mine, _ in mine } }
+        var declaredHere = Mapping()
         if let node = map["properties"], !node.isNull {
             guard let props = node.mapValue else { throw fail("properties", "expected a map of schemas, found \(node.typeName)") }
-            for entry in props {
-                if let builtIn = declared[entry.key], entry.value.mapValue != nil {
-                    // A CRD may narrow metadata (e.g. a name pattern); keep the built-in members it does not mention.
-                    declared[entry.key] = MergePatch.apply(entry.value, to: builtIn)
-                } else {
-                    declared[entry.key] = entry.value
+            if declared.isEmpty {
+                // The common case: only the schema's own properties, compiled straight from its map
+                // (its keys are distinct), not gathered in a dictionary first.
+                declaredHere = props
+            } else {
+                for entry in props {
+                    if let builtIn = declared[entry.key], entry.value.mapValue != nil {
+                        // A CRD may narrow metadata (e.g. a name pattern); keep the built-in members it does not mention.
+                        declared[entry.key] = MergePatch.apply(entry.value, to: builtIn)
+                    } else {
+                        declared[entry.key] = entry.value
+                    }
                 }
             }
         }
-        var properties: [String: SchemaNode] = [:]
+        var properties = [String: SchemaNode](minimumCapacity: declared.count + declaredHere.count)
         for (key, schema) in declared {
-            properties[key] = try SchemaNode(schema, path: "\(path).properties.\(key)", structural: structural)
+            properties[key] = try SchemaNode(schema, at: SchemaPath(path, "properties", key), structural: structural)
+        }
+        for entry in declaredHere {
+            properties[entry.key] = try SchemaNode(entry.value, at: SchemaPath(path, "properties", entry.key), structural: structural)
         }
         self.properties = properties
         propertyNames = properties.keys.sorted()
@@ -179,7 +195,7 @@ final class SchemaNode: Sendable {
         case nil, .null?: additional = .unspecified
         case .bool(let b)?: additional = b ? .allowed : .forbidden
         case .map?:
-            additional = .schema(try SchemaNode(map["additionalProperties"]!, path: "\(path).additionalProperties", structural: structural))
+            additional = .schema(try SchemaNode(map["additionalProperties"]!, at: SchemaPath(path, "additionalProperties"), structural: structural))
         case _?: throw fail("additionalProperties", "expected true, false or a schema")
         }
         minProperties = try count("minProperties")
@@ -187,7 +203,7 @@ final class SchemaNode: Sendable {
 
         if let node = map["items"], !node.isNull {
             guard node.mapValue != nil else { throw fail("items", "expected one schema (a map), found \(node.typeName)") }
-            items = try SchemaNode(node, path: "\(path).items", structural: structural)
+            items = try SchemaNode(node, at: SchemaPath(path, "items"), structural: structural)
         } else {
             items = nil
         }
@@ -238,10 +254,43 @@ final class SchemaNode: Sendable {
         anyOf = try schemas("anyOf")
         oneOf = try schemas("oneOf")
         if let node = map["not"], !node.isNull {
-            not = try SchemaNode(node, path: "\(path).not", structural: false)
+            not = try SchemaNode(node, at: SchemaPath(path, "not"), structural: false)
         } else {
             not = nil
         }
+    }
+}
+
+/// Where a schema node sits, such as `openAPIV3Schema.properties.spec.properties.job`. Errors
+/// alone name it, so its text is put together only for one: made for every node, it was a
+/// string built and freed per node of a CRD of thousands.
+private final class SchemaPath {
+    private let parent: SchemaPath?
+    private let keyword: String
+    private let name: String?
+    private let index: Int?
+
+    init(root: String) {
+        parent = nil
+        keyword = root
+        name = nil
+        index = nil
+    }
+
+    /// `parent.keyword`, `parent.keyword.name` or `parent.keyword[index]`.
+    init(_ parent: SchemaPath, _ keyword: String, _ name: String? = nil, index: Int? = nil) {
+        self.parent = parent
+        self.keyword = keyword
+        self.name = name
+        self.index = index
+    }
+
+    var text: String {
+        var text = parent.map { $0.text + "." } ?? ""
+        text += keyword
+        if let name { text += "." + name }
+        if let index { text += "[\(index)]" }
+        return text
     }
 }
 

@@ -69,8 +69,9 @@ public enum RevisionDiff {
 
     /// The object at `identity` in `base`, for policies that look at `oldObject`.
     public static func objects(_ state: DesiredState, _ cluster: String) -> [ObjectIdentity: DesiredObject] {
-        var out: [ObjectIdentity: DesiredObject] = [:]
-        for object in state.clusters.first(where: { $0.cluster.name == cluster })?.objects ?? [] { out[object.identity] = object }
+        let objects = state.clusters.first(where: { $0.cluster.name == cluster })?.objects ?? []
+        var out = [ObjectIdentity: DesiredObject](minimumCapacity: objects.count)
+        for object in objects { out[object.identity] = object }
         return out
     }
 }
