@@ -32,7 +32,7 @@ enum CELBenchmark {
     /// Rates are per second of this thread's CPU time, not of wall time: on a machine shared with
     /// other work the wall clock measures the others too.
     static func run(iterations: Int) throws {
-        let activation = ["object": try object()]
+        let activation = CELActivation(["object": try object()])
         for (i, source) in expressions.enumerated() {
             let program = try CEL.compile(source)
             _ = try program.evaluate(activation)

@@ -20,16 +20,18 @@ enum StepCompiler {
                 return v
             }
         case .ident(let name):
+            let hash = CELActivation.hash(name)
             return { ev in
                 try ev.enter(); defer { ev.leave() }
-                if let v = ev.variable(name) { return v }
+                if let v = ev.variable(name, hash: hash) { return v }
                 if Functions.typeNames.contains(name) || Libraries.typeNames.contains(name) { return .type(name) }
                 throw CELError("undeclared reference to '\(name)'")
             }
         case .rootIdent(let name):
+            let hash = CELActivation.hash(name)
             return { ev in
                 try ev.enter(); defer { ev.leave() }
-                guard let v = ev.activation[name] else { throw CELError("undeclared reference to '\(name)'") }
+                guard let v = ev.activation[name, hash] else { throw CELError("undeclared reference to '\(name)'") }
                 return v
             }
         case .select(.ident(let root), let field) where Libraries.typeNames.contains("\(root).\(field)"):
@@ -112,10 +114,11 @@ enum StepCompiler {
             return comprehension(c)
         case .qualified(let names, _, let rooted) where !rooted:
             let fields = Array(names.dropFirst())
+            let rootHash = CELActivation.hash(names[0])
             return { ev in
                 // The common case, a chain over a variable (object.spec.replicas); anything else
                 // (a dotted variable name, a container) is the tree walker's.
-                guard let root = ev.variable(names[0]) else { return try ev.eval(e) }
+                guard let root = ev.variable(names[0], hash: rootHash) else { return try ev.eval(e) }
                 try ev.enter(); defer { ev.leave() }
                 try ev.spend(fields.count)
                 var value = root

@@ -36,12 +36,12 @@ extension Evaluator {
     }
 
     /// The variable `name`: a local, else (with a container) a container-qualified one, else one
-    /// of the activation.
-    func variable(_ name: String) -> CELValue? {
+    /// of the activation. `hash` is `CELActivation.hash(name)`, which compiled steps work out once.
+    func variable(_ name: String, hash: UInt64? = nil) -> CELValue? {
         if let local = locals.last(where: { $0.0 == name }) { return local.1 }
         for prefix in containerPrefixes {
             if let v = activation[prefix + name] { return v }
         }
-        return activation[name]
+        return activation[name, hash ?? CELActivation.hash(name)]
     }
 }

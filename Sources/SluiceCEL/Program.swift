@@ -31,6 +31,12 @@ public struct CELProgram: Sendable {
     /// evaluation (every node visited and every comprehension step counts), so a runaway
     /// expression ends in an error instead of a hang.
     public func evaluate(_ activation: [String: CELValue], costLimit: Int = 1_000_000) throws -> CELValue {
+        try evaluate(CELActivation(activation), costLimit: costLimit)
+    }
+
+    /// `evaluate(_:costLimit:)` with the variables as a `CELActivation`, which a caller that
+    /// evaluates many programs on the same variables builds once.
+    public func evaluate(_ activation: CELActivation, costLimit: Int = 1_000_000) throws -> CELValue {
         var evaluator = Evaluator(activation: activation, containerPrefixes: containerPrefixes, budget: costLimit)
         return try step(&evaluator)
     }
@@ -38,7 +44,7 @@ public struct CELProgram: Sendable {
 
 /// Walks the tree of one evaluation.
 struct Evaluator {
-    let activation: [String: CELValue]
+    let activation: CELActivation
     let containerPrefixes: [String]
     var locals: [(String, CELValue)] = []
     /// The slots of the `cel.block`s being evaluated, innermost last, each computed once.
@@ -51,7 +57,7 @@ struct Evaluator {
     /// And in bytes of stack, however deep that is in calls (see `StackGuard`).
     let stack = StackGuard(budget: StackGuard.budget)
 
-    init(activation: [String: CELValue], containerPrefixes: [String] = [], budget: Int) {
+    init(activation: CELActivation, containerPrefixes: [String] = [], budget: Int) {
         self.activation = activation
         self.containerPrefixes = containerPrefixes
         self.budget = budget

@@ -14,7 +14,7 @@ final class ExpressionInputs {
     /// the enum hashed each input's name on every evaluation.
     private var converted: UInt8 = 0
     /// What the expressions see.
-    private(set) var activation: [String: CELValue] = [:]
+    private(set) var activation = CELActivation()
 
     /// `shared` are inputs already in CEL form (shared by many subjects); they stand in for the
     /// same inputs of `subject`.

@@ -49,7 +49,7 @@ struct CompiledStepsTests {
     ]
 
     func walked(_ program: CELProgram, budget: Int) -> (Result<CELValue, CELError>, Int) {
-        var evaluator = Evaluator(activation: Self.activation, containerPrefixes: program.containerPrefixes, budget: budget)
+        var evaluator = Evaluator(activation: CELActivation(Self.activation), containerPrefixes: program.containerPrefixes, budget: budget)
         let result = Result { () throws(CELError) -> CELValue in
             do { return try evaluator.eval(program.root) } catch { throw error as? CELError ?? CELError("\(error)") }
         }
@@ -57,7 +57,7 @@ struct CompiledStepsTests {
     }
 
     func compiled(_ program: CELProgram, budget: Int) -> (Result<CELValue, CELError>, Int) {
-        var evaluator = Evaluator(activation: Self.activation, containerPrefixes: program.containerPrefixes, budget: budget)
+        var evaluator = Evaluator(activation: CELActivation(Self.activation), containerPrefixes: program.containerPrefixes, budget: budget)
         let result = Result { () throws(CELError) -> CELValue in
             do { return try program.step(&evaluator) } catch { throw error as? CELError ?? CELError("\(error)") }
         }
@@ -116,5 +116,27 @@ struct CompiledStepsTests {
     func codePointsAreUnicodeScalars(_ text: String) throws {
         #expect(Regex.codePoints(text) == text.unicodeScalars.count)
         #expect(try CEL.compile("s.size()").evaluate(["s": .string(text)]).celEquals(.int(Int64(text.unicodeScalars.count))) == true)
+    }
+}
+
+@Suite struct ActivationTests {
+    @Test func variablesAreSetReplacedAndRemovedByName() throws {
+        var activation = CELActivation(["object": .int(1), "params": .string("p")])
+        #expect(activation["object"]?.celEquals(.int(1)) == true)
+        #expect(activation["objects"] == nil)
+        activation["object"] = .int(2)
+        activation["oldObject"] = .null
+        #expect(activation["object"]?.celEquals(.int(2)) == true)
+        #expect(activation["oldObject"]?.celEquals(.null) == true)
+        activation["params"] = nil
+        #expect(activation["params"] == nil)
+        #expect(try CEL.compile("object + 1").evaluate(activation).celEquals(.int(3)))
+        // A reference compiled once finds the variable in activations built in any order.
+        let program = try CEL.compile("a * 10 + b")
+        for pairs in [[("a", 1), ("b", 2)], [("b", 2), ("a", 1)]] {
+            var reordered = CELActivation()
+            for (name, value) in pairs { reordered[name] = .int(Int64(value)) }
+            #expect(try program.evaluate(reordered).celEquals(.int(12)))
+        }
     }
 }
