@@ -2,8 +2,8 @@
 ///
 /// So few names are searched in order, each with a cheap hash of its bytes that a compiled
 /// program works out once per reference: a dictionary hashed the name (SipHash) on every
-/// reference, a fifth of the cost of evaluating a small policy. Names are told apart by their
-/// bytes (the hash first), as CEL's identifiers (ASCII) and cel-go's activations are.
+/// reference, about 320 instructions each. Names are told apart by their bytes (the hash first),
+/// as CEL's identifiers (ASCII) are.
 public struct CELActivation: Sendable {
     private struct Variable: Sendable {
         let name: String
