@@ -193,11 +193,21 @@ public struct CELError: Error, Sendable, CustomStringConvertible {
     /// 1-based position inside the expression, for compile errors.
     public var line: Int?
     public var column: Int?
+    /// The name, when the error is a reference to a variable that is not declared: a dotted name
+    /// whose first part is undeclared may still be a variable of its own (`a.b` in the activation).
+    public private(set) var undeclaredReference: String?
 
     public init(_ message: String, line: Int? = nil, column: Int? = nil) {
         self.message = message
         self.line = line
         self.column = column
+    }
+
+    /// A reference to the variable `name`, which is not declared.
+    static func undeclared(_ name: String) -> CELError {
+        var error = CELError("undeclared reference to '\(name)'")
+        error.undeclaredReference = name
+        return error
     }
 
     public var description: String {

@@ -25,13 +25,13 @@ enum StepCompiler {
                 try ev.enter(); defer { ev.leave() }
                 if let v = ev.variable(name, hash: hash) { return v }
                 if Functions.typeNames.contains(name) || Libraries.typeNames.contains(name) { return .type(name) }
-                throw CELError("undeclared reference to '\(name)'")
+                throw CELError.undeclared(name)
             }
         case .rootIdent(let name):
             let hash = CELActivation.hash(name)
             return { ev in
                 try ev.enter(); defer { ev.leave() }
-                guard let v = ev.activation[name, hash] else { throw CELError("undeclared reference to '\(name)'") }
+                guard let v = ev.activation[name, hash] else { throw CELError.undeclared(name) }
                 return v
             }
         case .select(.ident(let root), let field) where Libraries.typeNames.contains("\(root).\(field)"):

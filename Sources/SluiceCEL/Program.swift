@@ -97,9 +97,9 @@ struct Evaluator {
         case .ident(let name):
             if let v = variable(name) { return v }
             if Functions.typeNames.contains(name) || Libraries.typeNames.contains(name) { return .type(name) }
-            throw CELError("undeclared reference to '\(name)'")
+            throw CELError.undeclared(name)
         case .rootIdent(let name):
-            guard let v = activation[name] else { throw CELError("undeclared reference to '\(name)'") }
+            guard let v = activation[name] else { throw CELError.undeclared(name) }
             return v
         case .select(.ident(let root), let field) where Libraries.typeNames.contains("\(root).\(field)") && !isBound(root):
             return .type("\(root).\(field)")
@@ -188,7 +188,7 @@ struct Evaluator {
             // Only when the root is undeclared is a dotted variable name tried.
             do {
                 return try eval(plain)
-            } catch let error as CELError where error.message == "undeclared reference to '\(names[0])'" {
+            } catch let error as CELError where error.undeclaredReference == names[0] {
                 for prefix in (rooted ? [] : containerPrefixes) + [""] {
                     if let value = try qualifiedVariable(names, prefix: prefix) { return value }
                 }

@@ -140,3 +140,19 @@ struct CompiledStepsTests {
         }
     }
 }
+
+@Suite struct UndeclaredReferenceTests {
+    /// A dotted name whose first part is undeclared is tried as a variable of its own, in both forms
+    /// of evaluation; the error, when there is none, names the first part (cel-go: "undeclared
+    /// reference to 'x'").
+    @Test func dottedNamesFallBackToDottedVariables() throws {
+        let activation = CELActivation(["a.b": .map(try CELMap([(.string("c"), .int(7))]))])
+        #expect(try CEL.compile("a.b.c").evaluate(activation).celEquals(.int(7)))
+        #expect(try CEL.compile("a.b.c + 1 == 8 && true").evaluate(activation).celEquals(.bool(true)))
+        let error = try #require(throws: CELError.self) { try CEL.compile("x.y").evaluate(activation) }
+        #expect(error.message == "undeclared reference to 'x'")
+        #expect(error.undeclaredReference == "x")
+        let other = try #require(throws: CELError.self) { try CEL.compile("1 / 0").evaluate(activation) }
+        #expect(other.undeclaredReference == nil)
+    }
+}
