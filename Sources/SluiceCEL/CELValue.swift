@@ -114,7 +114,8 @@ public struct CELMap: Sendable {
         var index: [MapKey: Int]?
         if keys.count > Self.indexThreshold {
             var byKey = [MapKey: Int](minimumCapacity: keys.count)
-            // Backwards, so that the first of two equal keys is the one kept, as in `init(_:)`.
+            // Backwards, so that of two equal keys the index keeps the first, as the linear search
+            // of a small map finds it.
             for i in normalized.indices.reversed() { byKey[normalized[i]] = i }
             index = byKey
         }

@@ -6,6 +6,7 @@ import Foundation
 import CSluiceCRDs
 import SluiceCore
 import SluiceYAML
+import Synchronization
 
 /// The openAPIV3Schema of the Flink Kubernetes Operator's CRDs, shipped with Sluice
 /// (Sources/SluiceSpec/CRDs, Apache License 2.0) and compiled once per process.
@@ -73,10 +74,20 @@ extension FlinkSchemas {
     /// The `specReplicasPath` of a Flink kind's scale subresource in the bundled CRD
     /// (`.spec.taskManager.replicas` for FlinkDeployment); nil for a kind without one.
     public static func specReplicasPath(for kind: String) -> String? {
-        guard let file = files[kind], let crd = try? bundledCRDDocument(file) else { return nil }
-        let entry = (crd[path: "spec", "versions"]?.listValue ?? []).first { $0["name"]?.stringValue == version }
-        return entry?[path: "subresources", "scale", "specReplicasPath"]?.stringValue
+        // Read from the CRD once per kind and process: asked for per object a review or plan
+        // meets under an autoscaler, and each read parses the whole CRD.
+        if let known = replicasPaths.withLock({ $0[kind] }) { return known }
+        var path: String?
+        if let file = files[kind], let crd = try? bundledCRDDocument(file) {
+            let entry = (crd[path: "spec", "versions"]?.listValue ?? []).first { $0["name"]?.stringValue == version }
+            path = entry?[path: "subresources", "scale", "specReplicasPath"]?.stringValue
+        }
+        replicasPaths.withLock { $0[kind] = path }
+        return path
     }
+
+    /// `specReplicasPath(for:)` of the kinds asked for so far; nil inside for a kind without one.
+    private static let replicasPaths = Mutex<[String: String?]>([:])
 }
 
 /// A CRD of Sources/SluiceSpec/CRDs, read from the JSON form compiled into the binary (CSluiceCRDs).
