@@ -101,9 +101,12 @@ struct YAMLTreeBuilder {
     /// A builder for `file`, reading keys through `keys`, or through the pooled interner of the
     /// stacks it takes when `keys` is nil.
     init(file: String, limits: YAMLLimits, keys: KeyInterner? = nil) {
+        // Through a local: reading `self.scratch` before every property was set made the
+        // optimiser build the builder twice and copy it, eleven retains and releases per file.
+        let scratch = ParseScratch.take()
         self.origin = Origin(file: file)
         self.limits = limits
-        scratch = ParseScratch.take()
+        self.scratch = scratch
         self.keys = keys ?? scratch.keys
         items = scratch.items
         entries = scratch.entries
@@ -403,29 +406,34 @@ struct YAMLTreeBuilder {
     }
 
     /// Checks `key` is new in the map at `top` and pushes its entry, whose value comes next.
-    private mutating func setKey(_ key: consuming String, fingerprint: UInt64, at loc: NodeLocation, top: Int) throws {
-        if let first = locationOfKey(key, fingerprint: fingerprint, top: top) {
-            throw YAMLError(
-                at: source(loc), "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
-                hint: "remove one of the two; YAML tools disagree on which one wins")
+    /// Inlined into both callers; what is rare (a large map's index, a duplicate) is a call.
+    @inline(__always) private mutating func setKey(_ key: consuming String, fingerprint: UInt64, at loc: NodeLocation, top: Int) throws {
+        let start = frames[top].start
+        if entries.count - start < 16 {
+            // Keys whose fingerprints differ cannot be equal; only a match is compared as text.
+            let prints = fingerprints.elements(from: start)
+            for i in prints.indices where KeyFingerprint.mayBeEqual(prints[i], fingerprint) && entries.key(at: start + i) == key {
+                throw Self.duplicateKey(key, at: loc, first: entries.keyLocation(at: start + i), in: origin)
+            }
+        } else if let first = locationOfKeyInLargeMap(key, top: top) {
+            throw Self.duplicateKey(key, at: loc, first: first, in: origin)
         }
         entries.push(Mapping.Entry(key: key, value: Value(.null, at: loc), keyLocation: loc))
         fingerprints.push(fingerprint)
         frames[top].expecting = .value
     }
 
-    /// Where `key` was first written in the map at `top`, if it was.
-    @inline(__always) private mutating func locationOfKey(_ key: String, fingerprint: UInt64, top: Int) -> NodeLocation? {
+    @inline(never) private static func duplicateKey(_ key: String, at loc: NodeLocation, first: NodeLocation, in origin: Origin) -> YAMLError {
+        YAMLError(
+            at: origin.source(loc), "duplicate key \"\(key)\" (first written at line \(first.line), column \(first.column))",
+            hint: "remove one of the two; YAML tools disagree on which one wins")
+    }
+
+    /// Where `key` was first written in the map at `top`, a map of 16 keys or more: a linear
+    /// duplicate check would make hostile input quadratic, so such maps keep an index.
+    @inline(never) private mutating func locationOfKeyInLargeMap(_ key: String, top: Int) -> NodeLocation? {
         let start = frames[top].start
         let count = entries.count - start
-        if count < 16 {
-            // Keys whose fingerprints differ cannot be equal; only a match is compared as text.
-            let prints = fingerprints.elements(from: start)
-            for i in prints.indices where KeyFingerprint.mayBeEqual(prints[i], fingerprint) && entries.key(at: start + i) == key {
-                return entries.keyLocation(at: start + i)
-            }
-            return nil
-        }
         frames[top].hasKeyIndex = true
         var keyIndex = keyIndexByLevel.removeValue(forKey: top) ?? [:]
         defer { keyIndexByLevel[top] = keyIndex }

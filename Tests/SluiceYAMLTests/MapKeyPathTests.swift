@@ -17,7 +17,10 @@ import Testing
         var large = ""
         for i in 0..<20 { large += "key\(i): \(i)\n" }
         large += "\u{212A}: 1\nK: 2\n"
-        #expect(throws: YAMLError.self) { try YAML.parse(large) }
+        // A map of 16 keys or more checks duplicates through an index, apart from the inline check.
+        let inLarge = try #require(throws: YAMLError.self) { try YAML.parse(large, file: "large.yaml") }
+        #expect(inLarge.location == SluiceCore.SourceLocation(file: "large.yaml", line: 22, column: 1))
+        #expect(inLarge.message.contains("duplicate key \"K\" (first written at line 21, column 1)"))
     }
 
     @Test func differentKeysWithEqualLengthsAreKept() throws {
