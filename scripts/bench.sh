@@ -60,6 +60,24 @@ print(f"CPU time, pair by pair: Sluice = {statistics.median(ratios):.2f}x the fl
 PY
 python3 -c "s=$(cpu "$sluice_line"); f=$(cpu "$floor_line"); p=$(cpu "$py_line"); print(f'CPU time, best run of each side: Sluice = {s/f:.2f}x the floor; PyYAML CSafeLoader = {p/f:.1f}x the floor, {p/s:.1f}x Sluice')"
 uptime | sed 's/.*load/load/'
+# Instructions, which the machine's speed and its neighbours do not move: callgrind of one round
+# and of three, whose difference is two rounds (start-up and reading the files cancel out).
+# valgrind cannot read the release build's debug information, so it runs a copy without it.
+if command -v valgrind >/dev/null && command -v strip >/dev/null; then
+  strip --strip-debug -o "$work/sluice-bench.nodebug" "$bench"
+  instructions() { { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 || true; } | sed -nE 's/.*Collected : ([0-9]+)$/\1/p'; }
+  s1=$(instructions "$work/sluice-bench.nodebug" yaml-parse "$repo" 1)
+  s3=$(instructions "$work/sluice-bench.nodebug" yaml-parse "$repo" 3)
+  f1=$(instructions "$floor_bin" "$repo" 1)
+  f3=$(instructions "$floor_bin" "$repo" 3)
+  if [ -n "$s1" ] && [ -n "$s3" ] && [ -n "$f1" ] && [ -n "$f3" ]; then
+    python3 -c "s = ($s3 - $s1) / 2; f = ($f3 - $f1) / 2; print(f'Instructions a round (callgrind): Sluice {s / 1e6:.1f} M, the floor {f / 1e6:.1f} M: Sluice = {s / f:.2f}x the floor')"
+  else
+    echo "Instructions a round: not measured (valgrind did not finish a run)"
+  fi
+else
+  echo "Instructions a round: not measured (valgrind is not installed)"
+fi
 
 echo
 echo "== sluice validate --revision HEAD over the same 1,000 jobs vs Python (PyYAML CSafeLoader + json.dumps of every document)"
