@@ -75,10 +75,12 @@ extension FlinkSchemas {
     /// (`.spec.taskManager.replicas` for FlinkDeployment); nil for a kind without one.
     public static func specReplicasPath(for kind: String) -> String? {
         // Read from the CRD once per kind and process: asked for per object a review or plan
-        // meets under an autoscaler, and each read parses the whole CRD.
+        // meets under an autoscaler, and each read parses the whole CRD. Only bundled kinds are
+        // remembered: the kind comes from a commit, and any other name has no path anyway.
+        guard let file = files[kind] else { return nil }
         if let known = replicasPaths.withLock({ $0[kind] }) { return known }
         var path: String?
-        if let file = files[kind], let crd = try? bundledCRDDocument(file) {
+        if let crd = try? bundledCRDDocument(file) {
             let entry = (crd[path: "spec", "versions"]?.listValue ?? []).first { $0["name"]?.stringValue == version }
             path = entry?[path: "subresources", "scale", "specReplicasPath"]?.stringValue
         }
@@ -86,8 +88,9 @@ extension FlinkSchemas {
         return path
     }
 
-    /// `specReplicasPath(for:)` of the kinds asked for so far; nil inside for a kind without one.
-    private static let replicasPaths = Mutex<[String: String?]>([:])
+    /// `specReplicasPath(for:)` of the bundled kinds asked for so far; nil inside for a kind
+    /// without one. At most one entry per bundled CRD.
+    static let replicasPaths = Mutex<[String: String?]>([:])
 }
 
 /// A CRD of Sources/SluiceSpec/CRDs, read from the JSON form compiled into the binary (CSluiceCRDs).
