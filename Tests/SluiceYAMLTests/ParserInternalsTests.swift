@@ -168,14 +168,36 @@ import Testing
         #expect(interner.isFull)
         ParseScratch.giveBack(scratch)
         #expect(!interner.isFull)
-        // Long keys seen once fill their record of sightings, which is emptied the same way.
-        for i in 0..<ParseScratch.keysKept {
-            var key = "a-long-key-seen-once-\(i)"
-            _ = key.withUTF8 { interner.key($0) }
+    }
+
+    @Test func longStringsSeenOnceNeitherFillTheInternerNorKeepOthersFromBeingShared() {
+        // Spec files hold thousands of long values seen once (names, paths), among a few that
+        // every file repeats (an apiVersion, an image). The record of sightings kept every hash and
+        // filled at the interner's capacity: it grew four times and was emptied again, each
+        // probe a cache miss. It now keeps the most recent sightings in a fixed table.
+        let interner = KeyInterner(capacity: ParseScratch.keysKept)
+        func read(_ text: String) -> String {
+            var text = text
+            return text.withUTF8 { interner.value($0) }
         }
-        #expect(interner.isFull)
-        interner.forgetFullTables()
+        let common = "flink.apache.org/v1beta1"
+        var readings: [String] = []
+        for i in 0..<(3 * ParseScratch.keysKept) {
+            _ = read("a-long-value-seen-once-\(i)")
+            if i % 4 == 0 { readings.append(read(common)) }
+        }
         #expect(!interner.isFull)
+        #expect(interner.sightingCapacity == KeyInterner.maxSightingSlots)
+        #expect(readings.allSatisfy { $0 == common })
+        let shared = readings.dropFirst(2).map(storage)
+        #expect(Set(shared).count == 1, "the repeated value was stored once and shared from its second reading")
+        // A small interner records fewer.
+        let small = KeyInterner(capacity: 64)
+        for i in 0..<1000 {
+            var text = "a-long-value-seen-once-\(i)"
+            _ = text.withUTF8 { small.value($0) }
+        }
+        #expect(small.sightingCapacity == 64)
     }
 
     @Test func shortValuesComeBackAsThemselves() {
