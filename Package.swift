@@ -120,7 +120,7 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceCore", "SluiceYAML", "SluiceGit", "SluiceSpec", "SluiceCEL", "SluiceFlink", "SluiceSync", "SluiceTestSupport",
-                "SluiceServer", "SluicePipeline", "SluiceHTTP",
+                "SluiceServer", "SluicePipeline", "SluiceHTTP", "CYAML",
             ],
             path: "Benchmarks/sluice-bench"
         ),

@@ -9,6 +9,7 @@ import SluiceYAML
 //   sluice-bench generate-specs <dir> [jobs] [clusters] [environments]
 //   sluice-bench spec-from-git <repo> [path]   load + validate + render from HEAD; time and peak memory
 //   sluice-bench yaml-parse <dir> [rounds]     parse every YAML file under dir; best wall and CPU time of the rounds
+//   sluice-bench yaml-vs-floor <dir> [rounds]  the same parse against libyaml's raw events, round by round in one process
 //   sluice-bench cel [iterations]              evaluations per second of policy-like CEL expressions
 //   sluice-bench plan-live <jobs> <root> <url> plan time against live state served from <root> at <url>
 //   sluice-bench flink-upgrade [rounds]         savepoint upgrades on a real Flink cluster, Sluice's share separated
@@ -97,6 +98,10 @@ do {
         let bytes = contents.reduce(0) { $0 + $1.count }
         print(String(format: "yaml-parse: %d files, %d documents, %d bytes, best of %d: %.4f s wall, %.4f s CPU",
                      files.count, documents, bytes, rounds, best, bestCPU))
+
+    case "yaml-vs-floor":
+        guard let dir = rest.first else { fail("yaml-vs-floor <dir> [rounds]") }
+        try YAMLFloorBenchmark.run(directory: dir, iterations: max(4, rest.count > 1 ? Int(rest[1]) ?? 120 : 120))
 
     case "cel":
         try CELBenchmark.run(iterations: rest.first.flatMap { Int($0) } ?? 20_000)
