@@ -2,8 +2,9 @@
 # Differential check of the YAML parser: the parser of <base> (a git revision) and the one in the
 # working tree read the same 3,000-odd inputs (Benchmarks/yaml-differential/gen.py) under three sets
 # of limits; every tree, node and key location and error text must be identical. Run it after any
-# change to Sources/SluiceYAML that should not change behaviour; it also prints both parsers' CPU time
-# on the corpus, interleaved with the libyaml floor.
+# change to Sources/SluiceYAML that should not change behaviour; it also times both parsers on the
+# spec corpus in one process, round by round beside the libyaml floor (YAML_COMPARE_ITERATIONS
+# rounds of each, default 120), which tells a 2 % change apart where separate runs cannot.
 #
 #   scripts/yaml-differential.sh [base-revision] [sluice-bench]
 set -euo pipefail
@@ -30,10 +31,12 @@ if cmp -s "$work/base.txt" "$work/head.txt"; then
 else
   echo "DIFFERENT: diff $work/base.txt $work/head.txt"; exit 1
 fi
-cc -O2 Benchmarks/yaml-floor/yaml_floor.c $(pkg-config --cflags --libs yaml-0.1) -o "$work/yaml-floor"
-for _ in 1 2 3 4 5 6; do
-  "$work/parser-base" bench "$work/corpus" 20 | sed 's/^sa/base/'
-  "$work/parser-head" bench "$work/corpus" 20 | sed 's/^sa/head/'
-  "$work/yaml-floor" "$work/corpus" 20 | sed -E 's/^yaml-floor: .* ([0-9.]+) s CPU$/floor: best \1 s CPU/'
-done | awk '{print $1, $(NF-2)}' | sort -k1,1 -k2g | awk '!seen[$1]++ {print "best CPU time of", $1, $2, "s"}'
+# Time: both parsers as two modules of one program, beside libyaml's raw events, round by round.
+for side in base head; do
+  module=YAML$([ "$side" = base ] && echo Base || echo Head)
+  swiftc -O -wmo -num-threads 2 -parse-as-library -emit-library -static -emit-module -module-name "$module" \
+    -I Sources/CYAML "$driver/core.swift" "$work/$side"/*.swift -o "$work/lib$module.a" -emit-module-path "$work/$module.swiftmodule"
+done
+swiftc -O -I "$work" -I Sources/CYAML "$driver/compare/main.swift" -L "$work" -lYAMLBase -lYAMLHead -lyaml -o "$work/compare"
+"$work/compare" "$work/corpus" "${YAML_COMPARE_ITERATIONS:-120}"
 uptime | sed 's/.*load/load/'

@@ -25,11 +25,12 @@ import Glibc
 /// spent on its whole tree above libyaml's work, for nothing shared.
 ///
 /// The record of sightings is small and fixed: one hash per slot, a new sighting taking the slot
-/// of an older one. Spec files hold thousands of long values seen once (names, paths, URLs): in
-/// a table that kept every hash they filled it, which grew four times and was emptied once per
-/// thousand files, and each probe missed the cache (2.5 % of the parse's time on the spec
-/// corpus). A string that repeats from file to file is seen again before its record is taken
-/// over; one that is not, is recorded again and stored on its next reading.
+/// of an older one. Spec files hold thousands of long values seen once (names, paths, URLs): a
+/// table that kept every hash filled up with them, grew four times and was emptied again, and
+/// each probe missed the cache (2 % of the time of parses that go through the pooled interner
+/// again and again, past its capacity). A string that repeats from file to file is seen again
+/// before its record is taken over; one that is not, is recorded again and stored on its next
+/// reading.
 ///
 /// A short key is stored on its first reading, in a table of its own keyed by its `PackedText`.
 /// It lives inside its `String`: storing it costs a slot and no heap block, and finding it again
