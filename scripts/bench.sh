@@ -23,7 +23,7 @@ cc -O2 Benchmarks/yaml-floor/yaml_floor.c $(pkg-config --cflags --libs yaml-0.1)
 # Interleaved pairs with the C program: this host's speed swings for seconds at a time, so one long
 # run of each side can compare a fast phase with a slow one (2.6x and 1.0x were both seen that way).
 # The median of the pairs' ratios ignores the pairs a swing fell into, but not a swing that lasts;
-# the round-by-round comparison below does not depend on the swings. The best run of each side is
+# the round-by-round comparison below barely moves with them. The best run of each side is
 # shown too; when the speed swings, the two bests can come from different phases.
 best_line() { sort -t' ' -k2 -g | head -1 | cut -d' ' -f3-; }
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do
