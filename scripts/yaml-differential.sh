@@ -37,6 +37,6 @@ for side in base head; do
   swiftc -O -wmo -num-threads 2 -parse-as-library -emit-library -static -emit-module -module-name "$module" \
     -I Sources/CYAML "$driver/core.swift" "$work/$side"/*.swift -o "$work/lib$module.a" -emit-module-path "$work/$module.swiftmodule"
 done
-swiftc -O -I "$work" -I Sources/CYAML "$driver/compare/main.swift" -L "$work" -lYAMLBase -lYAMLHead -lyaml -o "$work/compare"
+swiftc -O -I "$work" -I Sources/CYAML "$driver/compare/main.swift" Benchmarks/sluice-bench/LibyamlEvents.swift -L "$work" -lYAMLBase -lYAMLHead -lyaml -o "$work/compare"
 "$work/compare" "$work/corpus" "${YAML_COMPARE_ITERATIONS:-120}"
 uptime | sed 's/.*load/load/'

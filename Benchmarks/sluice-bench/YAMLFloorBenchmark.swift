@@ -1,4 +1,3 @@
-import CYAML
 import SluiceSpec
 import SluiceYAML
 
@@ -9,7 +8,8 @@ import SluiceYAML
 /// within one run of the section, and the median of twelve pairs from 1.23 to 1.35 over ten runs.
 /// Here each iteration parses every file once with each side, tens of milliseconds apart, in an
 /// order that alternates; the median of many such ratios moves by about 0.02 from run to run.
-/// The floor's loop is the C program's: the same libyaml calls on the same bytes, nothing kept.
+/// The floor's loop (`libyamlEventCount`) is the C program's: the same libyaml calls on the same
+/// bytes, nothing kept.
 enum YAMLFloorBenchmark {
     static func run(directory: String, iterations: Int) throws {
         let tree = DirectoryTree(path: directory)
@@ -20,7 +20,10 @@ enum YAMLFloorBenchmark {
             for (file, bytes) in zip(files, contents) { documents += try YAML.parseDocuments(bytes, file: file).count }
             return documents
         }
-        let floorRound = { events(in: contents) }
+        let floorRound = {
+            guard let events = libyamlEventCount(contents) else { fail("libyaml refused a file under \(directory)") }
+            return events
+        }
         // Warm-up: the first round of each pays for page faults and fills the parser's pools.
         _ = try sluiceRound()
         _ = floorRound()
@@ -43,27 +46,5 @@ enum YAMLFloorBenchmark {
         let start = threadCPUSeconds()
         _ = try round()
         return threadCPUSeconds() - start
-    }
-
-    /// Every event of every file, each deleted as soon as it is read, as `Benchmarks/yaml-floor` does.
-    @inline(never) private static func events(in contents: [[UInt8]]) -> Int {
-        var count = 0
-        for bytes in contents {
-            bytes.withUnsafeBufferPointer { input in
-                var parser = yaml_parser_t()
-                var event = yaml_event_t()
-                guard yaml_parser_initialize(&parser) != 0 else { fail("libyaml is out of memory") }
-                defer { yaml_parser_delete(&parser) }
-                yaml_parser_set_input_string(&parser, input.baseAddress, input.count)
-                while true {
-                    guard yaml_parser_parse(&parser, &event) != 0 else { fail("libyaml refused a file the benchmark reads") }
-                    let end = event.type == YAML_STREAM_END_EVENT
-                    yaml_event_delete(&event)
-                    count += 1
-                    if end { break }
-                }
-            }
-        }
-        return count
     }
 }

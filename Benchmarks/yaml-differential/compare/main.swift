@@ -1,12 +1,11 @@
 // Times two builds of the YAML parser in one process, beside libyaml's raw events (the floor of
 // `make bench`), for scripts/yaml-differential.sh:
-//   compare <dir> [iterations]
+//   compare <dir> [iterations]   (built with ../../sluice-bench/LibyamlEvents.swift)
 // Each iteration parses every .yaml file under <dir> once with each of the three, in an order that
 // rotates, so no side always runs after the same other. Ratios are taken within an iteration (tens
 // of milliseconds apart): this host's speed swings for seconds at a time, and runs in separate
 // processes could not tell a 2 % change from the swings. YAMLBase and YAMLHead are the parser's
 // sources at two revisions, built as two modules.
-import CYAML
 import Foundation
 import YAMLBase
 import YAMLHead
@@ -31,25 +30,9 @@ if let walk = FileManager.default.enumerator(atPath: directory) {
 names.sort()
 let contents = names.map { [UInt8](FileManager.default.contents(atPath: directory + "/" + $0)!) }
 
-/// libyaml's events and nothing else, as Benchmarks/yaml-floor/yaml_floor.c reads them.
-@inline(never) func floorRound() -> Int {
-    var events = 0
-    for bytes in contents {
-        bytes.withUnsafeBufferPointer { input in
-            var parser = yaml_parser_t()
-            var event = yaml_event_t()
-            guard yaml_parser_initialize(&parser) != 0 else { fatalError("out of memory") }
-            defer { yaml_parser_delete(&parser) }
-            yaml_parser_set_input_string(&parser, input.baseAddress, input.count)
-            while true {
-                guard yaml_parser_parse(&parser, &event) != 0 else { fatalError("libyaml refused a file of the corpus") }
-                let end = event.type == YAML_STREAM_END_EVENT
-                yaml_event_delete(&event)
-                events += 1
-                if end { break }
-            }
-        }
-    }
+/// The floor: `libyamlEventCount`, compiled in from Benchmarks/sluice-bench/LibyamlEvents.swift.
+func floorRound() -> Int {
+    guard let events = libyamlEventCount(contents) else { fatalError("libyaml refused a file under \(directory)") }
     return events
 }
 
